@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kipc: kernel-managed message channels and shared-page regions.
+ *
+ * This header is the whole ABI between kipc.ko and userspace. libkipc
+ * includes it; nothing else defines these structures.
+ */
+#ifndef _UAPI_LINUX_KIPC_H
+#define _UAPI_LINUX_KIPC_H
+
+#include <linux/const.h>
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/**
+ * DOC: General ioctl format
+ *
+ * Userspace opens ``/dev/kipc`` (the control node) and issues ioctls on it
+ * to create or open named objects. Each such ioctl returns a new file
+ * descriptor for the object: a channel fd (read/write/poll, plus the
+ * channel ioctls) or a region fd (mmap, plus the region ioctls).
+ *
+ * Every ioctl takes a pointer to a structure that starts with
+ * ``__u32 size; __u32 flags;``. @size is sizeof() the structure as the
+ * caller knows it, so structures can grow at their end: the kernel accepts
+ * any @size from the first release's length up; a caller built against an
+ * older header passes a smaller @size and the kernel treats the missing
+ * tail as zero; a caller built against a newer header may pass a larger
+ * @size if every byte the kernel does not know is zero. Reserved fields
+ * must be zero. Output fields are written back up to the caller's @size.
+ *
+ * All ioctl numbers use _IO(): the structure size travels in @size, not
+ * in the command number.
+ */
+
+/**
+ * DOC: errno contract
+ *
+ * ============  =========================================================
+ * ENOTTY        unknown ioctl command on this kind of fd
+ * EINVAL        @size below the minimum, unknown @flags bit, non-zero
+ *               reserved field, bad name (empty, contains '/'), bad
+ *               priority, or an out-of-range value
+ * E2BIG         @size larger than the kernel knows and the unknown tail
+ *               is not all zero
+ * EFAULT        a pointer in or to the structure is not readable or
+ *               writable; nothing is queued and nothing is consumed
+ * ENAMETOOLONG  name longer than KIPC_NAME_MAX - 1 bytes
+ * ENOENT        no object of that name (and no KIPC_OPEN_CREAT)
+ * EEXIST        KIPC_OPEN_CREAT | KIPC_OPEN_EXCL and the name exists
+ * EACCES        the object's mode bits deny the access asked for, or a
+ *               non-owner tried to unlink
+ * EBADF         send on a receive-only channel fd or receive on a
+ *               send-only one
+ * EMSGSIZE      send: message longer than the channel's max_msg_size;
+ *               receive: buffer smaller than the next message (the
+ *               message stays queued, its length is reported)
+ * EAGAIN        non-blocking call and the queue is full (send) or
+ *               empty (receive)
+ * ETIMEDOUT     the deadline of a timed call passed
+ * EINTR         a signal arrived; no message was consumed or queued
+ * EPIPE         send: no receiver can exist any more; receive: queue
+ *               empty and no sender can exist any more
+ * ENOSPC        a module limit (channels, depth, region size) or a
+ *               per-user quota would be exceeded
+ * ENOMEM        the kernel could not allocate memory
+ * ============  =========================================================
+ */
+
+#define KIPC_ABI_VERSION	1
+
+/* Longest name including the terminating NUL. */
+#define KIPC_NAME_MAX		256
+
+/* Highest message priority; larger numbers are received first. */
+#define KIPC_PRIO_MAX		31
+
+#define KIPC_IOC_MAGIC		0xB7
+
+/* Features reported by KIPC_IOC_VERSION. */
+#define KIPC_FEAT_CHANNELS	_BITULL(0)	/* channel objects */
+#define KIPC_FEAT_REGIONS	_BITULL(1)	/* shared-page regions */
+#define KIPC_FEAT_REFS		_BITULL(2)	/* reference handoff */
+#define KIPC_FEAT_NOWAIT	_BITULL(3)	/* IOCB_NOWAIT read/write */
+
+/**
+ * struct kipc_version - ABI version and features (KIPC_IOC_VERSION)
+ * @size: sizeof(struct kipc_version)
+ * @flags: must be zero
+ * @abi_version: output, KIPC_ABI_VERSION of the loaded module
+ * @__reserved: must be zero
+ * @features: output, KIPC_FEAT_* bits the loaded module supports
+ */
+struct kipc_version {
+	__u32 size;
+	__u32 flags;
+	__u32 abi_version;
+	__u32 __reserved;
+	__aligned_u64 features;
+};
+
+/**
+ * struct kipc_global_stat - module-wide object counters (KIPC_IOC_STAT)
+ * @size: sizeof(struct kipc_global_stat)
+ * @flags: must be zero
+ * @nr_chans: output, live channels (named, unlinked or anonymous)
+ * @nr_regions: output, live regions
+ * @nr_msgs: output, messages queued in all channels
+ * @bytes_queued: output, payload bytes queued in all channels
+ * @region_bytes: output, bytes of all live regions
+ */
+struct kipc_global_stat {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_chans;
+	__u32 nr_regions;
+	__aligned_u64 nr_msgs;
+	__aligned_u64 bytes_queued;
+	__aligned_u64 region_bytes;
+};
+
+/* Flags for struct kipc_chan_open and struct kipc_shm_open. */
+#define KIPC_OPEN_RECV		0x1U	/* channel: may receive; region: may read */
+#define KIPC_OPEN_SEND		0x2U	/* channel: may send; region: may write */
+#define KIPC_OPEN_CREAT		0x4U	/* create if missing */
+#define KIPC_OPEN_EXCL		0x8U	/* with CREAT: fail if it exists */
+#define KIPC_OPEN_NONBLOCK	0x10U	/* O_NONBLOCK on the new fd */
+#define KIPC_OPEN_CLOEXEC	0x20U	/* O_CLOEXEC on the new fd */
+#define KIPC_OPEN_ALL		0x3fU
+
+/**
+ * struct kipc_chan_open - create or open a channel (KIPC_IOC_CHAN_OPEN)
+ * @size: sizeof(struct kipc_chan_open)
+ * @flags: KIPC_OPEN_*; at least one of RECV and SEND
+ * @name: pointer to a NUL-terminated name, or 0 for an anonymous channel
+ *	(requires KIPC_OPEN_CREAT)
+ * @mode: permission bits (0777 mask) when created; read = receive,
+ *	write = send, checked against owner/group/other like a file
+ * @max_msgs: queue depth when created; 0 = module default
+ * @max_msg_size: largest message in bytes when created; 0 = module default
+ * @__reserved: must be zero
+ *
+ * Return: the new channel fd. An existing channel keeps its own limits.
+ */
+struct kipc_chan_open {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name;
+	__u32 mode;
+	__u32 max_msgs;
+	__u32 max_msg_size;
+	__u32 __reserved;
+};
+
+/* Object kinds, for struct kipc_unlink. */
+#define KIPC_OBJ_CHAN		1
+#define KIPC_OBJ_REGION		2
+
+/**
+ * struct kipc_unlink - remove a name (KIPC_IOC_UNLINK)
+ * @size: sizeof(struct kipc_unlink)
+ * @flags: must be zero
+ * @name: pointer to a NUL-terminated name
+ * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
+ * @__reserved: must be zero
+ *
+ * Open fds, mappings and queued references keep the object alive.
+ */
+struct kipc_unlink {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name;
+	__u32 type;
+	__u32 __reserved;
+};
+
+/**
+ * struct kipc_msg_info - what the kernel says about a received message
+ * @seq: per-channel sequence number given at send, from 1
+ * @time_ns: CLOCK_MONOTONIC at send, in nanoseconds
+ * @pid: sender's thread-group id in the receiver's pid namespace
+ *	(0 if not visible there)
+ * @uid: sender's effective uid in the receiver's user namespace
+ * @gid: sender's effective gid in the receiver's user namespace
+ * @len: message length in bytes (also set on EMSGSIZE)
+ * @prio: message priority
+ * @flags: KIPC_MSG_* bits
+ */
+struct kipc_msg_info {
+	__aligned_u64 seq;
+	__aligned_u64 time_ns;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 len;
+	__u32 prio;
+	__u32 flags;
+};
+
+/* struct kipc_msg_info.flags */
+#define KIPC_MSG_REF		0x1U	/* the message is a region reference */
+
+/* Flags for struct kipc_xfer. */
+#define KIPC_XFER_NONBLOCK	0x1U	/* do not block, this call only */
+#define KIPC_XFER_PEEK		0x2U	/* receive: leave the message queued */
+#define KIPC_XFER_DEADLINE	0x4U	/* @deadline_ns is valid */
+#define KIPC_XFER_ALL		0x7U
+
+/**
+ * struct kipc_xfer - send or receive one message (KIPC_IOC_SEND, KIPC_IOC_RECV)
+ * @size: sizeof(struct kipc_xfer)
+ * @flags: KIPC_XFER_*
+ * @iov: pointer to an array of struct iovec
+ * @iovcnt: number of entries at @iov (at most UIO_MAXIOV)
+ * @prio: send: priority 0..KIPC_PRIO_MAX; receive: must be zero
+ * @deadline_ns: with KIPC_XFER_DEADLINE, an absolute CLOCK_MONOTONIC time;
+ *	the call gives ETIMEDOUT once it passes. Absolute, so a call
+ *	restarted after a signal keeps its deadline.
+ * @info: receive: output, see struct kipc_msg_info; send: ignored and
+ *	must be zero
+ *
+ * Return: the message length in bytes.
+ */
+struct kipc_xfer {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 iov;
+	__u32 iovcnt;
+	__u32 prio;
+	__aligned_u64 deadline_ns;
+	struct kipc_msg_info info;
+};
+
+/**
+ * struct kipc_chan_stat - channel state (KIPC_IOC_CHAN_STAT)
+ * @size: sizeof(struct kipc_chan_stat)
+ * @flags: must be zero
+ * @max_msgs: output, queue depth
+ * @max_msg_size: output, largest message
+ * @nr_msgs: output, messages queued
+ * @nr_senders: output, open send-capable fds
+ * @bytes_queued: output, payload bytes queued
+ * @sent: output, messages sent since creation
+ * @received: output, messages received since creation
+ * @nr_receivers: output, open receive-capable fds
+ * @uid: output, owner uid (caller's user namespace)
+ * @gid: output, owner gid
+ * @mode: output, permission bits
+ * @state: output, KIPC_CHAN_* bits
+ * @__reserved: zero
+ */
+struct kipc_chan_stat {
+	__u32 size;
+	__u32 flags;
+	__u32 max_msgs;
+	__u32 max_msg_size;
+	__u32 nr_msgs;
+	__u32 nr_senders;
+	__aligned_u64 bytes_queued;
+	__aligned_u64 sent;
+	__aligned_u64 received;
+	__u32 nr_receivers;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 state;
+	__u32 __reserved;
+};
+
+/* struct kipc_chan_stat.state */
+#define KIPC_CHAN_NAMED		0x1U	/* reachable by name */
+#define KIPC_CHAN_ANON		0x2U	/* created without a name */
+
+/**
+ * struct kipc_shm_open - create or open a region (KIPC_IOC_SHM_OPEN)
+ * @size: sizeof(struct kipc_shm_open)
+ * @flags: KIPC_OPEN_*; RECV = read, SEND = write (at least RECV)
+ * @name: pointer to a NUL-terminated name, or 0 for an anonymous region
+ *	(requires KIPC_OPEN_CREAT)
+ * @mode: permission bits when created
+ * @__reserved: must be zero
+ * @length: region length in bytes when created, rounded up to pages;
+ *	ignored when opening an existing region
+ *
+ * Return: the new region fd.
+ */
+struct kipc_shm_open {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 name;
+	__u32 mode;
+	__u32 __reserved;
+	__aligned_u64 length;
+};
+
+/**
+ * struct kipc_shm_stat - region state (KIPC_IOC_SHM_STAT)
+ * @size: sizeof(struct kipc_shm_stat)
+ * @flags: must be zero
+ * @length: output, region length in bytes
+ * @id: output, module-unique region id (stable for the region's life)
+ * @uid: output, owner uid
+ * @gid: output, owner gid
+ * @mode: output, permission bits
+ * @nr_refs: output, references to this region queued in channels
+ * @nr_maps: output, live mappings
+ * @__reserved: zero
+ */
+struct kipc_shm_stat {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 length;
+	__aligned_u64 id;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 nr_refs;
+	__u32 nr_maps;
+	__u32 __reserved;
+};
+
+/**
+ * struct kipc_ref_xfer - send or receive a region reference
+ * (KIPC_IOC_SEND_REF, KIPC_IOC_RECV_REF)
+ * @size: sizeof(struct kipc_ref_xfer)
+ * @flags: KIPC_XFER_* (plus KIPC_REF_CLOEXEC on receive)
+ * @shm_fd: send: region fd the sender holds (must be readable).
+ *	Receive: input, a region fd the caller already holds, or -1; if the
+ *	message refers to that fd's region, @shm_fd comes back unchanged and
+ *	no new fd is made (the fast path for a receiver that keeps a
+ *	mapping). Otherwise output, a new read-only region fd.
+ * @prio: send: priority; receive: must be zero
+ * @offset: byte offset of the payload in the region
+ * @len: payload length; offset + len must lie within the region
+ * @region_id: receive: output, the region's id (see struct kipc_shm_stat),
+ *	so a receiver can reuse a mapping it already has
+ * @deadline_ns: as in struct kipc_xfer
+ * @info: receive: output
+ */
+struct kipc_ref_xfer {
+	__u32 size;
+	__u32 flags;
+	__s32 shm_fd;
+	__u32 prio;
+	__aligned_u64 offset;
+	__aligned_u64 len;
+	__aligned_u64 region_id;
+	__aligned_u64 deadline_ns;
+	struct kipc_msg_info info;
+};
+
+#define KIPC_REF_CLOEXEC	0x100U	/* receive: O_CLOEXEC on @shm_fd */
+
+/* On the control fd (/dev/kipc). */
+#define KIPC_IOC_VERSION	_IO(KIPC_IOC_MAGIC, 0x00)	/* struct kipc_version */
+#define KIPC_IOC_STAT		_IO(KIPC_IOC_MAGIC, 0x01)	/* struct kipc_global_stat */
+#define KIPC_IOC_CHAN_OPEN	_IO(KIPC_IOC_MAGIC, 0x02)	/* struct kipc_chan_open */
+#define KIPC_IOC_UNLINK		_IO(KIPC_IOC_MAGIC, 0x03)	/* struct kipc_unlink */
+#define KIPC_IOC_SHM_OPEN	_IO(KIPC_IOC_MAGIC, 0x04)	/* struct kipc_shm_open */
+
+/* On a channel fd. */
+#define KIPC_IOC_SEND		_IO(KIPC_IOC_MAGIC, 0x20)	/* struct kipc_xfer */
+#define KIPC_IOC_RECV		_IO(KIPC_IOC_MAGIC, 0x21)	/* struct kipc_xfer */
+#define KIPC_IOC_CHAN_STAT	_IO(KIPC_IOC_MAGIC, 0x22)	/* struct kipc_chan_stat */
+#define KIPC_IOC_SEND_REF	_IO(KIPC_IOC_MAGIC, 0x23)	/* struct kipc_ref_xfer */
+#define KIPC_IOC_RECV_REF	_IO(KIPC_IOC_MAGIC, 0x24)	/* struct kipc_ref_xfer */
+
+/* On a region fd. */
+#define KIPC_IOC_SHM_STAT	_IO(KIPC_IOC_MAGIC, 0x40)	/* struct kipc_shm_stat */
+
+#endif /* _UAPI_LINUX_KIPC_H */

@@ -1,0 +1,745 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc channels: bounded, boundary-preserving message queues.
+ *
+ * A send copies the message from userspace into a kernel buffer (before
+ * any lock is taken) and queues it; a receive copies it out and frees it.
+ * The kernel stamps each message with the sender's pid, euid and egid,
+ * a per-channel sequence number and CLOCK_MONOTONIC time.
+ *
+ * Locking overview:
+ *   kipc_chan.lock (mutex) protects the queue, the counters and the peer
+ *   counts. A receive delivers the head message with the lock held, so a
+ *   fault while copying out leaves the message queued, in place, for the
+ *   next receiver: nothing is lost and order is kept. Allocation and the
+ *   copy in happen before the lock. Waiters sleep on @recv_wait/@send_wait
+ *   without the lock, testing READ_ONCE() snapshots, and are woken after
+ *   the lock is dropped.
+ *
+ * Peers: @nr_senders/@nr_receivers count open files with write/read
+ * access. When one side's count is zero and the channel is not reachable
+ * by name (anonymous or unlinked), that side can never come back, so the
+ * other side gets -EPIPE instead of blocking forever.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/user_namespace.h>
+
+#include "kipc_internal.h"
+
+/**
+ * struct kipc_chan - a message channel
+ * @obj: name table part; obj.linked tells whether new peers can appear
+ * @lock: protects everything below except the immutable limits
+ * @recv_wait: receivers and POLLIN pollers wait here for a message
+ * @send_wait: senders and POLLOUT pollers wait here for room
+ * @queue: one FIFO list of struct kipc_msg per priority
+ * @prio_map: bit p set when @queue[p] is not empty
+ * @nr_msgs: queued messages (READ_ONCE() outside the lock)
+ * @max_msgs: queue depth; immutable
+ * @max_msg_size: largest message; immutable
+ * @nr_senders: open files with FMODE_WRITE (READ_ONCE() outside the lock)
+ * @nr_receivers: open files with FMODE_READ (READ_ONCE() outside the lock)
+ * @bytes: inline payload bytes queued
+ * @seq: last sequence number given
+ * @sent: messages queued since creation
+ * @received: messages dequeued by receivers since creation
+ */
+struct kipc_chan {
+	struct kipc_obj obj;
+	struct mutex lock;	/* see the locking overview above */
+	wait_queue_head_t recv_wait;
+	wait_queue_head_t send_wait;
+	struct list_head queue[KIPC_PRIO_MAX + 1];
+	unsigned long prio_map;
+	u32 nr_msgs;
+	u32 max_msgs;
+	u32 max_msg_size;
+	u32 nr_senders;
+	u32 nr_receivers;
+	u64 bytes;
+	u64 seq;
+	u64 sent;
+	u64 received;
+};
+
+static const struct file_operations kipc_chan_fops;
+
+static inline struct kipc_chan *to_chan(struct kipc_obj *obj)
+{
+	return container_of(obj, struct kipc_chan, obj);
+}
+
+bool kipc_is_chan_file(const struct file *file)
+{
+	return file->f_op == &kipc_chan_fops;
+}
+
+/**
+ * kipc_chan_from_file() - the channel behind a file
+ * @file: any file
+ *
+ * Return: the channel, or NULL if @file is not a channel fd.
+ */
+struct kipc_chan *kipc_chan_from_file(struct file *file)
+{
+	return kipc_is_chan_file(file) ? file->private_data : NULL;
+}
+
+/**
+ * kipc_msg_alloc() - allocate a message with room for @len payload bytes
+ * @len: payload bytes (0 for a reference)
+ *
+ * Charged to the caller's memcg.
+ *
+ * Return: the message or NULL.
+ */
+struct kipc_msg *kipc_msg_alloc(size_t len)
+{
+	struct kipc_msg *msg;
+
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return NULL;
+	INIT_LIST_HEAD(&msg->link);
+	msg->pid = NULL;
+	msg->len = len;
+	msg->prio = 0;
+	msg->flags = 0;
+	msg->region = NULL;
+	msg->offset = 0;
+	return msg;
+}
+
+/**
+ * kipc_msg_free() - free a message that is not queued
+ * @msg: the message
+ */
+void kipc_msg_free(struct kipc_msg *msg)
+{
+	put_pid(msg->pid);
+	if (msg->region)
+		kipc_region_put(msg->region);
+	kvfree(msg);
+}
+
+/**
+ * kipc_msg_fill_info() - describe a message to its receiver
+ * @msg: the message
+ * @info: filled in; ids are translated into the caller's namespaces
+ */
+void kipc_msg_fill_info(const struct kipc_msg *msg, struct kipc_msg_info *info)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	memset(info, 0, sizeof(*info));
+	info->seq = msg->seq;
+	info->time_ns = msg->time_ns;
+	info->pid = pid_vnr(msg->pid);
+	info->uid = from_kuid_munged(ns, msg->uid);
+	info->gid = from_kgid_munged(ns, msg->gid);
+	info->len = msg->len;
+	info->prio = msg->prio;
+	info->flags = msg->flags;
+}
+
+static bool kipc_chan_no_senders(struct kipc_chan *ch)
+{
+	return !READ_ONCE(ch->nr_senders) && !READ_ONCE(ch->obj.linked);
+}
+
+static bool kipc_chan_no_receivers(struct kipc_chan *ch)
+{
+	return !READ_ONCE(ch->nr_receivers) && !READ_ONCE(ch->obj.linked);
+}
+
+static bool kipc_chan_can_recv(struct kipc_chan *ch)
+{
+	return READ_ONCE(ch->nr_msgs) || kipc_chan_no_senders(ch);
+}
+
+static bool kipc_chan_can_send(struct kipc_chan *ch)
+{
+	return READ_ONCE(ch->nr_msgs) < ch->max_msgs || kipc_chan_no_receivers(ch);
+}
+
+/*
+ * Sleep until @cond(@ch) or the absolute CLOCK_MONOTONIC @deadline_ns (0:
+ * none). Returns 0, -ETIMEDOUT or -ERESTARTSYS; the deadline is absolute,
+ * so a restarted call keeps it.
+ */
+static long kipc_wait(wait_queue_head_t *wq, bool (*cond)(struct kipc_chan *ch),
+		      struct kipc_chan *ch, u64 deadline_ns)
+{
+	s64 left;
+	long ret;
+
+	if (!deadline_ns)
+		return wait_event_interruptible(*wq, cond(ch));
+	left = (s64)(deadline_ns - ktime_get_ns());
+	if (left <= 0)
+		return cond(ch) ? 0 : -ETIMEDOUT;
+	ret = wait_event_interruptible_hrtimeout(*wq, cond(ch), ns_to_ktime(left));
+	return ret == -ETIME ? -ETIMEDOUT : ret;
+}
+
+static bool kipc_nonblock(struct file *file, u32 xflags)
+{
+	return (file->f_flags & O_NONBLOCK) || (xflags & KIPC_XFER_NONBLOCK);
+}
+
+static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
+{
+	lockdep_assert_held(&ch->lock);
+	msg->seq = ++ch->seq;
+	list_add_tail(&msg->link, &ch->queue[msg->prio]);
+	__set_bit(msg->prio, &ch->prio_map);
+	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
+	ch->sent++;
+	if (!(msg->flags & KIPC_MSG_REF)) {
+		ch->bytes += msg->len;
+		atomic64_add(msg->len, &kipc_bytes_queued);
+	}
+	atomic64_inc(&kipc_nr_msgs);
+}
+
+static struct kipc_msg *kipc_chan_head_locked(struct kipc_chan *ch)
+{
+	lockdep_assert_held(&ch->lock);
+	if (!ch->prio_map)
+		return NULL;
+	return list_first_entry(&ch->queue[__fls(ch->prio_map)], struct kipc_msg, link);
+}
+
+static void kipc_chan_dequeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
+{
+	lockdep_assert_held(&ch->lock);
+	list_del_init(&msg->link);
+	if (list_empty(&ch->queue[msg->prio]))
+		__clear_bit(msg->prio, &ch->prio_map);
+	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs - 1);
+	if (!(msg->flags & KIPC_MSG_REF)) {
+		ch->bytes -= msg->len;
+		atomic64_sub(msg->len, &kipc_bytes_queued);
+	}
+	atomic64_dec(&kipc_nr_msgs);
+}
+
+/**
+ * kipc_chan_send_msg() - stamp and queue a prepared message
+ * @ch: the channel
+ * @file: the sender's file (checked for write access and O_NONBLOCK)
+ * @msg: the message, payload filled in, @msg->prio set
+ * @xflags: KIPC_XFER_NONBLOCK honoured
+ * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
+ *
+ * Context: process context, may sleep; takes @ch->lock.
+ * Return: the message length once queued (the channel owns @msg), or
+ * -EBADF, -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS (the caller still
+ * owns @msg).
+ */
+long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
+			struct kipc_msg *msg, u32 xflags, u64 deadline_ns)
+{
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!msg->pid)
+		msg->pid = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	msg->gid = current_egid();
+
+	for (;;) {
+		mutex_lock(&ch->lock);
+		if (kipc_chan_no_receivers(ch)) {
+			ret = -EPIPE;
+			break;
+		}
+		if (ch->nr_msgs < ch->max_msgs) {
+			msg->time_ns = ktime_get_ns();
+			ret = msg->len;
+			kipc_chan_enqueue_locked(ch, msg);
+			break;
+		}
+		mutex_unlock(&ch->lock);
+
+		if (kipc_nonblock(file, xflags))
+			return -EAGAIN;
+		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, ch, deadline_ns);
+		if (ret)
+			return ret;
+	}
+	mutex_unlock(&ch->lock);
+	if (ret >= 0)
+		wake_up(&ch->recv_wait);
+	return ret;
+}
+
+/**
+ * kipc_chan_recv_msg() - deliver the head message through @deliver
+ * @ch: the channel
+ * @file: the receiver's file (checked for read access and O_NONBLOCK)
+ * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured
+ * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
+ * @deliver: called with @ch->lock held on the head message; a negative
+ *	return leaves the message queued
+ * @arg: passed to @deliver
+ *
+ * Context: process context, may sleep; takes @ch->lock.
+ * Return: what @deliver returned, or -EBADF, -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS.
+ */
+long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
+			u64 deadline_ns, kipc_deliver_fn deliver, void *arg)
+{
+	struct kipc_msg *msg;
+	long ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+
+	for (;;) {
+		mutex_lock(&ch->lock);
+		msg = kipc_chan_head_locked(ch);
+		if (msg)
+			break;
+		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
+		mutex_unlock(&ch->lock);
+		if (ret)
+			return ret;
+
+		if (kipc_nonblock(file, xflags))
+			return -EAGAIN;
+		ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv, ch, deadline_ns);
+		if (ret)
+			return ret;
+	}
+
+	ret = deliver(msg, arg);
+	if (ret < 0 || (xflags & KIPC_XFER_PEEK)) {
+		mutex_unlock(&ch->lock);
+		return ret;
+	}
+	kipc_chan_dequeue_locked(ch, msg);
+	ch->received++;
+	mutex_unlock(&ch->lock);
+
+	wake_up(&ch->send_wait);
+	kipc_msg_free(msg);
+	return ret;
+}
+
+/* Delivery of an inline message (or, by copying, a reference) to an iov_iter. */
+struct kipc_copy_out {
+	struct iov_iter *to;
+	struct kipc_msg_info *info;	/* optional */
+};
+
+static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_copy_out *co = arg;
+
+	if (co->info)
+		kipc_msg_fill_info(msg, co->info);
+	if (iov_iter_count(co->to) < msg->len)
+		return -EMSGSIZE;
+	if (msg->flags & KIPC_MSG_REF)
+		return kipc_ref_copy_out(msg, co->to);
+	if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
+		return -EFAULT;
+	return msg->len;
+}
+
+static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter *from)
+{
+	size_t len = iov_iter_count(from);
+	struct kipc_msg *msg;
+
+	if (len > ch->max_msg_size)
+		return ERR_PTR(-EMSGSIZE);
+	msg = kipc_msg_alloc(len);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	if (!copy_from_iter_full(msg->data, len, from)) {
+		kipc_msg_free(msg);
+		return ERR_PTR(-EFAULT);
+	}
+	return msg;
+}
+
+static ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	struct kipc_copy_out co = { .to = to };
+	u32 xflags = 0;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		xflags |= KIPC_XFER_NONBLOCK;
+	return kipc_chan_recv_msg(file->private_data, file, xflags, 0,
+				  kipc_deliver_copy, &co);
+}
+
+static ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct kipc_chan *ch = file->private_data;
+	struct kipc_msg *msg;
+	u32 xflags = 0;
+	ssize_t ret;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		xflags |= KIPC_XFER_NONBLOCK;
+	msg = kipc_msg_from_iter(ch, from);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	ret = kipc_chan_send_msg(ch, file, msg, xflags, 0);
+	if (ret < 0)
+		kipc_msg_free(msg);
+	return ret;
+}
+
+static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
+{
+	if (x->flags & ~allowed)
+		return -EINVAL;
+	if (x->prio > KIPC_PRIO_MAX)
+		return -EINVAL;
+	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
+		return -EINVAL;
+	if (memchr_inv(&x->info, 0, sizeof(x->info)))
+		return -EINVAL;
+	return 0;
+}
+
+static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void __user *uarg)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct kipc_msg *msg;
+	struct iov_iter iter;
+	struct kipc_xfer x;
+	long ret;
+
+	ret = kipc_copy_arg(&x, sizeof(x), offsetofend(struct kipc_xfer, info), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_xfer_check(&x, KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE);
+	if (ret)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = import_iovec(ITER_SOURCE, u64_to_user_ptr(x.iov), x.iovcnt,
+			   ARRAY_SIZE(iovstack), &iov, &iter);
+	if (ret < 0)
+		return ret;
+	msg = kipc_msg_from_iter(ch, &iter);
+	kfree(iov);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	msg->prio = x.prio;
+	ret = kipc_chan_send_msg(ch, file, msg, x.flags, x.deadline_ns);
+	if (ret < 0)
+		kipc_msg_free(msg);
+	return ret;
+}
+
+static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void __user *uarg)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct kipc_copy_out co;
+	struct iov_iter iter;
+	struct kipc_xfer x;
+	long ret;
+
+	ret = kipc_copy_arg(&x, sizeof(x), offsetofend(struct kipc_xfer, info), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_xfer_check(&x, KIPC_XFER_ALL);
+	if (ret)
+		return ret;
+	if (x.prio)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = import_iovec(ITER_DEST, u64_to_user_ptr(x.iov), x.iovcnt,
+			   ARRAY_SIZE(iovstack), &iov, &iter);
+	if (ret < 0)
+		return ret;
+	co.to = &iter;
+	co.info = &x.info;
+	ret = kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns, kipc_deliver_copy, &co);
+	kfree(iov);
+	/* The info goes back with the data, and with -EMSGSIZE for the length. */
+	if ((ret >= 0 || ret == -EMSGSIZE) && kipc_copy_arg_out(uarg, &x, sizeof(x)))
+		return -EFAULT;
+	return ret;
+}
+
+static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kipc_chan_stat st;
+	long ret;
+
+	ret = kipc_copy_arg(&st, sizeof(st), offsetofend(struct kipc_chan_stat, __reserved), uarg);
+	if (ret)
+		return ret;
+	if (st.flags || st.__reserved)
+		return -EINVAL;
+
+	mutex_lock(&ch->lock);
+	st.max_msgs = ch->max_msgs;
+	st.max_msg_size = ch->max_msg_size;
+	st.nr_msgs = ch->nr_msgs;
+	st.nr_senders = ch->nr_senders;
+	st.nr_receivers = ch->nr_receivers;
+	st.bytes_queued = ch->bytes;
+	st.sent = ch->sent;
+	st.received = ch->received;
+	mutex_unlock(&ch->lock);
+
+	st.uid = from_kuid_munged(ns, ch->obj.uid);
+	st.gid = from_kgid_munged(ns, ch->obj.gid);
+	st.mode = ch->obj.mode;
+	st.state = ch->obj.name ? 0 : KIPC_CHAN_ANON;
+	if (READ_ONCE(ch->obj.linked))
+		st.state |= KIPC_CHAN_NAMED;
+	return kipc_copy_arg_out(uarg, &st, sizeof(st));
+}
+
+static long kipc_chan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kipc_chan *ch = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KIPC_IOC_SEND:
+		return kipc_chan_ioctl_send(file, ch, uarg);
+	case KIPC_IOC_RECV:
+		return kipc_chan_ioctl_recv(file, ch, uarg);
+	case KIPC_IOC_CHAN_STAT:
+		return kipc_chan_ioctl_stat(ch, uarg);
+	case KIPC_IOC_SEND_REF:
+		return kipc_send_ref_ioctl(file, uarg);
+	case KIPC_IOC_RECV_REF:
+		return kipc_recv_ref_ioctl(file, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_chan *ch = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &ch->recv_wait, wait);
+	poll_wait(file, &ch->send_wait, wait);
+
+	if (file->f_mode & FMODE_READ) {
+		if (READ_ONCE(ch->nr_msgs))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		else if (kipc_chan_no_senders(ch))
+			mask |= EPOLLHUP;
+	}
+	if (file->f_mode & FMODE_WRITE) {
+		if (kipc_chan_no_receivers(ch))
+			mask |= EPOLLERR;
+		else if (READ_ONCE(ch->nr_msgs) < ch->max_msgs)
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
+	return mask;
+}
+
+static int kipc_chan_release(struct inode *inode, struct file *file)
+{
+	struct kipc_chan *ch = file->private_data;
+
+	mutex_lock(&ch->lock);
+	if (file->f_mode & FMODE_READ)
+		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers - 1);
+	if (file->f_mode & FMODE_WRITE)
+		WRITE_ONCE(ch->nr_senders, ch->nr_senders - 1);
+	mutex_unlock(&ch->lock);
+
+	/* A side may have gone for good: let the other side see EPIPE. */
+	wake_up_all(&ch->recv_wait);
+	wake_up_all(&ch->send_wait);
+	kipc_obj_put(&ch->obj);
+	return 0;
+}
+
+static const struct file_operations kipc_chan_fops = {
+	.owner = THIS_MODULE,
+	.read_iter = kipc_chan_read_iter,
+	.write_iter = kipc_chan_write_iter,
+	.poll = kipc_chan_poll,
+	.unlocked_ioctl = kipc_chan_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = kipc_chan_release,
+};
+
+static void kipc_chan_free(struct kipc_obj *obj)
+{
+	struct kipc_chan *ch = to_chan(obj);
+	struct kipc_msg *msg, *tmp;
+	int p;
+
+	/* Last reference: no file, no name, so no other task can get here. */
+	mutex_lock(&ch->lock);
+	for (p = 0; p <= KIPC_PRIO_MAX; p++) {
+		list_for_each_entry_safe(msg, tmp, &ch->queue[p], link) {
+			kipc_chan_dequeue_locked(ch, msg);
+			kipc_msg_free(msg);
+		}
+	}
+	mutex_unlock(&ch->lock);
+	mutex_destroy(&ch->lock);
+	kfree(ch);
+	atomic_dec(&kipc_nr_chans);
+}
+
+static void kipc_chan_unlinked(struct kipc_obj *obj)
+{
+	struct kipc_chan *ch = to_chan(obj);
+
+	/* No new peer can appear now: blocked calls may have to end in EPIPE. */
+	wake_up_all(&ch->recv_wait);
+	wake_up_all(&ch->send_wait);
+}
+
+static const struct kipc_obj_ops kipc_chan_ops = {
+	.release = kipc_chan_free,
+	.unlinked = kipc_chan_unlinked,
+};
+
+struct kipc_chan_attrs {
+	u32 mode;
+	u32 max_msgs;
+	u32 max_msg_size;
+};
+
+static struct kipc_obj *kipc_chan_create(void *arg)
+{
+	const struct kipc_chan_attrs *a = arg;
+	struct kipc_chan *ch;
+	int p;
+
+	if (atomic_inc_return(&kipc_nr_chans) > kipc_max_chans &&
+	    !capable(CAP_SYS_RESOURCE)) {
+		atomic_dec(&kipc_nr_chans);
+		return ERR_PTR(-ENOSPC);
+	}
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
+	if (!ch) {
+		atomic_dec(&kipc_nr_chans);
+		return ERR_PTR(-ENOMEM);
+	}
+	kipc_obj_init(&ch->obj, KIPC_OBJ_CHAN, &kipc_chan_ops, a->mode);
+	mutex_init(&ch->lock);
+	init_waitqueue_head(&ch->recv_wait);
+	init_waitqueue_head(&ch->send_wait);
+	for (p = 0; p <= KIPC_PRIO_MAX; p++)
+		INIT_LIST_HEAD(&ch->queue[p]);
+	ch->max_msgs = a->max_msgs;
+	ch->max_msg_size = a->max_msg_size;
+	return &ch->obj;
+}
+
+static int kipc_chan_check_open(const struct kipc_chan_open *o, struct kipc_chan_attrs *a)
+{
+	if (o->flags & ~KIPC_OPEN_ALL)
+		return -EINVAL;
+	if (!(o->flags & (KIPC_OPEN_RECV | KIPC_OPEN_SEND)))
+		return -EINVAL;
+	if (o->__reserved || (o->mode & ~0777U))
+		return -EINVAL;
+	a->mode = o->mode;
+	a->max_msgs = o->max_msgs ? o->max_msgs : READ_ONCE(kipc_default_msgs);
+	a->max_msg_size = o->max_msg_size ? o->max_msg_size : READ_ONCE(kipc_default_msg_size);
+	if (a->max_msgs > READ_ONCE(kipc_max_msgs) ||
+	    a->max_msg_size > READ_ONCE(kipc_max_msg_size))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * kipc_chan_open_ioctl() - KIPC_IOC_CHAN_OPEN
+ * @uarg: user pointer to struct kipc_chan_open
+ *
+ * Return: the new channel fd or -errno.
+ */
+int kipc_chan_open_ioctl(void __user *uarg)
+{
+	struct kipc_chan_attrs attrs;
+	struct kipc_chan_open o;
+	struct kipc_obj *obj;
+	struct kipc_chan *ch;
+	struct file *file;
+	char *name = NULL;
+	int fd_flags;
+	bool created;
+	int fd, ret;
+
+	ret = kipc_copy_arg(&o, sizeof(o), offsetofend(struct kipc_chan_open, __reserved), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_chan_check_open(&o, &attrs);
+	if (ret)
+		return ret;
+	if (o.name) {
+		name = kipc_name_from_user(o.name);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+	}
+
+	fd_flags = kipc_fd_flags(o.flags);
+	fd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		kfree(name);
+		return fd;
+	}
+	obj = kipc_obj_open(KIPC_OBJ_CHAN, name, o.flags, kipc_chan_create, &attrs, &created);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto out_put_fd;
+	}
+	ch = to_chan(obj);
+
+	file = anon_inode_getfile("[kipc-chan]", &kipc_chan_fops, ch, fd_flags & ~O_CLOEXEC);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_put_obj;
+	}
+	file->f_mode |= FMODE_NOWAIT;
+
+	mutex_lock(&ch->lock);
+	if (file->f_mode & FMODE_READ)
+		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + 1);
+	if (file->f_mode & FMODE_WRITE)
+		WRITE_ONCE(ch->nr_senders, ch->nr_senders + 1);
+	mutex_unlock(&ch->lock);
+
+	fd_install(fd, file);
+	return fd;
+
+out_put_obj:
+	kipc_obj_put(obj);
+out_put_fd:
+	put_unused_fd(fd);
+	return ret;
+}

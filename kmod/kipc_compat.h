@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipc_compat.h - the differences between the kernels kipc builds against
+ * (Debian's 6.1 and 6.12), in one place, keyed on LINUX_VERSION_CODE.
+ *
+ * Each block names the kernel change it papers over and the file that
+ * needs it. Add new differences here, never as #if in the .c files.
+ */
+#ifndef _KIPC_COMPAT_H
+#define _KIPC_COMPAT_H
+
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* True when building against kernel @major.@minor or later. */
+#define KIPC_KERNEL_AT_LEAST(major, minor) \
+	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
+
+/* ---- regions (kipc_shm.c) ------------------------------------------- */
+
+/*
+ * vm_flags_set() and vm_flags_clear() arrived in 6.3, when vma->vm_flags
+ * became read-only for everyone else (per-VMA locking); 6.1 writes the
+ * field directly. Only call these from ->mmap() or with mmap_lock held
+ * for writing.
+ */
+static inline void kipc_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#if KIPC_KERNEL_AT_LEAST(6, 3)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void kipc_vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#if KIPC_KERNEL_AT_LEAST(6, 3)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * struct fd became a tagged word read through fd_file() in 6.12; 6.1 has
+ * a plain ->file member. An empty struct fd gives NULL either way.
+ */
+static inline struct file *kipc_fd_file(struct fd f)
+{
+#if KIPC_KERNEL_AT_LEAST(6, 12)
+	return fd_file(f);
+#else
+	return f.file;
+#endif
+}
+
+/* ---- end of regions ------------------------------------------------- */
+
+#endif /* _KIPC_COMPAT_H */

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kipc internals shared by the module's files.
+ *
+ * Locking overview (outermost first):
+ *
+ *   kipc_names_lock (mutex, kipc_names.c)
+ *	protects the name table and kipc_obj.linked. Held only for lookups,
+ *	inserts and removals; never while copying to or from userspace.
+ *   kipc_chan.lock (mutex, kipc_chan.c)
+ *	protects one channel's queue, counters and peer counts. May be held
+ *	across copy_to_user() of a message being received (so a fault cannot
+ *	lose it) and so nests outside mmap_lock; nothing that holds mmap_lock
+ *	takes it.
+ *   kipc_region.lock (mutex, kipc_shm.c)
+ *	protects one region's mapping counters. Taken inside kipc_chan.lock
+ *	when a reference is delivered; never the other way round.
+ *
+ * Waiters are woken after the lock is dropped.
+ */
+#ifndef _KIPC_INTERNAL_H
+#define _KIPC_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <uapi/linux/kipc.h>
+
+struct file;
+struct iov_iter;
+struct kipc_obj;
+
+/* Module parameters (kipc_main.c). */
+extern unsigned int kipc_max_chans;
+extern unsigned int kipc_default_msgs;
+extern unsigned int kipc_default_msg_size;
+extern unsigned int kipc_max_msgs;
+extern unsigned int kipc_max_msg_size;
+extern unsigned long kipc_max_region_bytes;
+
+/* Module-wide counters, read by KIPC_IOC_STAT. */
+extern atomic_t kipc_nr_chans;
+extern atomic_t kipc_nr_regions;
+extern atomic64_t kipc_nr_msgs;
+extern atomic64_t kipc_bytes_queued;
+extern atomic64_t kipc_region_bytes;
+
+/**
+ * struct kipc_obj_ops - what the name table needs from an object kind
+ * @release: free the object; called once, when the last reference goes
+ * @unlinked: the name was removed (optional); called without locks held
+ */
+struct kipc_obj_ops {
+	void (*release)(struct kipc_obj *obj);
+	void (*unlinked)(struct kipc_obj *obj);
+};
+
+/**
+ * struct kipc_obj - the part of a channel or region the name table knows
+ * @node: hash table link; under kipc_names_lock
+ * @ref: references: the name, each open file, each queued reference
+ * @ops: kind-specific callbacks
+ * @name: the name (kmalloc'ed), or NULL for an anonymous object;
+ *	immutable after creation
+ * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION; immutable
+ * @linked: reachable through the name table; under kipc_names_lock,
+ *	read locklessly with READ_ONCE() where a stale answer is harmless
+ * @uid: owner, immutable
+ * @gid: owning group, immutable
+ * @mode: permission bits, immutable
+ */
+struct kipc_obj {
+	struct hlist_node node;
+	struct kref ref;
+	const struct kipc_obj_ops *ops;
+	char *name;
+	unsigned int type;
+	bool linked;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+};
+
+/* kipc_names.c */
+void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
+		   const struct kipc_obj_ops *ops, umode_t mode);
+static inline void kipc_obj_get(struct kipc_obj *obj)
+{
+	kref_get(&obj->ref);
+}
+
+void kipc_obj_put(struct kipc_obj *obj);
+int kipc_obj_permission(const struct kipc_obj *obj, int may);
+char *kipc_name_from_user(u64 uname);
+struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
+			       struct kipc_obj *(*create)(void *arg), void *arg,
+			       bool *created);
+int kipc_obj_unlink(unsigned int type, const char *name);
+void kipc_names_exit(void);
+
+/* kipc_main.c: the ioctl argument helper */
+int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
+		  const void __user *uarg);
+int kipc_copy_arg_out(void __user *uarg, const void *karg, size_t ksize);
+int kipc_fd_flags(u32 open_flags);
+
+/* kipc_chan.c */
+int kipc_chan_open_ioctl(void __user *uarg);
+bool kipc_is_chan_file(const struct file *file);
+
+/* kipc_shm.c */
+struct kipc_region;
+int kipc_shm_open_ioctl(void __user *uarg);
+bool kipc_is_region_file(const struct file *file);
+
+/**
+ * struct kipc_msg - one queued message
+ * @link: in the channel's per-priority list; under kipc_chan.lock
+ * @seq: per-channel sequence number
+ * @time_ns: CLOCK_MONOTONIC at send
+ * @pid: sender's thread group (reference held)
+ * @uid: sender's effective uid
+ * @gid: sender's effective gid
+ * @len: payload length (for a reference: the referenced length)
+ * @prio: priority
+ * @flags: KIPC_MSG_* bits
+ * @region: for a reference, the region (a reference on its kipc_obj held)
+ * @offset: for a reference, the payload's offset in @region
+ * @data: inline payload (absent for references)
+ */
+struct kipc_msg {
+	struct list_head link;
+	u64 seq;
+	u64 time_ns;
+	struct pid *pid;
+	kuid_t uid;
+	kgid_t gid;
+	u32 len;
+	u32 prio;
+	u32 flags;
+	struct kipc_region *region;
+	u64 offset;
+	char data[];
+};
+
+struct kipc_chan;
+
+struct kipc_msg *kipc_msg_alloc(size_t len);
+void kipc_msg_free(struct kipc_msg *msg);
+
+/*
+ * Receive callback, called with the channel lock held and the head message
+ * (not yet dequeued). Returns the value for the caller (>= 0) or -errno;
+ * on error the message stays queued.
+ */
+typedef long (*kipc_deliver_fn)(struct kipc_msg *msg, void *arg);
+
+struct kipc_chan *kipc_chan_from_file(struct file *file);
+long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
+			struct kipc_msg *msg, u32 xflags, u64 deadline_ns);
+long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
+			u64 deadline_ns, kipc_deliver_fn deliver, void *arg);
+void kipc_msg_fill_info(const struct kipc_msg *msg, struct kipc_msg_info *info);
+
+/*
+ * Reference handoff (kipc_shm.c). kipc_ref_copy_out() delivers a reference
+ * message received with a plain receive by copying the referenced bytes;
+ * kipc_region_put() drops the reference a queued message holds.
+ */
+long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to);
+void kipc_region_put(struct kipc_region *region);
+long kipc_send_ref_ioctl(struct file *file, void __user *uarg);
+long kipc_recv_ref_ioctl(struct file *file, void __user *uarg);
+
+#endif /* _KIPC_INTERNAL_H */

@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc regions: shared pages mapped by many processes, and references to
+ * them handed over channels.
+ *
+ * How userspace uses a region: KIPC_IOC_SHM_OPEN on the control fd creates
+ * or opens a named (or anonymous) region and returns a region fd; mmap()
+ * of that fd with MAP_SHARED maps the region's pages, the same physical
+ * pages in every process. After that the kernel is out of the data path:
+ * it only sees page faults and futex waits. KIPC_IOC_SHM_STAT on the fd
+ * reports the region's state. A region fd opened with KIPC_OPEN_SEND is
+ * writable; one without is read-only for good (mmap with PROT_WRITE fails
+ * with EACCES and VM_MAYWRITE is cleared, so mprotect() cannot add write).
+ *
+ * Backing store: each region is a shmem file of fixed size, made with
+ * VM_NORESERVE, so pages are zero-filled, allocated on first touch,
+ * charged to the memcg of the task that touches them, swappable, and have
+ * a page-cache mapping: process-shared futexes work on them (a futex key
+ * needs folio->mapping) and GUP, io_uring and process_vm_readv see normal
+ * pages. The region fd's ->mmap() swaps the VMA's file for the shmem file
+ * (vma_set_file()) and lets shmem set the VMA up, then wraps shmem's
+ * vm_operations so that each VMA holds a reference to the region file it
+ * was made from: the region, its accounting and this module live as long
+ * as a mapping does. A fault past the shmem file's end (a VMA grown with mremap())
+ * gets SIGBUS from shmem.
+ *
+ * Reference handoff: KIPC_IOC_SEND_REF on a channel queues a message that
+ * names (region, offset, len) and holds a region reference; nothing is
+ * copied. KIPC_IOC_RECV_REF hands the receiver a read-only region fd
+ * (or reuses one it names) plus offset and length; a plain receive of a
+ * reference message copies the referenced bytes instead.
+ *
+ * Locking overview: a region has no lock of its own. Its length, id,
+ * owner, mode and shmem file are immutable after creation, and its two
+ * counters (@nr_refs, @nr_maps) are atomics, so nothing here needs the
+ * kipc_region.lock slot of the lock order in kipc_internal.h. Code in this
+ * file runs in three lock contexts:
+ *   - kipc_deliver_ref() and kipc_ref_copy_out() under kipc_chan.lock:
+ *     they may sleep, fault on user memory (mmap_lock nests inside the
+ *     channel lock), allocate a file and reserve an fd;
+ *   - kipc_region_mmap() and the vm_operations under mmap_lock: they take
+ *     no lock (the one-time setup of kipc_shmem_vm_ops is a cmpxchg);
+ *   - everything else with no lock held.
+ *
+ * References on a region's kipc_obj: the name, each open region file, and
+ * each queued reference message. A VMA holds a region file (and through
+ * it the region and the module); the region holds its shmem file; a VMA
+ * also holds the shmem file directly as its vm_file.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/seq_file.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/user_namespace.h>
+
+#include "kipc_compat.h"
+#include "kipc_internal.h"
+
+/**
+ * struct kipc_region - a shared-page region
+ * @obj: name table part (owner, mode, name, references)
+ * @shmem: the backing shmem file; immutable, holds a file reference
+ * @length: size in bytes, a multiple of PAGE_SIZE; immutable
+ * @id: module-unique id; immutable
+ * @nr_refs: reference messages queued in channels (atomic)
+ * @nr_maps: VMAs mapping the region (atomic)
+ */
+struct kipc_region {
+	struct kipc_obj obj;
+	struct file *shmem;
+	u64 length;
+	u64 id;
+	atomic_t nr_refs;
+	atomic_t nr_maps;
+};
+
+static const struct file_operations kipc_region_fops;
+static atomic64_t kipc_region_next_id = ATOMIC64_INIT(0);
+
+static inline struct kipc_region *to_region(struct kipc_obj *obj)
+{
+	return container_of(obj, struct kipc_region, obj);
+}
+
+/**
+ * kipc_is_region_file() - is @file a region fd?
+ * @file: any file
+ *
+ * Return: true for a file made by KIPC_IOC_SHM_OPEN or KIPC_IOC_RECV_REF.
+ */
+bool kipc_is_region_file(const struct file *file)
+{
+	return file->f_op == &kipc_region_fops;
+}
+
+/**
+ * kipc_region_put() - drop the region reference a queued message holds
+ * @region: the region, or NULL
+ *
+ * Context: any process context; may free the region.
+ */
+void kipc_region_put(struct kipc_region *region)
+{
+	if (!region)
+		return;
+	atomic_dec(&region->nr_refs);
+	kipc_obj_put(&region->obj);
+}
+
+/* Open a new file on @r; it takes its own reference on @r. */
+static struct file *kipc_region_file_open(struct kipc_region *r, int fd_flags)
+{
+	struct file *file;
+
+	kipc_obj_get(&r->obj);
+	file = anon_inode_getfile("[kipc-region]", &kipc_region_fops, r,
+				  fd_flags & ~O_CLOEXEC);
+	if (IS_ERR(file))
+		kipc_obj_put(&r->obj);
+	return file;
+}
+
+/* ---- mapping --------------------------------------------------------- */
+
+/*
+ * Region VMAs use kipc_region_vm_ops: shmem's fault handlers, reached
+ * through the vm_operations shmem's ->mmap() installed (the same for every
+ * region, so kept once in kipc_shmem_vm_ops, the way ipc/shm.c keeps them
+ * per segment), plus open/close, which make each VMA hold a reference to
+ * the region file it was mapped from (in vm_private_data) and count it in
+ * @nr_maps. NUMA policies (mbind()) are not forwarded: region pages follow
+ * the faulting task's policy.
+ */
+static const struct vm_operations_struct *kipc_shmem_vm_ops;	/* set once */
+
+static void kipc_region_vm_open(struct vm_area_struct *vma)
+{
+	struct file *file = vma->vm_private_data;
+	struct kipc_region *r = file->private_data;
+
+	get_file(file);
+	atomic_inc(&r->nr_maps);
+}
+
+static void kipc_region_vm_close(struct vm_area_struct *vma)
+{
+	struct file *file = vma->vm_private_data;
+	struct kipc_region *r = file->private_data;
+
+	atomic_dec(&r->nr_maps);
+	/* Deferred by the VFS: the file's release runs after we return. */
+	fput(file);
+}
+
+static vm_fault_t kipc_region_vm_fault(struct vm_fault *vmf)
+{
+	return READ_ONCE(kipc_shmem_vm_ops)->fault(vmf);
+}
+
+static vm_fault_t kipc_region_vm_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+					   pgoff_t end_pgoff)
+{
+	return READ_ONCE(kipc_shmem_vm_ops)->map_pages(vmf, start_pgoff, end_pgoff);
+}
+
+static const struct vm_operations_struct kipc_region_vm_ops = {
+	.open = kipc_region_vm_open,
+	.close = kipc_region_vm_close,
+	.fault = kipc_region_vm_fault,
+	.map_pages = kipc_region_vm_map_pages,
+};
+
+/*
+ * Can a VMA that shmem set up with @base be switched to
+ * kipc_region_vm_ops? Yes if @base has the handlers we forward to, none
+ * we would hide, and is the one every region gets. If not (some future
+ * shmem), the VMA keeps shmem's own vm_operations: it still maps the
+ * right pages, but is not counted and does not hold the region.
+ */
+static bool kipc_region_vm_wrappable(const struct vm_operations_struct *base)
+{
+	const struct vm_operations_struct *old;
+
+	if (!base || !base->fault || !base->map_pages || base->open || base->close)
+		return false;
+	old = cmpxchg(&kipc_shmem_vm_ops, NULL, base);
+	return !old || old == base;
+}
+
+/*
+ * mmap() of a region fd. Errors: -EINVAL for a private mapping, -ENXIO
+ * for one reaching past the region's end (as mmap(2) documents for
+ * "addresses ... invalid for the object"), -EACCES for PROT_WRITE on a
+ * read-only fd (the core mm refuses that first; this is a second line).
+ */
+static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kipc_region *r = file->private_data;
+	unsigned long npages = r->length >> PAGE_SHIFT;
+	int ret;
+
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: for MAP_SHARED on a read-only fd the
+	 * core mm clears VM_SHARED (nothing can be written back) and keeps
+	 * VM_MAYSHARE.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff > npages || vma_pages(vma) > npages - vma->vm_pgoff)
+		return -ENXIO;
+	if (!(file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		kipc_vm_flags_clear(vma, VM_MAYWRITE);
+	}
+
+	vma_set_file(vma, r->shmem);
+	ret = call_mmap(r->shmem, vma);
+	if (ret)
+		return ret;
+
+	if (!kipc_region_vm_wrappable(vma->vm_ops)) {
+		pr_warn_once("unexpected shmem vm_operations: mappings not counted\n");
+		return 0;
+	}
+	vma->vm_ops = &kipc_region_vm_ops;
+	vma->vm_private_data = get_file(file);
+	atomic_inc(&r->nr_maps);
+	return 0;
+}
+
+/* ---- the region fd --------------------------------------------------- */
+
+static long kipc_region_ioctl_stat(struct kipc_region *r, void __user *uarg)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kipc_shm_stat st;
+	long ret;
+
+	ret = kipc_copy_arg(&st, sizeof(st), offsetofend(struct kipc_shm_stat, __reserved), uarg);
+	if (ret)
+		return ret;
+	if (st.flags || st.__reserved)
+		return -EINVAL;
+
+	st.length = r->length;
+	st.id = r->id;
+	st.uid = from_kuid_munged(ns, r->obj.uid);
+	st.gid = from_kgid_munged(ns, r->obj.gid);
+	st.mode = r->obj.mode;
+	st.nr_refs = atomic_read(&r->nr_refs);
+	st.nr_maps = atomic_read(&r->nr_maps);
+	return kipc_copy_arg_out(uarg, &st, sizeof(st));
+}
+
+static long kipc_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kipc_region *r = file->private_data;
+
+	switch (cmd) {
+	case KIPC_IOC_SHM_STAT:
+		return kipc_region_ioctl_stat(r, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int kipc_region_release(struct inode *inode, struct file *file)
+{
+	struct kipc_region *r = file->private_data;
+
+	kipc_obj_put(&r->obj);
+	return 0;
+}
+
+static void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kipc_region *r = file->private_data;
+
+	seq_printf(m, "kipc-region-id:\t%llu\n", r->id);
+	seq_printf(m, "kipc-region-length:\t%llu\n", r->length);
+	seq_printf(m, "kipc-region-maps:\t%d\n", atomic_read(&r->nr_maps));
+	seq_printf(m, "kipc-region-refs:\t%d\n", atomic_read(&r->nr_refs));
+}
+
+static const struct file_operations kipc_region_fops = {
+	.owner = THIS_MODULE,
+	.mmap = kipc_region_mmap,
+	.unlocked_ioctl = kipc_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = kipc_region_release,
+	.show_fdinfo = kipc_region_show_fdinfo,
+	.llseek = noop_llseek,
+};
+
+/* ---- creating and opening -------------------------------------------- */
+
+static void kipc_region_free(struct kipc_obj *obj)
+{
+	struct kipc_region *r = to_region(obj);
+
+	atomic64_sub(r->length, &kipc_region_bytes);
+	atomic_dec(&kipc_nr_regions);
+	fput(r->shmem);
+	kfree(r);
+}
+
+static const struct kipc_obj_ops kipc_region_ops = {
+	.release = kipc_region_free,
+};
+
+struct kipc_region_attrs {
+	u64 length;
+	u32 mode;
+};
+
+static struct kipc_obj *kipc_region_create(void *arg)
+{
+	const struct kipc_region_attrs *a = arg;
+	struct kipc_region *r;
+	struct file *shmem;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	/* VM_NORESERVE: no commit charge up front, so big sparse regions work. */
+	shmem = shmem_file_setup("kipc-region", a->length, VM_NORESERVE);
+	if (IS_ERR(shmem)) {
+		kfree(r);
+		return ERR_CAST(shmem);
+	}
+	kipc_obj_init(&r->obj, KIPC_OBJ_REGION, &kipc_region_ops, a->mode);
+	r->shmem = shmem;
+	r->length = a->length;
+	r->id = atomic64_inc_return(&kipc_region_next_id);
+	atomic_set(&r->nr_refs, 0);
+	atomic_set(&r->nr_maps, 0);
+	atomic_inc(&kipc_nr_regions);
+	atomic64_add(r->length, &kipc_region_bytes);
+	return &r->obj;
+}
+
+static int kipc_region_check_open(const struct kipc_shm_open *o, struct kipc_region_attrs *a)
+{
+	unsigned long max = READ_ONCE(kipc_max_region_bytes);
+	u64 length;
+
+	if (o->flags & ~KIPC_OPEN_ALL)
+		return -EINVAL;
+	if (!(o->flags & KIPC_OPEN_RECV))
+		return -EINVAL;
+	if (o->__reserved || (o->mode & ~0777U))
+		return -EINVAL;
+	a->mode = o->mode;
+	a->length = 0;
+	if (!(o->flags & KIPC_OPEN_CREAT))
+		return 0;		/* an existing region keeps its length */
+	if (!o->length)
+		return -EINVAL;
+	if (o->length > max || o->length > MAX_LFS_FILESIZE - PAGE_SIZE)
+		return -ENOSPC;
+	length = PAGE_ALIGN(o->length);
+	if (length > max)
+		return -ENOSPC;
+	a->length = length;
+	return 0;
+}
+
+/**
+ * kipc_shm_open_ioctl() - KIPC_IOC_SHM_OPEN: create or open a region
+ * @uarg: user pointer to struct kipc_shm_open
+ *
+ * KIPC_OPEN_RECV (required) opens for reading, KIPC_OPEN_SEND adds
+ * writing. With KIPC_OPEN_CREAT, @length (rounded up to pages) must be
+ * non-zero (-EINVAL) and at most the max_region_bytes module parameter
+ * (-ENOSPC), also when the region already exists.
+ *
+ * Context: process context, may sleep; takes kipc_names_lock.
+ * Return: the new region fd or -errno.
+ */
+int kipc_shm_open_ioctl(void __user *uarg)
+{
+	struct kipc_region_attrs attrs;
+	struct kipc_shm_open o;
+	struct kipc_obj *obj;
+	struct file *file;
+	char *name = NULL;
+	int fd_flags;
+	bool created;
+	int fd, ret;
+
+	ret = kipc_copy_arg(&o, sizeof(o), offsetofend(struct kipc_shm_open, length), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_region_check_open(&o, &attrs);
+	if (ret)
+		return ret;
+	if (!IS_ENABLED(CONFIG_SHMEM))
+		return -EOPNOTSUPP;
+	if (o.name) {
+		name = kipc_name_from_user(o.name);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+	}
+
+	fd_flags = kipc_fd_flags(o.flags);
+	fd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		kfree(name);
+		return fd;
+	}
+	obj = kipc_obj_open(KIPC_OBJ_REGION, name, o.flags, kipc_region_create,
+			    &attrs, &created);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto out_put_fd;
+	}
+
+	file = kipc_region_file_open(to_region(obj), fd_flags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_put_obj;
+	}
+	/* The file took its own reference; drop the one kipc_obj_open() gave. */
+	kipc_obj_put(obj);
+	fd_install(fd, file);
+	return fd;
+
+out_put_obj:
+	kipc_obj_put(obj);
+out_put_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+/* ---- reference handoff ----------------------------------------------- */
+
+/*
+ * Checks common to both directions, like kipc_xfer_check() in
+ * kipc_chan.c: known flags, priority in range, deadline given exactly
+ * when flagged, and the output fields zero on input.
+ */
+static int kipc_ref_xfer_check(const struct kipc_ref_xfer *x, u32 allowed)
+{
+	if (x->flags & ~allowed)
+		return -EINVAL;
+	if (x->prio > KIPC_PRIO_MAX)
+		return -EINVAL;
+	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
+		return -EINVAL;
+	if (x->region_id || memchr_inv(&x->info, 0, sizeof(x->info)))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * kipc_send_ref_ioctl() - KIPC_IOC_SEND_REF: queue a region reference
+ * @file: the channel file (must be open for sending)
+ * @uarg: user pointer to struct kipc_ref_xfer
+ *
+ * @shm_fd must be a region fd open for reading (-EBADF if it is not an
+ * open fd or not readable, -EINVAL if it is not a region fd), and
+ * [@offset, @offset + @len) must lie within the region, with @len below
+ * 4 GiB (-EINVAL). The queued message holds a region reference, so the
+ * region outlives the sender's fds, mappings and name until it is
+ * received.
+ *
+ * Context: process context, may sleep; takes the channel lock.
+ * Return: 0 once queued, or -errno as for KIPC_IOC_SEND.
+ */
+long kipc_send_ref_ioctl(struct file *file, void __user *uarg)
+{
+	struct kipc_chan *ch = kipc_chan_from_file(file);
+	struct kipc_ref_xfer x;
+	struct kipc_region *r;
+	struct kipc_msg *msg;
+	struct file *shm;
+	struct fd f;
+	u64 end;
+	long ret;
+
+	ret = kipc_copy_arg(&x, sizeof(x), offsetofend(struct kipc_ref_xfer, info), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_ref_xfer_check(&x, KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE);
+	if (ret)
+		return ret;
+	if (!ch)
+		return -EBADF;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (x.shm_fd < 0)
+		return -EBADF;
+
+	f = fdget(x.shm_fd);
+	shm = kipc_fd_file(f);
+	if (!shm)
+		return -EBADF;
+	if (!kipc_is_region_file(shm)) {
+		ret = -EINVAL;
+		goto out_fdput;
+	}
+	if (!(shm->f_mode & FMODE_READ)) {
+		ret = -EBADF;
+		goto out_fdput;
+	}
+	r = shm->private_data;
+	if (check_add_overflow(x.offset, x.len, &end) || end > r->length ||
+	    x.len > U32_MAX) {
+		ret = -EINVAL;
+		goto out_fdput;
+	}
+
+	msg = kipc_msg_alloc(0);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out_fdput;
+	}
+	msg->flags = KIPC_MSG_REF;
+	msg->prio = x.prio;
+	msg->offset = x.offset;
+	msg->len = x.len;
+	kipc_obj_get(&r->obj);
+	atomic_inc(&r->nr_refs);
+	msg->region = r;
+	fdput(f);
+
+	ret = kipc_chan_send_msg(ch, file, msg, x.flags, x.deadline_ns);
+	if (ret < 0) {
+		kipc_msg_free(msg);	/* drops the region reference */
+		return ret;
+	}
+	return 0;
+
+out_fdput:
+	fdput(f);
+	return ret;
+}
+
+/**
+ * struct kipc_ref_recv - state of one KIPC_IOC_RECV_REF call
+ * @x: the argument, filled in for the caller by kipc_deliver_ref()
+ * @uarg: where @x goes back to
+ * @hint: the region of the caller's @shm_fd, or NULL
+ * @file: a new region file, made under the channel lock, installed after
+ * @fd: the fd reserved for @file, or -1
+ * @fd_flags: O_CLOEXEC or 0
+ */
+struct kipc_ref_recv {
+	struct kipc_ref_xfer x;
+	void __user *uarg;
+	struct kipc_region *hint;
+	struct file *file;
+	int fd;
+	unsigned int fd_flags;
+};
+
+/*
+ * Deliver the head message as a reference. Called under kipc_chan.lock;
+ * any error leaves the message queued. The argument is copied out here,
+ * before the message is consumed, so that -EFAULT loses nothing; the new
+ * fd's number goes out before fd_install(), which is harmless: the number
+ * is reserved and nothing else can use it meanwhile.
+ */
+static long kipc_deliver_ref(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_ref_recv *rr = arg;
+	struct kipc_region *r = msg->region;
+	struct file *file;
+	long ret;
+
+	if (!(msg->flags & KIPC_MSG_REF))
+		return -ENOMSG;
+
+	/*
+	 * A readable fd the caller already holds for this region is its
+	 * permission, and comes back unchanged in @shm_fd.
+	 */
+	if (r != rr->hint) {
+		ret = kipc_obj_permission(&r->obj, MAY_READ);
+		if (ret)
+			return ret;
+		if (rr->file && rr->file->private_data != r) {
+			/* Not reached with kipc_chan_recv_msg(); be safe anyway. */
+			fput(rr->file);
+			rr->file = NULL;
+		}
+		if (rr->fd < 0) {
+			ret = get_unused_fd_flags(rr->fd_flags);
+			if (ret < 0)
+				return ret;
+			rr->fd = ret;
+		}
+		if (!rr->file) {
+			file = kipc_region_file_open(r, O_RDONLY);
+			if (IS_ERR(file))
+				return PTR_ERR(file);
+			rr->file = file;
+		}
+		rr->x.shm_fd = rr->fd;
+	}
+
+	rr->x.offset = msg->offset;
+	rr->x.len = msg->len;
+	rr->x.region_id = r->id;
+	kipc_msg_fill_info(msg, &rr->x.info);
+	if (kipc_copy_arg_out(rr->uarg, &rr->x, sizeof(rr->x)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * kipc_recv_ref_ioctl() - KIPC_IOC_RECV_REF: receive a region reference
+ * @file: the channel file (must be open for receiving)
+ * @uarg: user pointer to struct kipc_ref_xfer
+ *
+ * If the head message is not a reference: -ENOMSG, and it stays queued.
+ * If the caller's @shm_fd (or -1) is a region fd of the referenced region,
+ * it is reused; otherwise the caller needs read permission on the region
+ * (-EACCES, the message stays queued) and gets a new read-only region fd
+ * (O_CLOEXEC with KIPC_REF_CLOEXEC). A @shm_fd that is neither -1 nor an
+ * open region fd gives -EBADF.
+ *
+ * Context: process context, may sleep; takes the channel lock.
+ * Return: 0, or -errno as for KIPC_IOC_RECV.
+ */
+long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
+{
+	struct kipc_chan *ch = kipc_chan_from_file(file);
+	struct kipc_ref_recv rr = { .uarg = uarg, .fd = -1 };
+	struct fd f = {};
+	struct file *hint;
+	long ret;
+
+	ret = kipc_copy_arg(&rr.x, sizeof(rr.x), offsetofend(struct kipc_ref_xfer, info), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_ref_xfer_check(&rr.x, KIPC_XFER_ALL | KIPC_REF_CLOEXEC);
+	if (ret)
+		return ret;
+	if (rr.x.prio || rr.x.offset || rr.x.len)
+		return -EINVAL;
+	if (!ch)
+		return -EBADF;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (rr.x.shm_fd != -1) {
+		if (rr.x.shm_fd < 0)
+			return -EBADF;
+		f = fdget(rr.x.shm_fd);
+		hint = kipc_fd_file(f);
+		if (!hint)
+			return -EBADF;
+		if (!kipc_is_region_file(hint)) {
+			fdput(f);
+			return -EBADF;
+		}
+		if (hint->f_mode & FMODE_READ)
+			rr.hint = hint->private_data;
+	}
+	if (rr.x.flags & KIPC_REF_CLOEXEC)
+		rr.fd_flags = O_CLOEXEC;
+
+	ret = kipc_chan_recv_msg(ch, file, rr.x.flags & KIPC_XFER_ALL, rr.x.deadline_ns,
+				 kipc_deliver_ref, &rr);
+	if (ret >= 0 && rr.file) {
+		fd_install(rr.fd, rr.file);
+		rr.file = NULL;
+		rr.fd = -1;
+	}
+	if (rr.file)
+		fput(rr.file);
+	if (rr.fd >= 0)
+		put_unused_fd(rr.fd);
+	fdput(f);
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * kipc_ref_copy_out() - deliver a reference message by copying its bytes
+ * @msg: a message with KIPC_MSG_REF set
+ * @to: the receiver's buffer, at least @msg->len bytes
+ *
+ * Reads the referenced range through the shmem file (holes read as
+ * zeroes without allocating pages). @to is advanced by @msg->len.
+ *
+ * Context: process context under kipc_chan.lock; may fault on @to.
+ * Return: @msg->len, -EMSGSIZE if @to is too small, or -EFAULT (the
+ * caller leaves the message queued).
+ */
+long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to)
+{
+	struct file *shmem = msg->region->shmem;
+	size_t count = iov_iter_count(to);
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	if (count < msg->len)
+		return -EMSGSIZE;
+	if (!msg->len)
+		return 0;
+
+	init_sync_kiocb(&kiocb, shmem);
+	kiocb.ki_pos = msg->offset;
+	iov_iter_truncate(to, msg->len);
+	ret = shmem->f_op->read_iter(&kiocb, to);
+	iov_iter_reexpand(to, iov_iter_count(to) + count - msg->len);
+	if (ret < 0)
+		return ret;
+	if (ret != msg->len)
+		return -EFAULT;
+	return ret;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* libkipc: message channels. */
+#include <string.h>
+
+#include "kipc_private.h"
+
+#define KIPC_XFER_FLAGS	(KIPC_NONBLOCK | KIPC_PEEK | KIPC_PRIO(0xff))
+
+int kipc_chan_open(const char *name, int oflag, mode_t mode,
+		   const struct kipc_chan_attr *attr)
+{
+	struct kipc_chan_open o = {
+		.size = sizeof(o),
+		.name = (uintptr_t)name,
+		.mode = (uint32_t)mode,
+	};
+	int ret;
+
+	ret = kipc__oflag_to_open(oflag, &o.flags);
+	if (ret)
+		return ret;
+	if (attr) {
+		o.max_msgs = attr->max_msgs;
+		o.max_msg_size = attr->max_msg_size;
+	}
+	return kipc__ctl_ioctl(KIPC_IOC_CHAN_OPEN, &o);
+}
+
+int kipc_chan_unlink(const char *name)
+{
+	struct kipc_unlink u = {
+		.size = sizeof(u),
+		.name = (uintptr_t)name,
+		.type = KIPC_OBJ_CHAN,
+	};
+
+	if (!name)
+		return -EINVAL;
+	return kipc__ctl_ioctl(KIPC_IOC_UNLINK, &u);
+}
+
+/* Translate per-call flags; the kernel range-checks the priority. */
+static int kipc_xfer_init(struct kipc_xfer *x, const struct iovec *iov, int iovcnt,
+			  unsigned int flags, int send, const uint64_t *deadline)
+{
+	if (flags & ~KIPC_XFER_FLAGS || iovcnt < 0)
+		return -EINVAL;
+	if (send && (flags & KIPC_PEEK))
+		return -EINVAL;
+	if (!send && KIPC_PRIO_OF(flags))
+		return -EINVAL;
+	memset(x, 0, sizeof(*x));
+	x->size = sizeof(*x);
+	x->iov = (uintptr_t)iov;
+	x->iovcnt = (uint32_t)iovcnt;
+	x->prio = KIPC_PRIO_OF(flags);
+	if (flags & KIPC_NONBLOCK)
+		x->flags |= KIPC_XFER_NONBLOCK;
+	if (flags & KIPC_PEEK)
+		x->flags |= KIPC_XFER_PEEK;
+	if (deadline) {
+		x->flags |= KIPC_XFER_DEADLINE;
+		x->deadline_ns = *deadline;
+	}
+	return 0;
+}
+
+static ssize_t kipc_sendv_at(int ch, const struct iovec *iov, int iovcnt,
+			     unsigned int flags, const uint64_t *deadline)
+{
+	struct kipc_xfer x;
+	int ret;
+
+	ret = kipc_xfer_init(&x, iov, iovcnt, flags, 1, deadline);
+	if (ret)
+		return ret;
+	return kipc__ioctl(ch, KIPC_IOC_SEND, &x);
+}
+
+static ssize_t kipc_recvv_at(int ch, const struct iovec *iov, int iovcnt,
+			     struct kipc_msg_info *info, unsigned int flags,
+			     const uint64_t *deadline)
+{
+	struct kipc_xfer x;
+	long ret;
+
+	ret = kipc_xfer_init(&x, iov, iovcnt, flags, 0, deadline);
+	if (ret)
+		return ret;
+	ret = kipc__ioctl(ch, KIPC_IOC_RECV, &x);
+	if (info && (ret >= 0 || ret == -EMSGSIZE))
+		*info = x.info;
+	return ret;
+}
+
+ssize_t kipc_sendv(int ch, const struct iovec *iov, int iovcnt, unsigned int flags)
+{
+	return kipc_sendv_at(ch, iov, iovcnt, flags, NULL);
+}
+
+ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt,
+		   struct kipc_msg_info *info, unsigned int flags)
+{
+	return kipc_recvv_at(ch, iov, iovcnt, info, flags, NULL);
+}
+
+ssize_t kipc_send(int ch, const void *buf, size_t len, unsigned int flags)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kipc_sendv_at(ch, &iov, 1, flags, NULL);
+}
+
+ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info,
+		  unsigned int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return kipc_recvv_at(ch, &iov, 1, info, flags, NULL);
+}
+
+ssize_t kipc_sendv_timed(int ch, const struct iovec *iov, int iovcnt,
+			 unsigned int flags, int64_t timeout_ns)
+{
+	uint64_t deadline;
+	int ret = kipc__deadline(timeout_ns, &deadline);
+
+	return ret ? ret : kipc_sendv_at(ch, iov, iovcnt, flags, &deadline);
+}
+
+ssize_t kipc_recvv_timed(int ch, const struct iovec *iov, int iovcnt,
+			 struct kipc_msg_info *info, unsigned int flags,
+			 int64_t timeout_ns)
+{
+	uint64_t deadline;
+	int ret = kipc__deadline(timeout_ns, &deadline);
+
+	return ret ? ret : kipc_recvv_at(ch, iov, iovcnt, info, flags, &deadline);
+}
+
+ssize_t kipc_send_timed(int ch, const void *buf, size_t len, unsigned int flags,
+			int64_t timeout_ns)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kipc_sendv_timed(ch, &iov, 1, flags, timeout_ns);
+}
+
+ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *info,
+			unsigned int flags, int64_t timeout_ns)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return kipc_recvv_timed(ch, &iov, 1, info, flags, timeout_ns);
+}
+
+int kipc_chan_stat(int ch, struct kipc_chan_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return (int)kipc__ioctl(ch, KIPC_IOC_CHAN_STAT, st);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libkipc: the public API of kipc.
+ *
+ * Every function returns >= 0 on success or a negative errno value; none
+ * sets errno or keeps hidden global state. The ABI structures come from
+ * the kernel header <linux/kipc.h> (kmod/include/uapi/linux/kipc.h).
+ *
+ * errno table for channels (the kernel's contract, see <linux/kipc.h>):
+ *   -EINVAL        bad flags, bad name, priority > KIPC_PRIO_MAX, attrs
+ *                  above the module's limits
+ *   -ENAMETOOLONG  name of KIPC_NAME_MAX bytes or more
+ *   -ENOENT/-EEXIST/-EACCES  as for open(2)
+ *   -EBADF         send on a receive-only fd, receive on a send-only fd
+ *   -EMSGSIZE      message larger than max_msg_size (nothing queued), or
+ *                  receive buffer too small (info->len says how big; the
+ *                  message stays queued)
+ *   -EAGAIN        would block (O_NONBLOCK or KIPC_NONBLOCK)
+ *   -ETIMEDOUT     a *_timed call's timeout passed
+ *   -EINTR         a signal interrupted the call (nothing consumed or lost;
+ *                  with SA_RESTART the call restarts instead)
+ *   -EPIPE         no peer on the other side can exist any more
+ *   -ENOSPC        a module limit was reached
+ *   -EFAULT        a bad buffer pointer (nothing queued, nothing lost)
+ */
+#ifndef KIPC_H
+#define KIPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <linux/kipc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KIPC_LIB_VERSION_MAJOR	0
+#define KIPC_LIB_VERSION_MINOR	1
+
+/* Per-call flags for send and receive. */
+#define KIPC_NONBLOCK		0x1u	/* do not block, this call only */
+#define KIPC_PEEK		0x2u	/* receive without dequeuing */
+#define KIPC_PRIO(p)		(((unsigned int)(p) & 0xffu) << 8)
+#define KIPC_PRIO_OF(f)		(((f) >> 8) & 0xffu)
+
+/**
+ * kipc_version() - the loaded module's ABI version
+ * @features: if not NULL, receives the KIPC_FEAT_* bits
+ *
+ * Return: the ABI version (> 0), -ENOENT if /dev/kipc is missing (module
+ * not loaded), or another -errno.
+ */
+int kipc_version(uint64_t *features);
+
+/**
+ * kipc_stat() - module-wide counters (live channels, regions, messages)
+ * @st: filled in
+ */
+int kipc_stat(struct kipc_global_stat *st);
+
+/* --- channels --- */
+
+/* Limits for a channel being created; 0 means the module default. */
+struct kipc_chan_attr {
+	uint32_t max_msgs;
+	uint32_t max_msg_size;
+};
+
+/*
+ * kipc_chan_open() - create or open a channel; returns a channel fd.
+ * @name: the name, or NULL with O_CREAT for an anonymous channel
+ * @oflag: O_RDONLY (receive), O_WRONLY (send) or O_RDWR, with O_CREAT,
+ *	O_EXCL, O_NONBLOCK, O_CLOEXEC
+ * @mode: permission bits when created (read = receive, write = send)
+ * @attr: limits when created, or NULL for the defaults
+ */
+int kipc_chan_open(const char *name, int oflag, mode_t mode,
+		   const struct kipc_chan_attr *attr);
+int kipc_chan_unlink(const char *name);
+
+/*
+ * Send one message; flags: KIPC_NONBLOCK, KIPC_PRIO(p). Returns the length.
+ * Receive one message into buf; flags: KIPC_NONBLOCK, KIPC_PEEK; info
+ * may be NULL. Returns the length.
+ */
+ssize_t kipc_send(int ch, const void *buf, size_t len, unsigned int flags);
+ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info,
+		  unsigned int flags);
+ssize_t kipc_sendv(int ch, const struct iovec *iov, int iovcnt, unsigned int flags);
+ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt,
+		   struct kipc_msg_info *info, unsigned int flags);
+/* As above with a relative timeout in nanoseconds (>= 0): -ETIMEDOUT. */
+ssize_t kipc_send_timed(int ch, const void *buf, size_t len, unsigned int flags,
+			int64_t timeout_ns);
+ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *info,
+			unsigned int flags, int64_t timeout_ns);
+ssize_t kipc_sendv_timed(int ch, const struct iovec *iov, int iovcnt,
+			 unsigned int flags, int64_t timeout_ns);
+ssize_t kipc_recvv_timed(int ch, const struct iovec *iov, int iovcnt,
+			 struct kipc_msg_info *info, unsigned int flags,
+			 int64_t timeout_ns);
+int kipc_chan_stat(int ch, struct kipc_chan_stat *st);
+
+/* --- regions, reference handoff, process-shared sync --- */
+#include "kipc_shm.h"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KIPC_H */

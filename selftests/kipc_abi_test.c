@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc ABI checks: every ioctl with a short size (EINVAL), a longer size
+ * with a non-zero tail (E2BIG) and with a zero tail (accepted), a NULL and
+ * an unmapped pointer (EFAULT), unknown flags and reserved bits (EINVAL),
+ * and unknown commands (ENOTTY), on the control fd and on object fds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <kipc.h>
+#include "kselftest_harness.h"
+
+/* A buffer big enough for any kipc struct plus a tail. */
+union big_arg {
+	unsigned char bytes[512];
+	__u32 size;
+};
+
+static long xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/* An address that is certainly not mapped. */
+static void *unmapped_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, pg);
+	return p;
+}
+
+FIXTURE(abi) {
+	int ctl;
+	int ch;
+	char name[64];
+};
+
+FIXTURE_SETUP(abi)
+{
+	struct kipc_chan_open o = { .size = sizeof(o) };
+
+	self->ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (self->ctl < 0)
+		SKIP(return, "/dev/kipc: %s (is kipc.ko loaded?)", strerror(errno));
+	snprintf(self->name, sizeof(self->name), "abi-%d", getpid());
+	o.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT;
+	o.name = (uintptr_t)self->name;
+	o.mode = 0600;
+	self->ch = ioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o);
+	ASSERT_LE(0, self->ch) TH_LOG("CHAN_OPEN: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(abi)
+{
+	if (self->ctl >= 0) {
+		kipc_chan_unlink(self->name);
+		close(self->ch);
+		close(self->ctl);
+	}
+}
+
+TEST_F(abi, version)
+{
+	struct kipc_version v = { .size = sizeof(v) };
+	uint64_t feat = 0;
+
+	ASSERT_EQ(0, xioctl(self->ctl, KIPC_IOC_VERSION, &v));
+	ASSERT_EQ(KIPC_ABI_VERSION, v.abi_version);
+	ASSERT_TRUE(v.features & KIPC_FEAT_CHANNELS);
+	ASSERT_EQ(KIPC_ABI_VERSION, kipc_version(&feat));
+	ASSERT_EQ(v.features, feat);
+}
+
+TEST_F(abi, version_errors)
+{
+	union big_arg a;
+	struct kipc_version *v = (void *)a.bytes;
+
+	memset(&a, 0, sizeof(a));
+	a.size = offsetof(struct kipc_version, features);	/* short */
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+	a.size = 0;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(*v) + 16;				/* zero tail: fine */
+	ASSERT_EQ(0, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+	ASSERT_EQ(KIPC_ABI_VERSION, v->abi_version);
+	a.bytes[sizeof(*v) + 8] = 1;				/* non-zero tail */
+	ASSERT_EQ(-E2BIG, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(*v);
+	v->flags = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+	v->flags = 0x80000000u;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+	v->flags = 0;
+	v->__reserved = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_VERSION, &a));
+
+	ASSERT_EQ(-EFAULT, xioctl(self->ctl, KIPC_IOC_VERSION, NULL));
+	ASSERT_EQ(-EFAULT, xioctl(self->ctl, KIPC_IOC_VERSION, unmapped_page()));
+}
+
+/* Short size, long size with a non-zero tail, NULL: for any command. */
+static void check_size_contract(struct __test_metadata *_metadata, int fd,
+				unsigned long cmd, size_t min_size)
+{
+	union big_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = min_size - 4;
+	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx short size", cmd);
+	a.size = sizeof(a);
+	a.bytes[sizeof(a) - 1] = 0xff;
+	EXPECT_EQ(-E2BIG, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx non-zero tail", cmd);
+	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, NULL)) TH_LOG("cmd %#lx NULL", cmd);
+	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, unmapped_page())) TH_LOG("cmd %#lx unmapped", cmd);
+}
+
+TEST_F(abi, size_contract_every_ioctl)
+{
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_VERSION, sizeof(struct kipc_version));
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_STAT, sizeof(struct kipc_global_stat));
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_CHAN_OPEN, sizeof(struct kipc_chan_open));
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_UNLINK, sizeof(struct kipc_unlink));
+	check_size_contract(_metadata, self->ch, KIPC_IOC_SEND, sizeof(struct kipc_xfer));
+	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV, sizeof(struct kipc_xfer));
+	check_size_contract(_metadata, self->ch, KIPC_IOC_CHAN_STAT, sizeof(struct kipc_chan_stat));
+}
+
+TEST_F(abi, unknown_ioctl_enotty)
+{
+	union big_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, _IO(KIPC_IOC_MAGIC, 0x1f), &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, _IOWR('x', 1, int), &a));
+	/* channel commands are not control commands, and the reverse */
+	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_SEND, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ch, KIPC_IOC_VERSION, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ch, _IO(KIPC_IOC_MAGIC, 0x3f), &a));
+}
+
+TEST_F(abi, chan_open_flags_and_reserved)
+{
+	struct kipc_chan_open o = { .size = sizeof(o), .mode = 0600 };
+
+	o.name = (uintptr_t)self->name;
+	o.flags = KIPC_OPEN_RECV | 0x40;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o));
+	o.flags = KIPC_OPEN_RECV | 0x80000000u;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o));
+	o.flags = KIPC_OPEN_CREAT;		/* neither send nor receive */
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o));
+	o.flags = KIPC_OPEN_RECV;
+	o.__reserved = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o));
+	o.__reserved = 0;
+	o.mode = 01777;				/* only permission bits */
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o));
+	o.mode = 0600;
+	o.name = 1;				/* bad name pointer */
+	ASSERT_EQ(-EFAULT, xioctl(self->ctl, KIPC_IOC_CHAN_OPEN, &o));
+}
+
+TEST_F(abi, xfer_flags_and_reserved)
+{
+	struct kipc_xfer x = { .size = sizeof(x) };
+	char buf[8] = "abc";
+	struct iovec iov = { .iov_base = buf, .iov_len = 3 };
+
+	x.iov = (uintptr_t)&iov;
+	x.iovcnt = 1;
+	x.flags = 0x100;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.flags = KIPC_XFER_PEEK;		/* receive-only flag */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.flags = 0;
+	x.prio = KIPC_PRIO_MAX + 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.prio = 0;
+	x.deadline_ns = 5;			/* deadline without its flag */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.deadline_ns = 0;
+	x.info.seq = 1;				/* output field must be zero */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.info.seq = 0;
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_SEND, &x));
+
+	x.flags = 0x100;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	x.flags = 0;
+	x.prio = 1;				/* prio is send-only */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	x.prio = 0;
+	memset(buf, 0, sizeof(buf));
+	iov.iov_len = sizeof(buf);
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	ASSERT_EQ(3, x.info.len);
+	ASSERT_EQ(0, memcmp(buf, "abc", 3));
+}
+
+TEST_F(abi, stat_and_unlink_reserved)
+{
+	struct kipc_chan_stat st = { .size = sizeof(st) };
+	struct kipc_unlink u = { .size = sizeof(u), .type = KIPC_OBJ_CHAN };
+	struct kipc_global_stat gs = { .size = sizeof(gs) };
+
+	st.flags = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_CHAN_STAT, &st));
+	st.flags = 0;
+	st.__reserved = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_CHAN_STAT, &st));
+	gs.flags = 2;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_STAT, &gs));
+	gs.flags = 0;
+	ASSERT_EQ(0, xioctl(self->ctl, KIPC_IOC_STAT, &gs));
+	ASSERT_LE(1, gs.nr_chans);
+
+	u.name = (uintptr_t)self->name;
+	u.flags = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_UNLINK, &u));
+	u.flags = 0;
+	u.type = 7;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_UNLINK, &u));
+	u.type = KIPC_OBJ_CHAN;
+	u.__reserved = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_UNLINK, &u));
+	u.__reserved = 0;
+	u.name = 0;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_UNLINK, &u));
+	u.name = (uintptr_t)self->name;
+	ASSERT_EQ(0, xioctl(self->ctl, KIPC_IOC_UNLINK, &u));
+	ASSERT_EQ(-ENOENT, xioctl(self->ctl, KIPC_IOC_UNLINK, &u));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,1301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc regions and reference handoff: zero-filled pages shared by fds,
+ * names and fork; mmap rules (MAP_PRIVATE, range, read-only fds, SIGBUS
+ * past the end); lifetime (unlink/close while mapped, queued references);
+ * size limits and a 1 GiB sparse region; reference send/receive with the
+ * mapping cache, permissions and plain-receive copies; and the ABI
+ * contract of KIPC_IOC_SHM_OPEN, KIPC_IOC_SHM_STAT, KIPC_IOC_SEND_REF and
+ * KIPC_IOC_RECV_REF.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <kipc.h>
+#include "kselftest_harness.h"
+
+#ifndef offsetofend
+#define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
+
+#define MAX_REGION_PARAM "/sys/module/kipc/parameters/max_region_bytes"
+
+static long pg = 4096;	/* set from sysconf() before main() */
+
+static void __attribute__((constructor)) init_page_size(void)
+{
+}
+
+static void make_name(char *buf, size_t len, const char *tag)
+{
+	static int n;
+
+	snprintf(buf, len, "t-%s-%d-%d", tag, getpid(), n++);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static long xioctl(int fd, unsigned long cmd, void *arg)
+{
+	long ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static struct kipc_shm_stat region_stat(int fd)
+{
+	struct kipc_shm_stat st;
+
+	if (kipc_shm_stat(fd, &st) < 0)
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+static struct kipc_global_stat global_stat(void)
+{
+	struct kipc_global_stat st;
+
+	if (kipc_stat(&st) < 0)
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the DIR's own fd */
+}
+
+static void fill(void *p, size_t len, unsigned int seed)
+{
+	unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		c[i] = (unsigned char)(i * 31 + seed);
+}
+
+static int check_fill(const void *p, size_t len, unsigned int seed)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (c[i] != (unsigned char)(i * 31 + seed))
+			return -1;
+	return 0;
+}
+
+static int all_zero(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (c[i])
+			return -1;
+	return 0;
+}
+
+/* Run @fn(@arg) in a child; its exit status, or 128 + the signal. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	return wait_child(pid);
+}
+
+static int write_first_byte(void *p)
+{
+	*(volatile char *)p = 1;
+	return 0;
+}
+
+static unsigned long read_ulong(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoul(buf, NULL, 0);
+}
+
+static int write_ulong(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* ---- regions -------------------------------------------------------- */
+
+#define REGION_PAGES	4
+
+FIXTURE(shm) {
+	char name[64];
+	int fd;		/* O_RDWR, created with 3 pages + 100 bytes */
+	size_t len;	/* REGION_PAGES pages */
+};
+
+FIXTURE_SETUP(shm)
+{
+	self->fd = -1;
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	make_name(self->name, sizeof(self->name), "shm");
+	self->len = REGION_PAGES * pg;
+	self->fd = kipc_shm_open(self->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
+				 (REGION_PAGES - 1) * pg + 100);
+	ASSERT_LE(0, self->fd) TH_LOG("kipc_shm_open: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(shm)
+{
+	if (self->fd >= 0) {
+		kipc_shm_unlink(self->name);
+		close(self->fd);
+	}
+}
+
+TEST_F(shm, create_rounds_up_and_stats)
+{
+	struct kipc_shm_stat st = region_stat(self->fd), st2;
+	int fd2;
+
+	ASSERT_EQ(self->len, st.length);
+	ASSERT_EQ(0600, st.mode);
+	ASSERT_EQ(geteuid(), st.uid);
+	ASSERT_EQ(getegid(), st.gid);
+	ASSERT_EQ(0, st.nr_maps);
+	ASSERT_EQ(0, st.nr_refs);
+	ASSERT_NE(0, st.id);
+	ASSERT_TRUE(fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(O_RDWR, fcntl(self->fd, F_GETFL) & O_ACCMODE);
+
+	/* The same region by name: same id; size ignored when opening. */
+	fd2 = kipc_shm_open(self->name, O_RDONLY | O_CREAT, 0, 1);
+	ASSERT_LE(0, fd2);
+	st2 = region_stat(fd2);
+	ASSERT_EQ(st.id, st2.id);
+	ASSERT_EQ(self->len, st2.length);
+	ASSERT_FALSE(fcntl(fd2, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(O_RDONLY, fcntl(fd2, F_GETFL) & O_ACCMODE);
+	close(fd2);
+
+	/* Another region: another id. */
+	fd2 = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 1);
+	ASSERT_LE(0, fd2);
+	st2 = region_stat(fd2);
+	ASSERT_NE(st.id, st2.id);
+	ASSERT_EQ(pg, st2.length);
+	close(fd2);
+}
+
+TEST_F(shm, pages_zero_filled)
+{
+	size_t len;
+	void *p;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	ASSERT_EQ(self->len, len);
+	ASSERT_EQ(0, all_zero(p, len));
+	ASSERT_EQ(1, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(0, kipc_shm_unmap(p, len));
+	ASSERT_EQ(0, region_stat(self->fd).nr_maps);
+}
+
+TEST_F(shm, same_pages_two_fds)
+{
+	void *a, *b;
+	size_t len;
+	int fd2;
+
+	fd2 = kipc_shm_open(self->name, O_RDWR, 0, 0);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &a, &len));
+	b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);	/* plain mmap */
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_NE(a, b);
+	fill(a, len, 1);
+	ASSERT_EQ(0, check_fill(b, len, 1));
+	fill((char *)b + pg, pg, 2);
+	ASSERT_EQ(0, check_fill((char *)a + pg, pg, 2));
+	ASSERT_EQ(2, region_stat(fd2).nr_maps);
+	munmap(a, len);
+	munmap(b, len);
+	close(fd2);
+}
+
+static int child_open_by_name_and_write(void *arg)
+{
+	const char *name = arg;
+	size_t len;
+	void *p;
+	int fd;
+
+	/* A fresh open and mapping of its own, not the inherited one. */
+	fd = kipc_shm_open(name, O_RDWR, 0, 0);
+	if (fd < 0)
+		return 1;
+	if (kipc_shm_map(fd, PROT_READ | PROT_WRITE, &p, &len))
+		return 2;
+	close(fd);
+	if (check_fill(p, len, 7))
+		return 3;	/* did not see the parent's data */
+	fill(p, len, 8);
+	return 0;
+}
+
+TEST_F(shm, same_pages_other_process_by_name)
+{
+	size_t len;
+	void *p;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	fill(p, len, 7);
+	ASSERT_EQ(0, in_child(child_open_by_name_and_write, self->name));
+	ASSERT_EQ(0, check_fill(p, len, 8));
+	munmap(p, len);
+}
+
+TEST_F(shm, fork_shares_mapping)
+{
+	unsigned char *p;
+	size_t len;
+	pid_t pid;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, (void **)&p, &len));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		fill(p, len, 9);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(0, check_fill(p, len, 9));
+	munmap(p, len);
+}
+
+TEST_F(shm, map_private_refused)
+{
+	int ro;
+
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_PRIVATE, self->fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ro = kipc_shm_open(self->name, O_RDONLY, 0, 0);
+	ASSERT_LE(0, ro);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_PRIVATE, ro, 0));
+	ASSERT_EQ(EINVAL, errno);
+	close(ro);
+	ASSERT_EQ(0, region_stat(self->fd).nr_maps);
+}
+
+TEST_F(shm, map_beyond_size_refused)
+{
+	char *p, *last;
+
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->len + pg, PROT_READ, MAP_SHARED, self->fd, 0));
+	ASSERT_EQ(ENXIO, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, self->len));
+	ASSERT_EQ(ENXIO, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, self->fd,
+				   self->len - pg));
+	ASSERT_EQ(ENXIO, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, 1L << 40));
+	ASSERT_EQ(ENXIO, errno);
+
+	/* The last page alone, at its offset, is the same page. */
+	p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	last = mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, self->len - pg);
+	ASSERT_NE(MAP_FAILED, last);
+	fill(p + self->len - pg, pg, 3);
+	ASSERT_EQ(0, check_fill(last, pg, 3));
+	munmap(last, pg);
+	munmap(p, self->len);
+}
+
+static int write_to(void *p)
+{
+	return write_first_byte(p);
+}
+
+TEST_F(shm, readonly_fd_never_writable)
+{
+	char *rw, *ro_map;
+	size_t len;
+	void *p;
+	int ro;
+
+	ro = kipc_shm_open(self->name, O_RDONLY, 0, 0);
+	ASSERT_LE(0, ro);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(-EACCES, kipc_shm_map(ro, PROT_READ | PROT_WRITE, &p, &len));
+
+	ASSERT_EQ(0, kipc_shm_map(ro, PROT_READ, &p, &len));
+	ro_map = p;
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	rw = p;
+	fill(rw, len, 5);
+	ASSERT_EQ(0, check_fill(ro_map, len, 5));
+
+	/* mprotect() cannot add write: VM_MAYWRITE is gone. */
+	errno = 0;
+	ASSERT_EQ(-1, mprotect(ro_map, len, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(128 + SIGSEGV, in_child(write_to, ro_map));
+	ASSERT_EQ(0, check_fill(ro_map, len, 5));
+	munmap(ro_map, len);
+	munmap(rw, len);
+	close(ro);
+}
+
+static size_t grow_len;
+
+static int touch_past_end(void *p)
+{
+	char *q;
+
+	/* Grow the mapping past the region's end: the VMA can, the file can't. */
+	q = mremap(p, grow_len, 2 * grow_len, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		return 10;
+	q[grow_len - 1] = 1;		/* last byte of the region: fine */
+	*(volatile char *)(q + grow_len) = 1;	/* SIGBUS */
+	return 0;
+}
+
+TEST_F(shm, sigbus_past_end)
+{
+	size_t len;
+	void *p;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	grow_len = len;
+	ASSERT_EQ(128 + SIGBUS, in_child(touch_past_end, p));
+	ASSERT_EQ(1, ((char *)p)[len - 1]);
+	munmap(p, len);
+}
+
+TEST_F(shm, unlink_and_close_while_mapped)
+{
+	struct kipc_global_stat g0 = global_stat(), g;
+	unsigned char *p;
+	size_t len;
+	pid_t pid;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, (void **)&p, &len));
+	fill(p, len, 11);
+	ASSERT_EQ(0, kipc_shm_unlink(self->name));
+	ASSERT_EQ(-ENOENT, kipc_shm_open(self->name, O_RDWR, 0, 0));
+	ASSERT_EQ(-ENOENT, kipc_shm_unlink(self->name));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	/* Only the mapping holds the region now, and it still works... */
+	ASSERT_EQ(0, check_fill(p, len, 11));
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions, g.nr_regions);
+	ASSERT_EQ(g0.region_bytes, g.region_bytes);
+	/* ...across fork too. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (check_fill(p, len, 11))
+			_exit(1);
+		fill(p, len, 12);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(0, check_fill(p, len, 12));
+
+	/* The last holder frees it. */
+	ASSERT_EQ(0, munmap(p, len));
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions - 1, g.nr_regions);
+	ASSERT_EQ(g0.region_bytes - self->len, g.region_bytes);
+}
+
+TEST_F(shm, nr_maps_counts_vmas)
+{
+	size_t len;
+	char *a, *b;
+	pid_t pid;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, (void **)&a, &len));
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ, (void **)&b, &len));
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(region_stat(self->fd).nr_maps);
+	ASSERT_EQ(4, wait_child(pid));
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+	/* mprotect() of a middle page splits one VMA into three. */
+	ASSERT_EQ(0, mprotect(a + pg, pg, PROT_READ));
+	ASSERT_EQ(4, region_stat(self->fd).nr_maps);
+	munmap(a, len);
+	munmap(b, len);
+	ASSERT_EQ(0, region_stat(self->fd).nr_maps);
+}
+
+TEST_F(shm, process_vm_readv_sees_region_pages)
+{
+	struct iovec local, remote;
+	char *buf;
+	size_t len;
+	void *p;
+
+	/* GUP on region pages works (they are page-cache pages, not PFNMAP). */
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	fill(p, len, 13);
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	local = (struct iovec){ .iov_base = buf, .iov_len = len };
+	remote = (struct iovec){ .iov_base = p, .iov_len = len };
+	ASSERT_EQ((ssize_t)len, process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+	ASSERT_EQ(0, check_fill(buf, len, 13));
+	free(buf);
+	munmap(p, len);
+}
+
+TEST(open_errors)
+{
+	char name[KIPC_NAME_MAX + 8];
+	char exists[64];
+	int fd;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	make_name(exists, sizeof(exists), "err");
+	fd = kipc_shm_open(exists, O_RDWR | O_CREAT | O_EXCL, 0600, 4096);
+	ASSERT_LE(0, fd);
+
+	ASSERT_EQ(-EEXIST, kipc_shm_open(exists, O_RDWR | O_CREAT | O_EXCL, 0600, 4096));
+	ASSERT_EQ(-ENOENT, kipc_shm_open("t-no-such-region", O_RDWR, 0, 0));
+	ASSERT_EQ(-EINVAL, kipc_shm_open("t-zero", O_RDWR | O_CREAT, 0600, 0));
+	ASSERT_EQ(-EINVAL, kipc_shm_open(exists, O_WRONLY, 0, 0));
+	ASSERT_EQ(-EINVAL, kipc_shm_open("a/b", O_RDWR | O_CREAT, 0600, 4096));
+	ASSERT_EQ(-EINVAL, kipc_shm_open("", O_RDWR | O_CREAT, 0600, 4096));
+	ASSERT_EQ(-EINVAL, kipc_shm_open(NULL, O_RDWR, 0600, 4096));
+	ASSERT_EQ(-EINVAL, kipc_shm_open("t-trunc", O_RDWR | O_CREAT | O_TRUNC, 0600, 4096));
+	ASSERT_EQ(-EINVAL, kipc_shm_open("t-mode", O_RDWR | O_CREAT, 01777, 4096));
+	memset(name, 'n', sizeof(name));
+	name[KIPC_NAME_MAX] = 0;		/* KIPC_NAME_MAX chars + NUL */
+	ASSERT_EQ(-ENAMETOOLONG, kipc_shm_open(name, O_RDWR | O_CREAT, 0600, 4096));
+	name[KIPC_NAME_MAX - 1] = 0;		/* the longest valid name */
+	fd = kipc_shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, 4096);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, kipc_shm_unlink(name));
+	ASSERT_EQ(-EINVAL, kipc_shm_unlink(NULL));
+
+	ASSERT_EQ(0, kipc_shm_unlink(exists));
+	ASSERT_EQ(-ENOENT, kipc_shm_unlink(exists));
+}
+
+TEST(size_limit)
+{
+	unsigned long max = read_ulong(MAX_REGION_PARAM);
+	char name[64];
+	int fd;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	ASSERT_NE(0, max) TH_LOG("cannot read %s", MAX_REGION_PARAM);
+	ASSERT_EQ(-ENOSPC, kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, max + 1));
+	ASSERT_EQ(-ENOSPC, kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, SIZE_MAX));
+
+	if (write_ulong(MAX_REGION_PARAM, 1 << 20))
+		SKIP(return, "cannot set max_region_bytes (not root?)");
+	/* Exactly the limit works; a byte more (a page, rounded) does not. */
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 1 << 20);
+	EXPECT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(-ENOSPC, kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, (1 << 20) + 1));
+	/* Also when the name exists: the size is checked before the lookup. */
+	make_name(name, sizeof(name), "lim");
+	fd = kipc_shm_open(name, O_RDWR | O_CREAT, 0600, 4096);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-ENOSPC, kipc_shm_open(name, O_RDWR | O_CREAT, 0600, 2 << 20));
+	close(fd);
+	kipc_shm_unlink(name);
+	ASSERT_EQ(0, write_ulong(MAX_REGION_PARAM, max));
+}
+
+TEST(large_region_1g_sparse)
+{
+	const size_t len = 1UL << 30, stride = 16UL << 20;
+	struct kipc_global_stat g0, g;
+	unsigned char *p;
+	size_t off, got;
+	int fd;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (read_ulong(MAX_REGION_PARAM) < len)
+		SKIP(return, "max_region_bytes below 1 GiB");
+	g0 = global_stat();
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, len);
+	ASSERT_LE(0, fd) TH_LOG("1 GiB region: %s", strerror(-fd));
+	ASSERT_EQ(0, kipc_shm_map(fd, PROT_READ | PROT_WRITE, (void **)&p, &got));
+	ASSERT_EQ(len, got);
+	g = global_stat();
+	ASSERT_EQ(g0.region_bytes + len, g.region_bytes);
+	for (off = 0; off < len; off += stride)
+		p[off + (off / stride) % 4096] = (unsigned char)(off / stride + 1);
+	p[len - 1] = 0xee;
+	for (off = 0; off < len; off += stride)
+		ASSERT_EQ((unsigned char)(off / stride + 1), p[off + (off / stride) % 4096]);
+	ASSERT_EQ(0xee, p[len - 1]);
+	ASSERT_EQ(0, p[len / 2 + 12345]);	/* untouched: zero */
+	ASSERT_EQ(0, kipc_shm_unmap(p, len));
+	close(fd);
+	g = global_stat();
+	ASSERT_EQ(g0.region_bytes, g.region_bytes);
+}
+
+/* ---- reference handoff ---------------------------------------------- */
+
+FIXTURE(ref) {
+	char name[64];
+	int ch;		/* anonymous channel, O_RDWR */
+	int fd;		/* named region, O_RDWR, 4 pages */
+	size_t len;
+	unsigned char *p;
+};
+
+FIXTURE_SETUP(ref)
+{
+	self->fd = -1;
+	self->ch = -1;
+	self->p = NULL;
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	make_name(self->name, sizeof(self->name), "ref");
+	self->ch = kipc_chan_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, NULL);
+	ASSERT_LE(0, self->ch);
+	self->fd = kipc_shm_open(self->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
+				 REGION_PAGES * pg);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, (void **)&self->p,
+				  &self->len));
+}
+
+FIXTURE_TEARDOWN(ref)
+{
+	if (self->p)
+		munmap(self->p, self->len);
+	if (self->fd >= 0) {
+		kipc_shm_unlink(self->name);
+		close(self->fd);
+	}
+	if (self->ch >= 0)
+		close(self->ch);
+}
+
+struct sender_args {
+	int ch;
+	char name[64];
+	size_t off, len;
+};
+
+/* A whole sender process: create, write, send, then drop everything. */
+static int sender_then_vanish(void *arg)
+{
+	struct sender_args *a = arg;
+	size_t len;
+	void *p;
+	int fd;
+
+	fd = kipc_shm_open(a->name, O_RDWR | O_CREAT | O_EXCL, 0600, 4 * pg);
+	if (fd < 0)
+		return 1;
+	if (kipc_shm_map(fd, PROT_READ | PROT_WRITE, &p, &len))
+		return 2;
+	fill((char *)p + a->off, a->len, 21);
+	if (kipc_send_ref(a->ch, fd, a->off, a->len, KIPC_PRIO(3)))
+		return 3;
+	if (region_stat(fd).nr_refs != 1)
+		return 4;
+	if (kipc_shm_unmap(p, len) || kipc_shm_unlink(a->name) || close(fd))
+		return 5;
+	return 0;
+}
+
+static int write_ref(void *p)
+{
+	return write_first_byte(p);
+}
+
+TEST_F(ref, delivered_after_sender_closed_unlinked_exited)
+{
+	struct sender_args a = { .ch = self->ch, .off = 2 * pg + 3, .len = 5000 };
+	struct kipc_global_stat g0 = global_stat(), g;
+	struct kipc_ref ref = KIPC_REF_INIT;
+	struct kipc_msg_info info;
+	struct kipc_shm_stat st;
+
+	make_name(a.name, sizeof(a.name), "gone");
+	ASSERT_EQ(0, in_child(sender_then_vanish, &a));
+	/* The queued reference alone keeps the region. */
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions + 1, g.nr_regions);
+	ASSERT_EQ(-ENOENT, kipc_shm_open(a.name, O_RDONLY, 0, 0));
+
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, &info, 0));
+	ASSERT_NE(NULL, ref.addr);
+	ASSERT_LE(0, ref.shm);
+	ASSERT_EQ(a.off, ref.offset);
+	ASSERT_EQ(a.len, ref.len);
+	ASSERT_EQ(0, check_fill(ref.addr, ref.len, 21));
+	ASSERT_EQ(KIPC_MSG_REF, info.flags & KIPC_MSG_REF);
+	ASSERT_EQ(a.len, info.len);
+	ASSERT_EQ(3, info.prio);
+	ASSERT_EQ(1, info.seq);
+	ASSERT_EQ(geteuid(), info.uid);
+	/* A read-only, close-on-exec fd; the reference is no longer queued. */
+	ASSERT_EQ(O_RDONLY, fcntl(ref.shm, F_GETFL) & O_ACCMODE);
+	ASSERT_TRUE(fcntl(ref.shm, F_GETFD) & FD_CLOEXEC);
+	st = region_stat(ref.shm);
+	ASSERT_EQ(0, st.nr_refs);
+	ASSERT_EQ(1, st.nr_maps);
+	ASSERT_EQ(4 * pg, st.length);
+	ASSERT_EQ(128 + SIGSEGV, in_child(write_ref, ref.addr));
+
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(NULL, ref.addr);
+	ASSERT_EQ(-1, ref.shm);
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions, g.nr_regions);
+	ASSERT_EQ(g0.region_bytes, g.region_bytes);
+}
+
+TEST_F(ref, repeated_refs_reuse_one_mapping)
+{
+	struct kipc_ref ref = KIPC_REF_INIT;
+	unsigned char *base;
+	int fd_a, fds, other;
+	size_t len;
+	void *q;
+	int i;
+
+	other = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, pg);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, kipc_shm_map(other, PROT_READ | PROT_WRITE, &q, &len));
+	memset(q, 0x5a, pg);
+	fill(self->p, self->len, 31);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, i * 1000, 100 + i, 0));
+	ASSERT_EQ(0, kipc_send_ref(self->ch, other, 10, 20, 0));
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 7, 8, 0));
+	ASSERT_EQ(4, region_stat(self->fd).nr_refs);
+
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	fd_a = ref.shm;
+	base = (unsigned char *)ref.addr - ref.offset;
+	ASSERT_EQ(0, check_fill(base, self->len, 31));
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);	/* ours + the receiver's */
+	fds = count_fds();
+	for (i = 1; i < 3; i++) {
+		ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+		/* Same fd, same mapping, no new fd or mapping. */
+		ASSERT_EQ(fd_a, ref.shm);
+		ASSERT_EQ(base + i * 1000, ref.addr);
+		ASSERT_EQ(100 + i, ref.len);
+		ASSERT_EQ(fds, count_fds());
+		ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+	}
+
+	/* Another region replaces the cached one. */
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_NE(fd_a, ref.shm);
+	ASSERT_EQ(20, ref.len);
+	ASSERT_EQ(0x5a, ((unsigned char *)ref.addr)[0]);
+	ASSERT_EQ(-1, fcntl(fd_a, F_GETFD));		/* the old fd is closed */
+	ASSERT_EQ(1, region_stat(self->fd).nr_maps);	/* and unmapped */
+	ASSERT_EQ(fds, count_fds());
+
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_EQ(8, ref.len);
+	ASSERT_EQ(0, check_fill((unsigned char *)ref.addr - 7, self->len, 31));
+	ASSERT_EQ(0, region_stat(self->fd).nr_refs);
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(1, region_stat(self->fd).nr_maps);
+	munmap(q, len);
+	close(other);
+}
+
+TEST_F(ref, bounds_and_bad_fds)
+{
+	int ro;
+
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->fd, self->len - 10, 11, 0));
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->fd, self->len + 1, 0, 0));
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->fd, UINT64_MAX, 2, 0));
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->fd, 1, UINT64_MAX, 0));
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->ch, 0, 1, 0));	/* not a region */
+	ASSERT_EQ(-EBADF, kipc_send_ref(self->ch, -1, 0, 1, 0));
+	ASSERT_EQ(-EBADF, kipc_send_ref(self->ch, 987654, 0, 1, 0));
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->fd, 0, 1, KIPC_PEEK));
+	ASSERT_EQ(-EINVAL, kipc_send_ref(self->ch, self->fd, 0, 1, KIPC_PRIO(32)));
+	ASSERT_EQ(-ENOTTY, kipc_send_ref(self->fd, self->fd, 0, 1, 0));	/* not a channel */
+	ASSERT_EQ(0, region_stat(self->fd).nr_refs);
+
+	/* Edges that are fine: the whole region, empty at the end. */
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 0, self->len, 0));
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, self->len, 0, KIPC_NONBLOCK));
+	/* A read-only region fd may send: reading is what a reference needs. */
+	ro = kipc_shm_open(self->name, O_RDONLY, 0, 0);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, kipc_send_ref(self->ch, ro, 1, 1, 0));
+	close(ro);
+	ASSERT_EQ(3, region_stat(self->fd).nr_refs);
+}
+
+TEST_F(ref, plain_receive_copies_bytes)
+{
+	struct kipc_msg_info info;
+	char small[100];
+	char *buf;
+
+	buf = malloc(3 * pg);
+	ASSERT_NE(NULL, buf);
+	fill(self->p + 100, 10000, 41);
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 100, 10000, 0));
+	/* A hole (never touched page) reads as zeroes. */
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 3 * pg, pg, 0));
+
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(-EMSGSIZE, kipc_recv(self->ch, small, sizeof(small), &info, 0));
+	ASSERT_EQ(10000, info.len);
+	ASSERT_EQ(2, region_stat(self->fd).nr_refs);	/* still queued */
+	memset(buf, 0xff, 3 * pg);
+	ASSERT_EQ(10000, kipc_recv(self->ch, buf, 3 * pg, &info, 0));
+	ASSERT_EQ(0, check_fill(buf, 10000, 41));
+	ASSERT_EQ((unsigned char)0xff, (unsigned char)buf[10000]);
+	ASSERT_EQ(KIPC_MSG_REF, info.flags);
+	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+
+	memset(buf, 0xff, 3 * pg);
+	ASSERT_EQ(pg, read(self->ch, buf, 3 * pg));	/* read(2) too */
+	ASSERT_EQ(0, all_zero(buf, pg));
+	ASSERT_EQ(0, region_stat(self->fd).nr_refs);
+	free(buf);
+}
+
+TEST_F(ref, non_reference_head_gives_enomsg)
+{
+	struct kipc_ref ref = KIPC_REF_INIT;
+	char buf[8];
+
+	ASSERT_EQ(-EAGAIN, kipc_recv_ref(self->ch, &ref, NULL, KIPC_NONBLOCK));
+	ASSERT_EQ(1, kipc_send(self->ch, "x", 1, 0));
+	ASSERT_EQ(-ENOMSG, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_EQ(NULL, ref.addr);
+	ASSERT_EQ(1, kipc_recv(self->ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	ASSERT_EQ('x', buf[0]);
+	ASSERT_EQ(-EINVAL, kipc_recv_ref(self->ch, &ref, NULL, KIPC_PRIO(1)));
+	ASSERT_EQ(-EINVAL, kipc_recv_ref(self->ch, NULL, NULL, 0));
+}
+
+TEST_F(ref, peek_leaves_it_queued)
+{
+	struct kipc_ref ref = KIPC_REF_INIT;
+	struct kipc_msg_info info;
+	struct kipc_chan_stat cs;
+
+	fill(self->p, 64, 51);
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 0, 64, 0));
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, &info, KIPC_PEEK));
+	ASSERT_EQ(0, check_fill(ref.addr, 64, 51));
+	ASSERT_EQ(0, kipc_chan_stat(self->ch, &cs));
+	ASSERT_EQ(1, cs.nr_msgs);
+	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, &info, 0));
+	ASSERT_EQ(1, info.seq);
+	ASSERT_EQ(0, region_stat(self->fd).nr_refs);
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+}
+
+static int recv_ref_as_user(int ch, size_t expect_len)
+{
+	struct kipc_ref ref = KIPC_REF_INIT;
+	int ret;
+
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		return 99;
+	ret = kipc_recv_ref(ch, &ref, NULL, KIPC_NONBLOCK);
+	if (ret)
+		return -ret;
+	if (ref.len != expect_len || check_fill(ref.addr, ref.len, 61))
+		return 98;
+	kipc_ref_release(&ref);
+	return 0;
+}
+
+TEST_F(ref, receiver_needs_read_permission)
+{
+	struct kipc_chan_stat cs;
+	struct kipc_ref ref = KIPC_REF_INIT;
+	int open_fd, pub;
+	size_t len;
+	void *p;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to run the receiver as uid 1000");
+	fill(self->p, 128, 61);
+	/* The region is 0600, owned by root: uid 1000 may not read it. */
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 0, 128, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(recv_ref_as_user(self->ch, 128));
+	ASSERT_EQ(EACCES, wait_child(pid));
+	/* The message stayed queued, and an allowed receiver gets it whole. */
+	ASSERT_EQ(0, kipc_chan_stat(self->ch, &cs));
+	ASSERT_EQ(1, cs.nr_msgs);
+	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+	open_fd = count_fds();
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_EQ(0, check_fill(ref.addr, 128, 61));
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(open_fd, count_fds());
+
+	/* Mode 0644: uid 1000 may read, and receives without knowing the name. */
+	pub = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0644, pg);
+	ASSERT_LE(0, pub);
+	ASSERT_EQ(0, kipc_shm_map(pub, PROT_READ | PROT_WRITE, &p, &len));
+	fill(p, 300, 61);
+	ASSERT_EQ(0, kipc_send_ref(self->ch, pub, 0, 300, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(recv_ref_as_user(self->ch, 300));
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(0, region_stat(pub).nr_refs);
+	munmap(p, len);
+	close(pub);
+}
+
+static int open_by_name_as_user(void *arg)
+{
+	int fd;
+
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		return 99;
+	fd = kipc_shm_open(arg, O_RDONLY, 0, 0);
+	return fd < 0 ? -fd : 0;
+}
+
+TEST_F(ref, open_by_name_needs_permission)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root to run as uid 1000");
+	ASSERT_EQ(EACCES, in_child(open_by_name_as_user, self->name));
+}
+
+TEST_F(ref, full_channel_drops_the_reference)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 1 };
+	int ch;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, kipc_send_ref(ch, self->fd, 0, 1, 0));
+	ASSERT_EQ(-EAGAIN, kipc_send_ref(ch, self->fd, 0, 1, KIPC_NONBLOCK));
+	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+	close(ch);
+}
+
+TEST_F(ref, queued_refs_die_with_their_channel)
+{
+	struct kipc_global_stat g0 = global_stat(), g;
+	int ch, fd, i;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+	ASSERT_LE(0, ch);
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, pg);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, kipc_send_ref(ch, fd, 0, pg, 0));
+	ASSERT_EQ(10, region_stat(fd).nr_refs);
+	close(fd);
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions + 1, g.nr_regions);	/* held by the queue */
+	close(ch);					/* frees the queue */
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions, g.nr_regions);
+	ASSERT_EQ(g0.region_bytes, g.region_bytes);
+}
+
+#define STREAM_REFS	20000
+#define STREAM_REGIONS	3
+
+/* Receiver: every reference, whichever region, reads back what was sent. */
+static int stream_receiver(int ch)
+{
+	struct kipc_ref ref = KIPC_REF_INIT;
+	struct kipc_msg_info info;
+	uint32_t i, v;
+	int ret;
+
+	for (i = 0; i < STREAM_REFS; i++) {
+		ret = kipc_recv_ref(ch, &ref, &info, 0);
+		if (ret)
+			return 10;
+		if (ref.len != sizeof(v) || info.seq != i + 1)
+			return 11;
+		memcpy(&v, ref.addr, sizeof(v));
+		if (v != i)
+			return 12;
+	}
+	return kipc_ref_release(&ref) ? 13 : 0;
+}
+
+TEST_F(ref, stream_of_refs_between_processes)
+{
+	struct kipc_global_stat g0 = global_stat(), g;
+	uint32_t *map[STREAM_REGIONS];
+	int fd[STREAM_REGIONS];
+	size_t len;
+	uint32_t i, r, slot;
+	pid_t pid;
+
+	for (r = 0; r < STREAM_REGIONS; r++) {
+		fd[r] = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 64 * pg);
+		ASSERT_LE(0, fd[r]);
+		ASSERT_EQ(0, kipc_shm_map(fd[r], PROT_READ | PROT_WRITE, (void **)&map[r], &len));
+	}
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(stream_receiver(self->ch));
+	/*
+	 * Runs of references to one region, then another: the receiver's
+	 * cache hits within a run and switches between runs. Each value gets
+	 * its own slot, so nothing is overwritten before it is read.
+	 */
+	for (i = 0; i < STREAM_REFS; i++) {
+		r = (i / 7) % STREAM_REGIONS;
+		slot = i % (64 * pg / sizeof(uint32_t));
+		map[r][slot] = i;
+		ASSERT_EQ(0, kipc_send_ref(self->ch, fd[r], slot * sizeof(uint32_t),
+					   sizeof(uint32_t), 0));
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	for (r = 0; r < STREAM_REGIONS; r++) {
+		ASSERT_EQ(0, region_stat(fd[r]).nr_refs);
+		ASSERT_EQ(1, region_stat(fd[r]).nr_maps);
+		munmap(map[r], len);
+		close(fd[r]);
+	}
+	g = global_stat();
+	ASSERT_EQ(g0.nr_regions, g.nr_regions);
+}
+
+TEST(module_pinned_while_mapped)
+{
+	size_t len;
+	void *p;
+	int fd;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid() != 0)
+		SKIP(return, "needs root (CAP_SYS_MODULE) to try rmmod");
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, pg);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kipc_shm_map(fd, PROT_READ | PROT_WRITE, &p, &len));
+	close(fd);
+	/* No kipc fd is open now, only the mapping: it must pin the module. */
+	errno = 0;
+	ASSERT_EQ(-1, syscall(__NR_delete_module, "kipc", O_NONBLOCK));
+	ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY) TH_LOG("errno %d", errno);
+	memset(p, 1, len);
+	munmap(p, len);
+}
+
+/* ---- ABI -------------------------------------------------------------- */
+
+union big_arg {
+	unsigned char bytes[512];
+	__u32 size;
+};
+
+static void *unmapped_page(void)
+{
+	void *p = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, pg);
+	return p;
+}
+
+/* Short size, long size with a non-zero tail, NULL and unmapped pointers. */
+static void check_size_contract(struct __test_metadata *_metadata, int fd,
+				unsigned long cmd, size_t min_size)
+{
+	union big_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = min_size - 4;
+	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx short size", cmd);
+	a.size = 0;
+	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx size 0", cmd);
+	a.size = sizeof(a);
+	a.bytes[sizeof(a) - 1] = 0xff;
+	EXPECT_EQ(-E2BIG, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx non-zero tail", cmd);
+	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, NULL)) TH_LOG("cmd %#lx NULL", cmd);
+	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, unmapped_page())) TH_LOG("cmd %#lx unmapped", cmd);
+}
+
+FIXTURE(abi) {
+	int ctl;
+	int ch;
+	int fd;		/* anonymous region, 1 page, O_RDWR */
+};
+
+FIXTURE_SETUP(abi)
+{
+	self->ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (self->ctl < 0)
+		SKIP(return, "/dev/kipc: %s (is kipc.ko loaded?)", strerror(errno));
+	self->ch = kipc_chan_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, NULL);
+	ASSERT_LE(0, self->ch);
+	self->fd = kipc_shm_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, pg);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(abi)
+{
+	if (self->ctl >= 0) {
+		close(self->fd);
+		close(self->ch);
+		close(self->ctl);
+	}
+}
+
+TEST_F(abi, size_contract)
+{
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_SHM_OPEN,
+			    offsetofend(struct kipc_shm_open, length));
+	check_size_contract(_metadata, self->fd, KIPC_IOC_SHM_STAT,
+			    offsetofend(struct kipc_shm_stat, __reserved));
+	check_size_contract(_metadata, self->ch, KIPC_IOC_SEND_REF,
+			    offsetofend(struct kipc_ref_xfer, info));
+	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV_REF,
+			    offsetofend(struct kipc_ref_xfer, info));
+}
+
+TEST_F(abi, shm_open_fields)
+{
+	union big_arg a;
+	struct kipc_shm_open *o = (void *)a.bytes;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	o->size = sizeof(*o) + 32;			/* zero tail: accepted */
+	o->flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT | KIPC_OPEN_CLOEXEC;
+	o->mode = 0600;
+	o->length = 1;
+	fd = xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(pg, region_stat(fd).length);
+	close(fd);
+
+	o->size = sizeof(*o);
+	o->flags |= 1u << 6;				/* unknown flag */
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->flags = 0x80000000u | KIPC_OPEN_RECV | KIPC_OPEN_CREAT;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->flags = KIPC_OPEN_SEND | KIPC_OPEN_CREAT;	/* write without read */
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->flags = KIPC_OPEN_RECV | KIPC_OPEN_CREAT;
+	o->__reserved = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->__reserved = 0;
+	o->mode = 010000;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->mode = 0600;
+	o->length = 0;
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->length = 1;
+	o->name = (uintptr_t)unmapped_page();
+	ASSERT_EQ(-EFAULT, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+	o->name = 0;
+	o->flags = KIPC_OPEN_RECV;			/* anonymous needs CREAT */
+	ASSERT_EQ(-EINVAL, xioctl(self->ctl, KIPC_IOC_SHM_OPEN, &a));
+}
+
+TEST_F(abi, shm_stat_fields)
+{
+	struct kipc_shm_stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	ASSERT_EQ(0, xioctl(self->fd, KIPC_IOC_SHM_STAT, &st));
+	ASSERT_EQ(pg, st.length);
+	st.flags = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->fd, KIPC_IOC_SHM_STAT, &st));
+	st.flags = 0;
+	st.__reserved = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->fd, KIPC_IOC_SHM_STAT, &st));
+}
+
+TEST_F(abi, ref_xfer_fields)
+{
+	struct kipc_ref_xfer x;
+
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.shm_fd = self->fd;
+	x.len = 1;
+	x.flags = KIPC_REF_CLOEXEC;		/* receive only */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.flags = KIPC_XFER_PEEK;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.flags = KIPC_XFER_DEADLINE;		/* without a deadline */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.flags = 0;
+	x.deadline_ns = 1;			/* deadline without the flag */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.deadline_ns = 0;
+	x.prio = KIPC_PRIO_MAX + 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.prio = 0;
+	x.region_id = 1;			/* an output */
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.region_id = 0;
+	x.info.seq = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+	x.info.seq = 0;
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_SEND_REF, &x));
+
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.shm_fd = -1;
+	x.prio = 1;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+	x.prio = 0;
+	x.flags = 1u << 9;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+	x.flags = 0;
+	x.len = 5;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+	x.len = 0;
+	x.shm_fd = -2;
+	ASSERT_EQ(-EBADF, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+	x.shm_fd = 987654;
+	ASSERT_EQ(-EBADF, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+	x.shm_fd = self->ch;			/* open, but not a region */
+	ASSERT_EQ(-EBADF, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+
+	/* A valid hint for the same region comes back unchanged. */
+	x.shm_fd = self->fd;
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+	ASSERT_EQ(self->fd, x.shm_fd);
+	ASSERT_EQ(1, x.len);
+	ASSERT_EQ(region_stat(self->fd).id, x.region_id);
+	ASSERT_EQ(KIPC_MSG_REF, x.info.flags);
+}
+
+TEST_F(abi, recv_ref_efault_consumes_nothing)
+{
+	struct kipc_chan_stat cs;
+	struct kipc_ref_xfer *x;
+	int fds;
+
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 0, 1, 0));
+	/* A valid argument in a page the kernel can read but not write back. */
+	x = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, x);
+	memset(x, 0, sizeof(*x));
+	x->size = sizeof(*x);
+	x->shm_fd = -1;
+	ASSERT_EQ(0, mprotect(x, pg, PROT_READ));
+	fds = count_fds();
+	ASSERT_EQ(-EFAULT, xioctl(self->ch, KIPC_IOC_RECV_REF, x));
+	ASSERT_EQ(fds, count_fds());			/* no fd leaked */
+	ASSERT_EQ(0, kipc_chan_stat(self->ch, &cs));
+	ASSERT_EQ(1, cs.nr_msgs);			/* nothing consumed */
+	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+	munmap(x, pg);
+}
+
+TEST_F(abi, unknown_ioctls_enotty)
+{
+	struct kipc_shm_stat st = { .size = sizeof(st) };
+	union big_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IO(KIPC_IOC_MAGIC, 0x41), &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, KIPC_IOC_SEND, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, KIPC_IOC_SHM_OPEN, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, KIPC_IOC_RECV_REF, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, FIONREAD, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ch, KIPC_IOC_SHM_STAT, &st));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_SHM_STAT, &st));
+}
+
+TEST_HARNESS_MAIN
