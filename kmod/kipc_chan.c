@@ -33,6 +33,7 @@
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -40,6 +41,7 @@
 #include <linux/user_namespace.h>
 
 #include "kipc_internal.h"
+#include "kipc_trace.h"
 
 /**
  * struct kipc_chan - a message channel
@@ -58,6 +60,7 @@
  * @seq: last sequence number given
  * @sent: messages queued since creation
  * @received: messages dequeued by receivers since creation
+ * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
  */
 struct kipc_chan {
 	struct kipc_obj obj;
@@ -75,6 +78,7 @@ struct kipc_chan {
 	u64 seq;
 	u64 sent;
 	u64 received;
+	atomic_t nr_waiters;
 };
 
 static const struct file_operations kipc_chan_fops;
@@ -122,6 +126,7 @@ struct kipc_msg *kipc_msg_alloc(size_t len)
 	msg->flags = 0;
 	msg->region = NULL;
 	msg->offset = 0;
+	msg->user = NULL;
 	return msg;
 }
 
@@ -131,6 +136,10 @@ struct kipc_msg *kipc_msg_alloc(size_t len)
  */
 void kipc_msg_free(struct kipc_msg *msg)
 {
+	if (msg->user) {
+		kipc_user_uncharge(msg->user, KIPC_QUOTA_QUEUED, msg->len);
+		kipc_user_put(msg->user);
+	}
 	put_pid(msg->pid);
 	if (msg->region)
 		kipc_region_put(msg->region);
@@ -185,15 +194,20 @@ static bool kipc_chan_can_send(struct kipc_chan *ch)
 static long kipc_wait(wait_queue_head_t *wq, bool (*cond)(struct kipc_chan *ch),
 		      struct kipc_chan *ch, u64 deadline_ns)
 {
-	s64 left;
+	s64 left = 0;
 	long ret;
 
-	if (!deadline_ns)
-		return wait_event_interruptible(*wq, cond(ch));
-	left = (s64)(deadline_ns - ktime_get_ns());
-	if (left <= 0)
-		return cond(ch) ? 0 : -ETIMEDOUT;
-	ret = wait_event_interruptible_hrtimeout(*wq, cond(ch), ns_to_ktime(left));
+	if (deadline_ns) {
+		left = (s64)(deadline_ns - ktime_get_ns());
+		if (left <= 0)
+			return cond(ch) ? 0 : -ETIMEDOUT;
+	}
+	atomic_inc(&ch->nr_waiters);
+	if (deadline_ns)
+		ret = wait_event_interruptible_hrtimeout(*wq, cond(ch), ns_to_ktime(left));
+	else
+		ret = wait_event_interruptible(*wq, cond(ch));
+	atomic_dec(&ch->nr_waiters);
 	return ret == -ETIME ? -ETIMEDOUT : ret;
 }
 
@@ -215,6 +229,7 @@ static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 		atomic64_add(msg->len, &kipc_bytes_queued);
 	}
 	atomic64_inc(&kipc_nr_msgs);
+	trace_kipc_send(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 }
 
 static struct kipc_msg *kipc_chan_head_locked(struct kipc_chan *ch)
@@ -337,6 +352,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	}
 	kipc_chan_dequeue_locked(ch, msg);
 	ch->received++;
+	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	mutex_unlock(&ch->lock);
 
 	wake_up(&ch->send_wait);
@@ -375,6 +391,18 @@ static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter
 	msg = kipc_msg_alloc(len);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
+	if (len) {
+		/* Queued bytes count against the sender's quota until freed. */
+		struct kipc_user *user = kipc_user_get_current();
+		int ret = user ? kipc_user_charge(user, KIPC_QUOTA_QUEUED, len) : -ENOMEM;
+
+		if (ret) {
+			kipc_user_put(user);
+			kvfree(msg);
+			return ERR_PTR(ret);
+		}
+		msg->user = user;
+	}
 	if (!copy_from_iter_full(msg->data, len, from)) {
 		kipc_msg_free(msg);
 		return ERR_PTR(-EFAULT);
@@ -515,6 +543,7 @@ static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
 	st.uid = from_kuid_munged(ns, ch->obj.uid);
 	st.gid = from_kgid_munged(ns, ch->obj.gid);
 	st.mode = ch->obj.mode;
+	st.id = ch->obj.id;
 	st.state = ch->obj.name ? 0 : KIPC_CHAN_ANON;
 	if (READ_ONCE(ch->obj.linked))
 		st.state |= KIPC_CHAN_NAMED;
@@ -599,15 +628,23 @@ static void kipc_chan_free(struct kipc_obj *obj)
 	struct kipc_msg *msg, *tmp;
 	int p;
 
-	/* Last reference: no file, no name, so no other task can get here. */
+	LIST_HEAD(dead);
+
+	/*
+	 * Last reference: no file, no name, so no other task can get here.
+	 * Messages are freed after the lock is dropped: freeing a reference
+	 * may free its region, which takes kipc_objs_lock.
+	 */
 	mutex_lock(&ch->lock);
 	for (p = 0; p <= KIPC_PRIO_MAX; p++) {
 		list_for_each_entry_safe(msg, tmp, &ch->queue[p], link) {
 			kipc_chan_dequeue_locked(ch, msg);
-			kipc_msg_free(msg);
+			list_add_tail(&msg->link, &dead);
 		}
 	}
 	mutex_unlock(&ch->lock);
+	list_for_each_entry_safe(msg, tmp, &dead, link)
+		kipc_msg_free(msg);
 	mutex_destroy(&ch->lock);
 	kfree(ch);
 	atomic_dec(&kipc_nr_chans);
@@ -622,9 +659,22 @@ static void kipc_chan_unlinked(struct kipc_obj *obj)
 	wake_up_all(&ch->send_wait);
 }
 
+/* Listing columns: depth bytes sent received refs fds maps waiters. */
+static void kipc_chan_show(struct kipc_obj *obj, struct seq_file *m)
+{
+	struct kipc_chan *ch = to_chan(obj);
+
+	seq_printf(m, "%u/%u %llu %llu %llu %u %u 0 %d", READ_ONCE(ch->nr_msgs),
+		   ch->max_msgs, READ_ONCE(ch->bytes), READ_ONCE(ch->sent),
+		   READ_ONCE(ch->received), kref_read(&obj->ref),
+		   READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers),
+		   atomic_read(&ch->nr_waiters));
+}
+
 static const struct kipc_obj_ops kipc_chan_ops = {
 	.release = kipc_chan_free,
 	.unlinked = kipc_chan_unlinked,
+	.show = kipc_chan_show,
 };
 
 struct kipc_chan_attrs {

@@ -16,6 +16,15 @@
  *	protects one region's mapping counters. Taken inside kipc_chan.lock
  *	when a reference is delivered; never the other way round.
  *
+ *   kipc_objs_lock (mutex, kipc_names.c)
+ *	protects the list of every live object (for the debugfs listing).
+ *	Taken by an object's release, so it may nest inside
+ *	kipc_names_lock; the listing takes no object lock under it (it reads
+ *	counters with READ_ONCE()).
+ *   kipc_users_lock (spinlock, kipc_names.c)
+ *	protects inserts into and removals from the per-user quota table;
+ *	lookups run under RCU.
+ *
  * Waiters are woken after the lock is dropped.
  */
 #ifndef _KIPC_INTERNAL_H
@@ -32,6 +41,8 @@
 struct file;
 struct iov_iter;
 struct kipc_obj;
+struct seq_file;
+struct kipc_user;
 
 /* Module parameters (kipc_main.c). */
 extern unsigned int kipc_max_chans;
@@ -40,6 +51,9 @@ extern unsigned int kipc_default_msg_size;
 extern unsigned int kipc_max_msgs;
 extern unsigned int kipc_max_msg_size;
 extern unsigned long kipc_max_region_bytes;
+extern unsigned int kipc_user_max_objects;
+extern unsigned long kipc_user_max_queued_bytes;
+extern unsigned long kipc_user_max_region_bytes;
 
 /* Module-wide counters, read by KIPC_IOC_STAT. */
 extern atomic_t kipc_nr_chans;
@@ -52,16 +66,23 @@ extern atomic64_t kipc_region_bytes;
  * struct kipc_obj_ops - what the name table needs from an object kind
  * @release: free the object; called once, when the last reference goes
  * @unlinked: the name was removed (optional); called without locks held
+ * @show: print the kind-specific columns of the debugfs listing: depth,
+ *	bytes, sent, received, refs, fds, maps, waiters; called under
+ *	kipc_objs_lock, so it must take no lock of the object's
  */
 struct kipc_obj_ops {
 	void (*release)(struct kipc_obj *obj);
 	void (*unlinked)(struct kipc_obj *obj);
+	void (*show)(struct kipc_obj *obj, struct seq_file *m);
 };
 
 /**
  * struct kipc_obj - the part of a channel or region the name table knows
  * @node: hash table link; under kipc_names_lock
+ * @all: link in the list of every live object; under kipc_objs_lock
  * @ref: references: the name, each open file, each queued reference
+ * @id: module-unique id, immutable
+ * @user: the creator's quota account (one object charged), or NULL
  * @ops: kind-specific callbacks
  * @name: the name (kmalloc'ed), or NULL for an anonymous object;
  *	immutable after creation
@@ -74,7 +95,10 @@ struct kipc_obj_ops {
  */
 struct kipc_obj {
 	struct hlist_node node;
+	struct list_head all;
 	struct kref ref;
+	u64 id;
+	struct kipc_user *user;
 	const struct kipc_obj_ops *ops;
 	char *name;
 	unsigned int type;
@@ -100,6 +124,22 @@ struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 			       bool *created);
 int kipc_obj_unlink(unsigned int type, const char *name);
 void kipc_names_exit(void);
+int kipc_objects_show(struct seq_file *m, void *unused);
+
+/*
+ * Per-user quotas (kipc_names.c). A user's account is found by euid;
+ * charges above the module parameters give -EDQUOT unless the caller has
+ * CAP_SYS_RESOURCE.
+ */
+enum kipc_quota {
+	KIPC_QUOTA_QUEUED,	/* payload bytes queued in channels, by sender */
+	KIPC_QUOTA_REGION,	/* bytes of regions, by creator */
+};
+
+struct kipc_user *kipc_user_get_current(void);
+void kipc_user_put(struct kipc_user *user);
+int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount);
+void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 
 /* kipc_main.c: the ioctl argument helper */
 int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
@@ -129,6 +169,7 @@ bool kipc_is_region_file(const struct file *file);
  * @flags: KIPC_MSG_* bits
  * @region: for a reference, the region (a reference on its kipc_obj held)
  * @offset: for a reference, the payload's offset in @region
+ * @user: the sender's quota account, charged @len for an inline payload
  * @data: inline payload (absent for references)
  */
 struct kipc_msg {
@@ -143,6 +184,7 @@ struct kipc_msg {
 	u32 flags;
 	struct kipc_region *region;
 	u64 offset;
+	struct kipc_user *user;
 	char data[];
 };
 

@@ -13,6 +13,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -20,6 +21,9 @@
 #include <linux/uaccess.h>
 
 #include "kipc_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "kipc_trace.h"
 
 unsigned int kipc_max_chans = 65536;
 module_param_named(max_chans, kipc_max_chans, uint, 0644);
@@ -44,6 +48,18 @@ MODULE_PARM_DESC(max_msg_size, "Largest message size a channel may ask for (defa
 unsigned long kipc_max_region_bytes = 4UL << 30;
 module_param_named(max_region_bytes, kipc_max_region_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_region_bytes, "Largest region in bytes (default 4 GiB)");
+
+unsigned int kipc_user_max_objects = 16384;
+module_param_named(user_max_objects, kipc_user_max_objects, uint, 0644);
+MODULE_PARM_DESC(user_max_objects, "Channels and regions one user may have alive (default 16384); -EDQUOT past it");
+
+unsigned long kipc_user_max_queued_bytes = 256UL << 20;
+module_param_named(user_max_queued_bytes, kipc_user_max_queued_bytes, ulong, 0644);
+MODULE_PARM_DESC(user_max_queued_bytes, "Message bytes one user may have queued in all channels (default 256 MiB); -EDQUOT past it");
+
+unsigned long kipc_user_max_region_bytes = 8UL << 30;
+module_param_named(user_max_region_bytes, kipc_user_max_region_bytes, ulong, 0644);
+MODULE_PARM_DESC(user_max_region_bytes, "Region bytes one user may have alive (default 8 GiB); -EDQUOT past it");
 
 atomic_t kipc_nr_chans = ATOMIC_INIT(0);
 atomic_t kipc_nr_regions = ATOMIC_INIT(0);
@@ -207,20 +223,34 @@ static struct miscdevice kipc_miscdev = {
 	.mode = 0666,
 };
 
+DEFINE_SHOW_ATTRIBUTE(kipc_objects);
+
+/* /sys/kernel/debug/kipc/objects: every live object; see kipc_objects_show(). */
+static struct dentry *kipc_debugfs_dir;
+
 static int __init kipc_init(void)
 {
 	int ret;
 
+	/* debugfs is optional: a failure here only loses the listing. */
+	kipc_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("objects", 0444, kipc_debugfs_dir, NULL, &kipc_objects_fops);
+
 	ret = misc_register(&kipc_miscdev);
 	if (ret)
-		return ret;
+		goto out_remove_debugfs;
 	pr_info("ABI %d loaded, /dev/%s\n", KIPC_ABI_VERSION, kipc_miscdev.name);
 	return 0;
+
+out_remove_debugfs:
+	debugfs_remove_recursive(kipc_debugfs_dir);
+	return ret;
 }
 
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_miscdev);
+	debugfs_remove_recursive(kipc_debugfs_dir);
 	kipc_names_exit();
 }
 

@@ -14,6 +14,10 @@
  *
  * References: a linked name holds one reference on its object; each open
  * file holds one; unlinking drops the name's.
+ *
+ * Every live object, named or not, is also on kipc_objs (under
+ * kipc_objs_lock) for the debugfs listing, and charged to its creator's
+ * per-user account (struct kipc_user) for the quotas.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,7 +26,11 @@
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
 
@@ -30,6 +38,155 @@
 
 static DEFINE_MUTEX(kipc_names_lock);
 static DEFINE_HASHTABLE(kipc_names, 12);	/* under kipc_names_lock */
+
+static DEFINE_MUTEX(kipc_objs_lock);
+static LIST_HEAD(kipc_objs);			/* under kipc_objs_lock */
+static atomic64_t kipc_next_id = ATOMIC64_INIT(0);
+
+/**
+ * struct kipc_user - one user's quota account
+ * @node: in kipc_users; inserted and removed under kipc_users_lock,
+ *	looked up under RCU
+ * @rcu: for kfree_rcu()
+ * @ref: objects, messages and lookups holding the account
+ * @uid: the user (effective uid)
+ * @nr_objs: live objects the user created
+ * @queued: payload bytes the user has queued in channels
+ * @region: bytes of regions the user created
+ */
+struct kipc_user {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	refcount_t ref;
+	kuid_t uid;
+	atomic_t nr_objs;
+	atomic64_t queued;
+	atomic64_t region;
+};
+
+static DEFINE_SPINLOCK(kipc_users_lock);
+static DEFINE_HASHTABLE(kipc_users, 8);
+
+static struct kipc_user *kipc_user_find_rcu(kuid_t uid)
+{
+	struct kipc_user *u;
+
+	hash_for_each_possible_rcu(kipc_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref))
+			return u;
+	return NULL;
+}
+
+/**
+ * kipc_user_get_current() - the caller's quota account, created on first use
+ *
+ * Context: process context; may sleep (allocation).
+ * Return: the account with a reference held, or NULL if out of memory.
+ */
+struct kipc_user *kipc_user_get_current(void)
+{
+	kuid_t uid = current_euid();
+	struct kipc_user *u, *fresh;
+
+	rcu_read_lock();
+	u = kipc_user_find_rcu(uid);
+	rcu_read_unlock();
+	if (u)
+		return u;
+
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	if (!fresh)
+		return NULL;
+	refcount_set(&fresh->ref, 1);
+	fresh->uid = uid;
+
+	spin_lock(&kipc_users_lock);
+	rcu_read_lock();
+	u = kipc_user_find_rcu(uid);
+	rcu_read_unlock();
+	if (!u) {
+		hash_add_rcu(kipc_users, &fresh->node, __kuid_val(uid));
+		u = fresh;
+		fresh = NULL;
+	}
+	spin_unlock(&kipc_users_lock);
+	kfree(fresh);
+	return u;
+}
+
+/**
+ * kipc_user_put() - drop a reference on a quota account
+ * @user: the account, or NULL
+ */
+void kipc_user_put(struct kipc_user *user)
+{
+	bool last;
+
+	/* refcount_dec_and_lock() spelled out, so sparse can follow the lock */
+	if (!user || refcount_dec_not_one(&user->ref))
+		return;
+	spin_lock(&kipc_users_lock);
+	last = refcount_dec_and_test(&user->ref);
+	if (last)
+		hash_del_rcu(&user->node);
+	spin_unlock(&kipc_users_lock);
+	if (last)
+		kfree_rcu(user, rcu);
+}
+
+static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q,
+				     unsigned long *limit)
+{
+	if (q == KIPC_QUOTA_QUEUED) {
+		*limit = READ_ONCE(kipc_user_max_queued_bytes);
+		return &user->queued;
+	}
+	*limit = READ_ONCE(kipc_user_max_region_bytes);
+	return &user->region;
+}
+
+/**
+ * kipc_user_charge() - charge @amount to a user's quota
+ * @user: the account
+ * @q: which quota
+ * @amount: bytes
+ *
+ * Return: 0, or -EDQUOT past the limit (CAP_SYS_RESOURCE may exceed it).
+ */
+int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount)
+{
+	unsigned long limit;
+	atomic64_t *c = kipc_user_counter(user, q, &limit);
+
+	if (atomic64_add_return(amount, c) > limit && !capable(CAP_SYS_RESOURCE)) {
+		atomic64_sub(amount, c);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+/**
+ * kipc_user_uncharge() - give back what kipc_user_charge() took
+ * @user: the account
+ * @q: which quota
+ * @amount: bytes
+ */
+void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount)
+{
+	unsigned long limit;
+
+	atomic64_sub(amount, kipc_user_counter(user, q, &limit));
+}
+
+static int kipc_user_charge_obj(struct kipc_user *user)
+{
+	if (atomic_inc_return(&user->nr_objs) > READ_ONCE(kipc_user_max_objects) &&
+	    !capable(CAP_SYS_RESOURCE)) {
+		atomic_dec(&user->nr_objs);
+		return -EDQUOT;
+	}
+	return 0;
+}
 
 static u32 kipc_name_hash(unsigned int type, const char *name)
 {
@@ -39,10 +196,19 @@ static u32 kipc_name_hash(unsigned int type, const char *name)
 static void kipc_obj_release(struct kref *ref)
 {
 	struct kipc_obj *obj = container_of(ref, struct kipc_obj, ref);
+	struct kipc_user *user = obj->user;
 	char *name = obj->name;
+
+	mutex_lock(&kipc_objs_lock);
+	list_del(&obj->all);
+	mutex_unlock(&kipc_objs_lock);
 
 	obj->ops->release(obj);
 	kfree(name);
+	if (user) {
+		atomic_dec(&user->nr_objs);
+		kipc_user_put(user);
+	}
 }
 
 /**
@@ -53,13 +219,15 @@ static void kipc_obj_release(struct kref *ref)
  * @mode: permission bits (masked to 0777)
  *
  * The owner is the caller's effective uid and gid; the one reference
- * belongs to the caller.
+ * belongs to the caller. The object joins the debugfs listing.
  */
 void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 		   const struct kipc_obj_ops *ops, umode_t mode)
 {
 	INIT_HLIST_NODE(&obj->node);
 	kref_init(&obj->ref);
+	obj->id = atomic64_inc_return(&kipc_next_id);
+	obj->user = NULL;
 	obj->ops = ops;
 	obj->name = NULL;
 	obj->type = type;
@@ -67,6 +235,10 @@ void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 	obj->uid = current_euid();
 	obj->gid = current_egid();
 	obj->mode = mode & 0777;
+
+	mutex_lock(&kipc_objs_lock);
+	list_add_tail(&obj->all, &kipc_objs);
+	mutex_unlock(&kipc_objs_lock);
 }
 
 /**
@@ -177,6 +349,30 @@ static struct kipc_obj *kipc_obj_reuse_locked(struct kipc_obj *obj, u32 flags)
 	return obj;
 }
 
+/* Create an object charged to the caller's account (-EDQUOT past quota). */
+static struct kipc_obj *kipc_obj_create(struct kipc_obj *(*create)(void *arg), void *arg)
+{
+	struct kipc_user *user = kipc_user_get_current();
+	struct kipc_obj *obj;
+	int ret;
+
+	if (!user)
+		return ERR_PTR(-ENOMEM);
+	ret = kipc_user_charge_obj(user);
+	if (ret) {
+		kipc_user_put(user);
+		return ERR_PTR(ret);
+	}
+	obj = create(arg);
+	if (IS_ERR(obj)) {
+		atomic_dec(&user->nr_objs);
+		kipc_user_put(user);
+		return obj;
+	}
+	obj->user = user;
+	return obj;
+}
+
 /**
  * kipc_obj_open() - find an object by name, or create it
  * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
@@ -201,7 +397,7 @@ struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 	if (!name) {
 		if (!(flags & KIPC_OPEN_CREAT))
 			return ERR_PTR(-EINVAL);
-		obj = create(arg);
+		obj = kipc_obj_create(create, arg);
 		if (!IS_ERR(obj))
 			*created = true;
 		return obj;
@@ -219,7 +415,7 @@ struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 	}
 
 	/* Allocate without the lock, then insert unless someone beat us. */
-	fresh = create(arg);
+	fresh = kipc_obj_create(create, arg);
 	if (IS_ERR(fresh)) {
 		kfree(name);
 		return fresh;
@@ -294,4 +490,43 @@ void kipc_names_exit(void)
 		kipc_obj_put(obj);
 	}
 	mutex_unlock(&kipc_names_lock);
+}
+
+static const char *const kipc_type_names[] = {
+	[KIPC_OBJ_CHAN] = "chan",
+	[KIPC_OBJ_REGION] = "shm",
+};
+
+/**
+ * kipc_objects_show() - the debugfs listing of every live object
+ * @m: the seq_file
+ * @unused: unused
+ *
+ * One header line, then per object: type id name uid gid mode and the
+ * kind's own columns (see struct kipc_obj_ops.show). Names may hold
+ * spaces, so they are printed escaped (octal) with seq_escape().
+ *
+ * Return: 0.
+ */
+int kipc_objects_show(struct seq_file *m, void *unused)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	struct kipc_obj *obj;
+
+	seq_puts(m, "type id name uid gid mode depth bytes sent received refs fds maps waiters\n");
+	mutex_lock(&kipc_objs_lock);
+	list_for_each_entry(obj, &kipc_objs, all) {
+		seq_printf(m, "%s %llu ", kipc_type_names[obj->type], obj->id);
+		if (obj->name)
+			seq_escape(m, obj->name, " \t\n\\");
+		else
+			seq_putc(m, '-');
+		seq_printf(m, " %u %u %03o ", from_kuid_munged(ns, obj->uid),
+			   from_kgid_munged(ns, obj->gid), obj->mode);
+		if (obj->ops->show)
+			obj->ops->show(obj, m);
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&kipc_objs_lock);
+	return 0;
 }

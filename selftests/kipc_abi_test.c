@@ -137,7 +137,27 @@ TEST_F(abi, size_contract_every_ioctl)
 	check_size_contract(_metadata, self->ctl, KIPC_IOC_UNLINK, sizeof(struct kipc_unlink));
 	check_size_contract(_metadata, self->ch, KIPC_IOC_SEND, sizeof(struct kipc_xfer));
 	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV, sizeof(struct kipc_xfer));
-	check_size_contract(_metadata, self->ch, KIPC_IOC_CHAN_STAT, sizeof(struct kipc_chan_stat));
+	/* kipc_chan_stat grew @id after its first release: the old size is the minimum */
+	check_size_contract(_metadata, self->ch, KIPC_IOC_CHAN_STAT,
+			    offsetof(struct kipc_chan_stat, id));
+}
+
+/* A caller built against the first header (no @id) still works, untouched past its size. */
+TEST_F(abi, grown_struct_old_size)
+{
+	union big_arg a;
+	struct kipc_chan_stat *st = (void *)a.bytes;
+
+	memset(&a, 0x5a, sizeof(a));
+	memset(st, 0, offsetof(struct kipc_chan_stat, id));
+	st->size = offsetof(struct kipc_chan_stat, id);
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_CHAN_STAT, &a));
+	ASSERT_LE(1, st->max_msgs);
+	ASSERT_EQ(0x5a, a.bytes[offsetof(struct kipc_chan_stat, id)]);
+	memset(&a, 0, sizeof(a));
+	st->size = sizeof(*st);
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_CHAN_STAT, &a));
+	ASSERT_LT(0, st->id);
 }
 
 TEST_F(abi, unknown_ioctl_enotty)

@@ -14,7 +14,9 @@ notok() { echo "not ok - $*"; fail=1; }
 mark() { echo "kipc-selftest: $*" > /dev/kmsg 2>/dev/null || true; }
 
 if [ "$#" -eq 0 ]; then
-	set -- kipc_abi_test kipc_chan_test kipc_shm_test kipc_sync_test
+	for t in kipc_*_test; do
+		set -- "$@" "$t"
+	done
 fi
 
 if insmod ./kipc.ko; then

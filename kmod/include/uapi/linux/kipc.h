@@ -248,6 +248,8 @@ struct kipc_xfer {
  * @mode: output, permission bits
  * @state: output, KIPC_CHAN_* bits
  * @__reserved: zero
+ * @id: output, module-unique channel id (as in tracepoints and the
+ *	debugfs listing)
  */
 struct kipc_chan_stat {
 	__u32 size;
@@ -265,6 +267,7 @@ struct kipc_chan_stat {
 	__u32 mode;
 	__u32 state;
 	__u32 __reserved;
+	__aligned_u64 id;
 };
 
 /* struct kipc_chan_stat.state */
