@@ -230,6 +230,9 @@ static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	}
 	atomic64_inc(&kipc_nr_msgs);
 	trace_kipc_send(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
+	if (msg->region)
+		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
+			       msg->len, true);
 }
 
 static struct kipc_msg *kipc_chan_head_locked(struct kipc_chan *ch)
@@ -353,6 +356,9 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	kipc_chan_dequeue_locked(ch, msg);
 	ch->received++;
 	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
+	if (msg->region)
+		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
+			       msg->len, false);
 	mutex_unlock(&ch->lock);
 
 	wake_up(&ch->send_wait);
@@ -727,6 +733,29 @@ static int kipc_chan_check_open(const struct kipc_chan_open *o, struct kipc_chan
 	return 0;
 }
 
+/* A new file on @obj; its access mode makes it a sender and/or a receiver. */
+static struct file *kipc_chan_file_open(struct kipc_obj *obj, int fd_flags)
+{
+	struct kipc_chan *ch = to_chan(obj);
+	struct file *file;
+
+	kipc_obj_get(obj);
+	file = anon_inode_getfile("[kipc-chan]", &kipc_chan_fops, ch, fd_flags);
+	if (IS_ERR(file)) {
+		kipc_obj_put(obj);
+		return file;
+	}
+	file->f_mode |= FMODE_NOWAIT;
+
+	mutex_lock(&ch->lock);
+	if (file->f_mode & FMODE_READ)
+		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + 1);
+	if (file->f_mode & FMODE_WRITE)
+		WRITE_ONCE(ch->nr_senders, ch->nr_senders + 1);
+	mutex_unlock(&ch->lock);
+	return file;
+}
+
 /**
  * kipc_chan_open_ioctl() - KIPC_IOC_CHAN_OPEN
  * @uarg: user pointer to struct kipc_chan_open
@@ -737,13 +766,7 @@ int kipc_chan_open_ioctl(void __user *uarg)
 {
 	struct kipc_chan_attrs attrs;
 	struct kipc_chan_open o;
-	struct kipc_obj *obj;
-	struct kipc_chan *ch;
-	struct file *file;
-	char *name = NULL;
-	int fd_flags;
-	bool created;
-	int fd, ret;
+	int ret;
 
 	ret = kipc_copy_arg(&o, sizeof(o), offsetofend(struct kipc_chan_open, __reserved), uarg);
 	if (ret)
@@ -751,45 +774,6 @@ int kipc_chan_open_ioctl(void __user *uarg)
 	ret = kipc_chan_check_open(&o, &attrs);
 	if (ret)
 		return ret;
-	if (o.name) {
-		name = kipc_name_from_user(o.name);
-		if (IS_ERR(name))
-			return PTR_ERR(name);
-	}
-
-	fd_flags = kipc_fd_flags(o.flags);
-	fd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
-	if (fd < 0) {
-		kfree(name);
-		return fd;
-	}
-	obj = kipc_obj_open(KIPC_OBJ_CHAN, name, o.flags, kipc_chan_create, &attrs, &created);
-	if (IS_ERR(obj)) {
-		ret = PTR_ERR(obj);
-		goto out_put_fd;
-	}
-	ch = to_chan(obj);
-
-	file = anon_inode_getfile("[kipc-chan]", &kipc_chan_fops, ch, fd_flags & ~O_CLOEXEC);
-	if (IS_ERR(file)) {
-		ret = PTR_ERR(file);
-		goto out_put_obj;
-	}
-	file->f_mode |= FMODE_NOWAIT;
-
-	mutex_lock(&ch->lock);
-	if (file->f_mode & FMODE_READ)
-		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + 1);
-	if (file->f_mode & FMODE_WRITE)
-		WRITE_ONCE(ch->nr_senders, ch->nr_senders + 1);
-	mutex_unlock(&ch->lock);
-
-	fd_install(fd, file);
-	return fd;
-
-out_put_obj:
-	kipc_obj_put(obj);
-out_put_fd:
-	put_unused_fd(fd);
-	return ret;
+	return kipc_obj_open_fd(KIPC_OBJ_CHAN, o.name, o.flags, kipc_chan_create, &attrs,
+				kipc_chan_file_open);
 }

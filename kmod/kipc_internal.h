@@ -12,9 +12,8 @@
  *	across copy_to_user() of a message being received (so a fault cannot
  *	lose it) and so nests outside mmap_lock; nothing that holds mmap_lock
  *	takes it.
- *   kipc_region.lock (mutex, kipc_shm.c)
- *	protects one region's mapping counters. Taken inside kipc_chan.lock
- *	when a reference is delivered; never the other way round.
+ *   Regions have no lock: their fields are immutable after creation and
+ *	their counters atomic.
  *
  *   kipc_objs_lock (mutex, kipc_names.c)
  *	protects the list of every live object (for the debugfs listing).
@@ -122,6 +121,9 @@ char *kipc_name_from_user(u64 uname);
 struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 			       struct kipc_obj *(*create)(void *arg), void *arg,
 			       bool *created);
+int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
+		     struct kipc_obj *(*create)(void *arg), void *arg,
+		     struct file *(*make_file)(struct kipc_obj *obj, int fd_flags));
 int kipc_obj_unlink(unsigned int type, const char *name);
 void kipc_names_exit(void);
 int kipc_objects_show(struct seq_file *m, void *unused);
@@ -214,6 +216,7 @@ void kipc_msg_fill_info(const struct kipc_msg *msg, struct kipc_msg_info *info);
  */
 long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to);
 void kipc_region_put(struct kipc_region *region);
+u64 kipc_region_id(const struct kipc_region *region);
 long kipc_send_ref_ioctl(struct file *file, void __user *uarg);
 long kipc_recv_ref_ioctl(struct file *file, void __user *uarg);
 

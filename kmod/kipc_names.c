@@ -24,6 +24,8 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/rculist.h>
@@ -437,6 +439,56 @@ struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 	mutex_unlock(&kipc_names_lock);
 	*created = true;
 	return fresh;
+}
+
+/**
+ * kipc_obj_open_fd() - the common part of KIPC_IOC_CHAN_OPEN and _SHM_OPEN
+ * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
+ * @uname: user pointer to the name, or 0 for an anonymous object
+ * @flags: KIPC_OPEN_* flags, already checked
+ * @create: allocates a new object, as for kipc_obj_open()
+ * @arg: passed to @create
+ * @make_file: makes a file for the object with the given open(2) flags,
+ *	taking its own reference on the object
+ *
+ * Context: process context, may sleep.
+ * Return: the new fd, or -errno with nothing left behind.
+ */
+int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
+		     struct kipc_obj *(*create)(void *arg), void *arg,
+		     struct file *(*make_file)(struct kipc_obj *obj, int fd_flags))
+{
+	int fd_flags = kipc_fd_flags(flags);
+	struct kipc_obj *obj;
+	struct file *file;
+	char *name = NULL;
+	bool created;
+	int fd;
+
+	if (uname) {
+		name = kipc_name_from_user(uname);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+	}
+	fd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		kfree(name);
+		return fd;
+	}
+	obj = kipc_obj_open(type, name, flags, create, arg, &created);
+	if (IS_ERR(obj)) {
+		put_unused_fd(fd);
+		return PTR_ERR(obj);
+	}
+	file = make_file(obj, fd_flags & ~O_CLOEXEC);
+	/* The file holds its own reference; drop kipc_obj_open()'s. */
+	kipc_obj_put(obj);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
 }
 
 /**

@@ -42,6 +42,11 @@
  *     no lock (the one-time setup of kipc_shmem_vm_ops is a cmpxchg);
  *   - everything else with no lock held.
  *
+ * Accounting: a region counts in kipc_nr_regions and kipc_region_bytes and
+ * is charged to its creator's region quota (KIPC_QUOTA_REGION) from
+ * creation to free, so a region that only a mapping keeps still counts.
+ * Tracepoints: kipc_region_create, kipc_region_map, kipc_region_free.
+ *
  * References on a region's kipc_obj: the name, each open region file, and
  * each queued reference message. A VMA holds a region file (and through
  * it the region and the module); the region holds its shmem file; a VMA
@@ -65,27 +70,29 @@
 
 #include "kipc_compat.h"
 #include "kipc_internal.h"
+#include "kipc_trace.h"
 
 /**
  * struct kipc_region - a shared-page region
- * @obj: name table part (owner, mode, name, references)
+ * @obj: name table part (owner, mode, name, references, id)
  * @shmem: the backing shmem file; immutable, holds a file reference
  * @length: size in bytes, a multiple of PAGE_SIZE; immutable
- * @id: module-unique id; immutable
+ * @user: the creator's quota account, charged @length; immutable
  * @nr_refs: reference messages queued in channels (atomic)
  * @nr_maps: VMAs mapping the region (atomic)
+ * @nr_fds: open region files (atomic)
  */
 struct kipc_region {
 	struct kipc_obj obj;
 	struct file *shmem;
 	u64 length;
-	u64 id;
+	struct kipc_user *user;
 	atomic_t nr_refs;
 	atomic_t nr_maps;
+	atomic_t nr_fds;
 };
 
 static const struct file_operations kipc_region_fops;
-static atomic64_t kipc_region_next_id = ATOMIC64_INIT(0);
 
 static inline struct kipc_region *to_region(struct kipc_obj *obj)
 {
@@ -101,6 +108,17 @@ static inline struct kipc_region *to_region(struct kipc_obj *obj)
 bool kipc_is_region_file(const struct file *file)
 {
 	return file->f_op == &kipc_region_fops;
+}
+
+/**
+ * kipc_region_id() - the region's object id (for tracepoints)
+ * @region: the region
+ *
+ * Return: the id.
+ */
+u64 kipc_region_id(const struct kipc_region *region)
+{
+	return region->obj.id;
 }
 
 /**
@@ -125,9 +143,17 @@ static struct file *kipc_region_file_open(struct kipc_region *r, int fd_flags)
 	kipc_obj_get(&r->obj);
 	file = anon_inode_getfile("[kipc-region]", &kipc_region_fops, r,
 				  fd_flags & ~O_CLOEXEC);
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
 		kipc_obj_put(&r->obj);
+		return file;
+	}
+	atomic_inc(&r->nr_fds);
 	return file;
+}
+
+static struct file *kipc_region_obj_file_open(struct kipc_obj *obj, int fd_flags)
+{
+	return kipc_region_file_open(to_region(obj), fd_flags);
 }
 
 /* ---- mapping --------------------------------------------------------- */
@@ -236,6 +262,7 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = &kipc_region_vm_ops;
 	vma->vm_private_data = get_file(file);
 	atomic_inc(&r->nr_maps);
+	trace_kipc_region_map(r->obj.id, vma->vm_end - vma->vm_start);
 	return 0;
 }
 
@@ -254,7 +281,7 @@ static long kipc_region_ioctl_stat(struct kipc_region *r, void __user *uarg)
 		return -EINVAL;
 
 	st.length = r->length;
-	st.id = r->id;
+	st.id = r->obj.id;
 	st.uid = from_kuid_munged(ns, r->obj.uid);
 	st.gid = from_kgid_munged(ns, r->obj.gid);
 	st.mode = r->obj.mode;
@@ -279,6 +306,7 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 {
 	struct kipc_region *r = file->private_data;
 
+	atomic_dec(&r->nr_fds);
 	kipc_obj_put(&r->obj);
 	return 0;
 }
@@ -287,7 +315,7 @@ static void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_region *r = file->private_data;
 
-	seq_printf(m, "kipc-region-id:\t%llu\n", r->id);
+	seq_printf(m, "kipc-region-id:\t%llu\n", r->obj.id);
 	seq_printf(m, "kipc-region-length:\t%llu\n", r->length);
 	seq_printf(m, "kipc-region-maps:\t%d\n", atomic_read(&r->nr_maps));
 	seq_printf(m, "kipc-region-refs:\t%d\n", atomic_read(&r->nr_refs));
@@ -309,14 +337,31 @@ static void kipc_region_free(struct kipc_obj *obj)
 {
 	struct kipc_region *r = to_region(obj);
 
+	trace_kipc_region_free(r->obj.id, r->length);
 	atomic64_sub(r->length, &kipc_region_bytes);
 	atomic_dec(&kipc_nr_regions);
+	kipc_user_uncharge(r->user, KIPC_QUOTA_REGION, r->length);
+	kipc_user_put(r->user);
 	fput(r->shmem);
 	kfree(r);
 }
 
+/*
+ * The debugfs listing's columns (see kipc_objects_show()): for a region,
+ * depth is the number of references queued in channels, bytes its length;
+ * it has no sent/received counts or waiters.
+ */
+static void kipc_region_show(struct kipc_obj *obj, struct seq_file *m)
+{
+	struct kipc_region *r = to_region(obj);
+
+	seq_printf(m, "%d %llu 0 0 %u %d %d 0", atomic_read(&r->nr_refs), r->length,
+		   kref_read(&obj->ref), atomic_read(&r->nr_fds), atomic_read(&r->nr_maps));
+}
+
 static const struct kipc_obj_ops kipc_region_ops = {
 	.release = kipc_region_free,
+	.show = kipc_region_show,
 };
 
 struct kipc_region_attrs {
@@ -324,30 +369,52 @@ struct kipc_region_attrs {
 	u32 mode;
 };
 
+/*
+ * Make a region: charge its length to the creator's region quota
+ * (-EDQUOT), then the shmem file. Called by kipc_obj_open() without locks.
+ */
 static struct kipc_obj *kipc_region_create(void *arg)
 {
 	const struct kipc_region_attrs *a = arg;
 	struct kipc_region *r;
 	struct file *shmem;
+	int ret;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
+	r->user = kipc_user_get_current();
+	if (!r->user) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = kipc_user_charge(r->user, KIPC_QUOTA_REGION, a->length);
+	if (ret)
+		goto out_put_user;
 	/* VM_NORESERVE: no commit charge up front, so big sparse regions work. */
 	shmem = shmem_file_setup("kipc-region", a->length, VM_NORESERVE);
 	if (IS_ERR(shmem)) {
-		kfree(r);
-		return ERR_CAST(shmem);
+		ret = PTR_ERR(shmem);
+		goto out_uncharge;
 	}
 	kipc_obj_init(&r->obj, KIPC_OBJ_REGION, &kipc_region_ops, a->mode);
 	r->shmem = shmem;
 	r->length = a->length;
-	r->id = atomic64_inc_return(&kipc_region_next_id);
 	atomic_set(&r->nr_refs, 0);
 	atomic_set(&r->nr_maps, 0);
+	atomic_set(&r->nr_fds, 0);
 	atomic_inc(&kipc_nr_regions);
 	atomic64_add(r->length, &kipc_region_bytes);
+	trace_kipc_region_create(r->obj.id, r->length);
 	return &r->obj;
+
+out_uncharge:
+	kipc_user_uncharge(r->user, KIPC_QUOTA_REGION, a->length);
+out_put_user:
+	kipc_user_put(r->user);
+out_free:
+	kfree(r);
+	return ERR_PTR(ret);
 }
 
 static int kipc_region_check_open(const struct kipc_shm_open *o, struct kipc_region_attrs *a)
@@ -383,7 +450,9 @@ static int kipc_region_check_open(const struct kipc_shm_open *o, struct kipc_reg
  * KIPC_OPEN_RECV (required) opens for reading, KIPC_OPEN_SEND adds
  * writing. With KIPC_OPEN_CREAT, @length (rounded up to pages) must be
  * non-zero (-EINVAL) and at most the max_region_bytes module parameter
- * (-ENOSPC), also when the region already exists.
+ * (-ENOSPC), also when the region already exists. A new region is charged
+ * to its creator: one object and @length bytes of the per-user quotas
+ * (-EDQUOT), until the region is freed.
  *
  * Context: process context, may sleep; takes kipc_names_lock.
  * Return: the new region fd or -errno.
@@ -392,12 +461,7 @@ int kipc_shm_open_ioctl(void __user *uarg)
 {
 	struct kipc_region_attrs attrs;
 	struct kipc_shm_open o;
-	struct kipc_obj *obj;
-	struct file *file;
-	char *name = NULL;
-	int fd_flags;
-	bool created;
-	int fd, ret;
+	int ret;
 
 	ret = kipc_copy_arg(&o, sizeof(o), offsetofend(struct kipc_shm_open, length), uarg);
 	if (ret)
@@ -407,40 +471,8 @@ int kipc_shm_open_ioctl(void __user *uarg)
 		return ret;
 	if (!IS_ENABLED(CONFIG_SHMEM))
 		return -EOPNOTSUPP;
-	if (o.name) {
-		name = kipc_name_from_user(o.name);
-		if (IS_ERR(name))
-			return PTR_ERR(name);
-	}
-
-	fd_flags = kipc_fd_flags(o.flags);
-	fd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
-	if (fd < 0) {
-		kfree(name);
-		return fd;
-	}
-	obj = kipc_obj_open(KIPC_OBJ_REGION, name, o.flags, kipc_region_create,
-			    &attrs, &created);
-	if (IS_ERR(obj)) {
-		ret = PTR_ERR(obj);
-		goto out_put_fd;
-	}
-
-	file = kipc_region_file_open(to_region(obj), fd_flags);
-	if (IS_ERR(file)) {
-		ret = PTR_ERR(file);
-		goto out_put_obj;
-	}
-	/* The file took its own reference; drop the one kipc_obj_open() gave. */
-	kipc_obj_put(obj);
-	fd_install(fd, file);
-	return fd;
-
-out_put_obj:
-	kipc_obj_put(obj);
-out_put_fd:
-	put_unused_fd(fd);
-	return ret;
+	return kipc_obj_open_fd(KIPC_OBJ_REGION, o.name, o.flags, kipc_region_create,
+				&attrs, kipc_region_obj_file_open);
 }
 
 /* ---- reference handoff ----------------------------------------------- */
@@ -612,7 +644,7 @@ static long kipc_deliver_ref(struct kipc_msg *msg, void *arg)
 
 	rr->x.offset = msg->offset;
 	rr->x.len = msg->len;
-	rr->x.region_id = r->id;
+	rr->x.region_id = r->obj.id;
 	kipc_msg_fill_info(msg, &rr->x.info);
 	if (kipc_copy_arg_out(rr->uarg, &rr->x, sizeof(rr->x)))
 		return -EFAULT;

@@ -11,9 +11,11 @@
  * clears before releasing it. The kernel detects a dead owner for us: it
  * hands the lock to a blocked waiter when the owner exits (exit_pi_state_
  * list()), and answers FUTEX_LOCK_PI with ESRCH when the TID in the word
- * belongs to a task that has exited (even one not yet reaped), and then
- * we take the word over. In both cases @held still holds the dead owner's
- * TID, which is how the new owner knows to return -EOWNERDEAD. An owner
+ * belongs to a task that has exited (even one not yet reaped); then we
+ * mark the word owner-dead (TID 0 | FUTEX_OWNER_DIED, as the kernel's
+ * robust-list code would) and the next FUTEX_LOCK_PI takes it over. In
+ * both cases @held still holds the dead owner's TID, which is how the new
+ * owner knows to return -EOWNERDEAD. An owner
  * that dies before setting @held, or after clearing it, was outside its
  * critical section: nothing to report.
  *
@@ -141,15 +143,37 @@ static int kipc_mutex_acquired(kipc_mutex_t *m, uint32_t tid)
 	return 0;
 }
 
-/* The kernel said the TID in the word is dead: take the word over. */
-static bool kipc_mutex_take_over(kipc_mutex_t *m, uint32_t tid)
+/*
+ * Has task @tid exited? Ask the kernel the same question FUTEX_LOCK_PI
+ * asks, on a private scratch word naming @tid: ESRCH means the task is
+ * gone (exited, even if not yet reaped); a live task gives EWOULDBLOCK.
+ */
+static bool kipc_tid_exited(uint32_t tid)
+{
+	uint32_t scratch = tid;
+
+	return kipc_futex(&scratch, FUTEX_TRYLOCK_PI | FUTEX_PRIVATE_FLAG, 0, NULL, 0) == -ESRCH;
+}
+
+/*
+ * FUTEX_LOCK_PI said ESRCH: the owner named in the word has exited without
+ * unlocking. Rewrite the word the way the kernel's robust-list code does
+ * for a dead owner, TID 0 plus FUTEX_OWNER_DIED (keeping FUTEX_WAITERS);
+ * the next FUTEX_LOCK_PI then takes it over atomically, and every kernel
+ * path (including an exit handoff to a waiter in progress) knows that
+ * state. Only a word whose TID is checked to be dead is rewritten: the
+ * ESRCH may be stale by now and the word may name a live owner. The caller
+ * retries the lock either way.
+ */
+static void kipc_mutex_mark_owner_dead(kipc_mutex_t *m)
 {
 	uint32_t v = __atomic_load_n(&m->__futex, __ATOMIC_RELAXED);
+	uint32_t dead = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
 
-	if (!(v & FUTEX_TID_MASK))
-		return false;		/* released meanwhile: try again */
-	return __atomic_compare_exchange_n(&m->__futex, &v, tid, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	if (!(v & FUTEX_TID_MASK) || !kipc_tid_exited(v & FUTEX_TID_MASK))
+		return;
+	__atomic_compare_exchange_n(&m->__futex, &v, dead, false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 /* @abs: absolute CLOCK_MONOTONIC deadline or NULL; @trylock: never sleep. */
@@ -186,9 +210,8 @@ static int kipc_mutex_lock_common(kipc_mutex_t *m, const struct timespec *abs,
 		case 0:
 			return kipc_mutex_acquired(m, tid);
 		case -ESRCH:
-			/* The owner has exited: take over its word. */
-			if (kipc_mutex_take_over(m, tid))
-				return kipc_mutex_acquired(m, tid);
+			/* The owner has exited: hand its word to the kernel. */
+			kipc_mutex_mark_owner_dead(m);
 			break;
 		case -EAGAIN:		/* == EWOULDBLOCK: trylock found it owned */
 			if (trylock)

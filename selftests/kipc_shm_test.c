@@ -610,6 +610,200 @@ TEST(large_region_1g_sparse)
 	ASSERT_EQ(g0.region_bytes, g.region_bytes);
 }
 
+#define USER_REGION_PARAM "/sys/module/kipc/parameters/user_max_region_bytes"
+
+/* As uid 1000 (no CAP_SYS_RESOURCE), with a 1 MiB region quota. */
+static int quota_as_user(void *arg)
+{
+	size_t len;
+	void *p;
+	int fd, fd2;
+
+	(void)arg;
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		return 99;
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 768 << 10);
+	if (fd < 0)
+		return 1;
+	fd2 = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 512 << 10);
+	if (fd2 != -EDQUOT)
+		return 2;
+	/* A region only a mapping keeps is still charged... */
+	if (kipc_shm_map(fd, PROT_READ | PROT_WRITE, &p, &len))
+		return 3;
+	close(fd);
+	if (kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 512 << 10) != -EDQUOT)
+		return 4;
+	/* ...until the last holder goes. */
+	munmap(p, len);
+	fd2 = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 512 << 10);
+	if (fd2 < 0)
+		return 5;
+	close(fd2);
+	return 0;
+}
+
+TEST(region_quota_per_user)
+{
+	unsigned long old = read_ulong(USER_REGION_PARAM);
+	int fd, ret;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid() != 0 || !old)
+		SKIP(return, "needs root and %s", USER_REGION_PARAM);
+	ASSERT_EQ(0, write_ulong(USER_REGION_PARAM, 1 << 20));
+	ret = in_child(quota_as_user, NULL);
+	/* CAP_SYS_RESOURCE may exceed the quota. */
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 2 << 20);
+	ASSERT_EQ(0, write_ulong(USER_REGION_PARAM, old));
+	EXPECT_EQ(0, ret);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+#define OBJECTS "/sys/kernel/debug/kipc/objects"
+
+/* Read a whole file into a malloc'ed string. */
+static char *slurp(const char *path)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap), *nbuf;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			cap *= 2;
+			nbuf = realloc(buf, cap);
+			if (!nbuf)
+				break;
+			buf = nbuf;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+TEST_F(shm, debugfs_listing)
+{
+	char type[8], lname[300], mode[8], depth[32], *all, *line;
+	unsigned long long id, bytes, sent, recvd;
+	unsigned int uid, gid, refs, fds, maps;
+	int waiters, found = 0, ch;
+	size_t len;
+	void *a, *b;
+
+	if (access(OBJECTS, R_OK))
+		SKIP(return, "%s not readable (debugfs not mounted?)", OBJECTS);
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &a, &len));
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ, &b, &len));
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, kipc_send_ref(ch, self->fd, 0, 1, 0));
+
+	all = slurp(OBJECTS);
+	ASSERT_NE(NULL, all);
+	for (line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) {
+		if (sscanf(line, "%7s %llu %299s %u %u %7s %31s %llu %llu %llu %u %u %u %d",
+			   type, &id, lname, &uid, &gid, mode, depth, &bytes, &sent, &recvd,
+			   &refs, &fds, &maps, &waiters) != 14 || strcmp(lname, self->name))
+			continue;
+		found = 1;
+		TH_LOG("%s", line);
+		EXPECT_STREQ("shm", type);
+		EXPECT_EQ(region_stat(self->fd).id, id);
+		EXPECT_EQ(geteuid(), uid);
+		EXPECT_STREQ("600", mode);
+		EXPECT_STREQ("1", depth);	/* one queued reference */
+		EXPECT_EQ(self->len, bytes);
+		EXPECT_EQ(3, refs);		/* the name, the fd, the reference */
+		EXPECT_EQ(1, fds);
+		EXPECT_EQ(2, maps);
+		EXPECT_EQ(0, waiters);
+	}
+	free(all);
+	ASSERT_TRUE(found);
+	close(ch);
+	munmap(a, len);
+	munmap(b, len);
+}
+
+static const char *tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events/kipc", F_OK))
+		return "/sys/kernel/tracing";
+	if (!access("/sys/kernel/debug/tracing/events/kipc", F_OK))
+		return "/sys/kernel/debug/tracing";
+	return NULL;
+}
+
+static int trace_write(const char *dir, const char *file, const char *s)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+TEST(tracepoints_follow_a_region)
+{
+	static const char *const events[] = {
+		"events/kipc/kipc_region_create/enable",
+		"events/kipc/kipc_region_map/enable",
+		"events/kipc/kipc_region_free/enable",
+	};
+	const char *tr = tracefs();
+	char path[256], want[128], *trace;
+	unsigned long long id;
+	size_t len;
+	unsigned int i;
+	void *p;
+	int fd;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (!tr || geteuid() != 0)
+		SKIP(return, "tracefs with events/kipc not mounted, or not root");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, trace_write(tr, events[i], "1"));
+	ASSERT_EQ(0, trace_write(tr, "trace", ""));
+
+	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 3 * pg);
+	ASSERT_LE(0, fd);
+	id = region_stat(fd).id;
+	ASSERT_EQ(0, kipc_shm_map(fd, PROT_READ, &p, &len));
+	munmap(p, len);
+	close(fd);
+
+	for (i = 0; i < 3; i++)
+		trace_write(tr, events[i], "0");
+	snprintf(path, sizeof(path), "%s/trace", tr);
+	trace = slurp(path);
+	ASSERT_NE(NULL, trace);
+	snprintf(want, sizeof(want), "kipc_region_create: region=%llu length=%ld", id, 3 * pg);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("missing \"%s\" in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "kipc_region_map: region=%llu length=%ld", id, 3 * pg);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("missing \"%s\"", want);
+	snprintf(want, sizeof(want), "kipc_region_free: region=%llu length=%ld", id, 3 * pg);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("missing \"%s\"", want);
+	free(trace);
+}
+
 /* ---- reference handoff ---------------------------------------------- */
 
 FIXTURE(ref) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +86,16 @@ static uint64_t rec_check(uint32_t producer, uint32_t seq)
 	uint64_t x = ((uint64_t)producer << 32 | seq) * 0x9e3779b97f4a7c15ull;
 
 	return x ^ (x >> 29);
+}
+
+/* fork(), with the child killed if the test process dies (a failed ASSERT). */
+static pid_t fork_child(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
 }
 
 static int wait_child(pid_t pid)
@@ -181,7 +192,7 @@ TEST_F(sync, mutex_error_checking)
 	ASSERT_EQ(-EINVAL, kipc_mutex_consistent(&sh->m));
 
 	/* Another process: busy for trylock, not the owner for unlock. */
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (kipc_mutex_trylock(&sh->m) != -EBUSY)
@@ -231,7 +242,7 @@ TEST_F_TIMEOUT(sync, mutex_two_processes_exact_count, 600)
 
 	/* The zero-filled mutex is used as is: no kipc_mutex_init(). */
 	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
+		pid[i] = fork_child();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0) {
 			kipc_sem_wait(&sh->go);
@@ -285,7 +296,7 @@ TEST_F_TIMEOUT(sync, semaphore_ring_loses_nothing, 600)
 	ASSERT_EQ(0, kipc_sem_init(&sh->used_slots, 0));
 	ASSERT_EQ(0, kipc_mutex_init(&sh->prod_lock));
 	for (p = 0; p < 2; p++) {
-		pid[p] = fork();
+		pid[p] = fork_child();
 		ASSERT_LE(0, pid[p]);
 		if (pid[p] == 0)
 			_exit(-producer(sh, p, RING_RECORDS / 2));
@@ -314,7 +325,7 @@ TEST_F_TIMEOUT(sync, semaphore_ring_loses_nothing, 600)
 /* Child: take the mutex, say so, then sleep until killed. */
 static pid_t fork_owner(struct shared *sh)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_child();
 
 	if (pid == 0) {
 		sh->child_ret = kipc_mutex_lock(&sh->m);
@@ -381,7 +392,7 @@ TEST_F(sync, robust_owner_killed_with_waiter_asleep)
 	ASSERT_LE(0, owner);
 	ASSERT_EQ(0, kipc_sem_timedwait(&sh->ready, 20 * NS_PER_SEC));
 
-	waiter = fork();
+	waiter = fork_child();
 	ASSERT_LE(0, waiter);
 	if (waiter == 0) {
 		int ret = kipc_mutex_lock(&sh->m);
@@ -521,7 +532,7 @@ TEST_F_TIMEOUT(sync, robust_kill_storm, 300)
 	int i, k, ret;
 
 	for (i = 0; i < 3; i++) {
-		pid[i] = fork();
+		pid[i] = fork_child();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
 			storm_worker(sh);
@@ -537,7 +548,7 @@ TEST_F_TIMEOUT(sync, robust_kill_storm, 300)
 			i = rand() % 3;
 		ASSERT_EQ(0, kill(pid[i], SIGKILL));
 		ASSERT_EQ(128 + SIGKILL, wait_child(pid[i]));
-		pid[i] = fork();
+		pid[i] = fork_child();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
 			storm_worker(sh);
@@ -567,7 +578,7 @@ TEST_F(sync, mutex_timedlock_times_out)
 	uint64_t t0, dt;
 	pid_t pid;
 
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (kipc_mutex_lock(&sh->m))
@@ -631,7 +642,7 @@ TEST_F(sync, sem_wakes_sleeper_in_other_process)
 	struct shared *sh = self->sh;
 	pid_t pid;
 
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(-kipc_sem_timedwait(&sh->done, 60 * NS_PER_SEC));
@@ -654,7 +665,7 @@ TEST_F(sync, sem_wait_interrupted)
 	struct sigaction sa = { .sa_handler = noop_handler };	/* no SA_RESTART */
 	pid_t pid;
 
-	pid = fork();
+	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		sigaction(SIGUSR1, &sa, NULL);

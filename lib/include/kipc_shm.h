@@ -43,7 +43,8 @@
  *   mapping (one region per struct kipc_ref; use one struct per region a
  *   receiver alternates between). Start with a zeroed struct or
  *   KIPC_REF_INIT; finish with kipc_ref_release(). The library owns
- *   ref->shm and the mapping: do not close or unmap them yourself.
+ *   ref->shm and the mapping: do not close or unmap them yourself. A
+ *   struct kipc_ref is not thread-safe: one per receiving thread.
  *   If mapping a newly received region fails (-ENOMEM), the message has
  *   been consumed and is lost; the error is returned.
  *
@@ -80,9 +81,11 @@
  *   (SIGKILL, any process, or a thread exiting with the lock) is found by
  *   the kernel, not by polling: a waiter already blocked in the kernel is
  *   handed the lock when the owner exits, and a locker arriving later gets
- *   ESRCH for the dead owner's TID and takes the word over. Either way the
- *   new owner finds @held still set and returns -EOWNERDEAD. The glibc
- *   robust list is not used (glibc owns set_robust_list()).
+ *   ESRCH for the dead owner's TID, checks that TID is really gone, marks
+ *   the word owner-dead (TID 0 | FUTEX_OWNER_DIED, what the kernel's
+ *   robust-list code writes) and lets FUTEX_LOCK_PI take it over. Either
+ *   way the new owner finds @held still set and returns -EOWNERDEAD. The
+ *   glibc robust list is not used (glibc owns set_robust_list()).
  *   Limits: all users of one mutex must share a PID namespace (the futex
  *   word holds TIDs); a dead owner's TID reused by a new thread before
  *   anyone locks the mutex makes lockers wait for that thread; an owner

@@ -51,7 +51,8 @@
  * EACCES        the object's mode bits deny the access asked for, or a
  *               non-owner tried to unlink
  * EBADF         send on a receive-only channel fd or receive on a
- *               send-only one
+ *               send-only one; a KIPC_IOC_RECV_REF @shm_fd hint that is
+ *               neither -1 nor an open fd
  * EMSGSIZE      send: message longer than the channel's max_msg_size;
  *               receive: buffer smaller than the next message (the
  *               message stays queued, its length is reported)
@@ -61,8 +62,12 @@
  * EINTR         a signal arrived; no message was consumed or queued
  * EPIPE         send: no receiver can exist any more; receive: queue
  *               empty and no sender can exist any more
- * ENOSPC        a module limit (channels, depth, region size) or a
- *               per-user quota would be exceeded
+ * ENOSPC        a module limit (channels, region size) would be exceeded
+ * EDQUOT        a per-user quota (objects, queued bytes, region bytes)
+ *               would be exceeded; CAP_SYS_RESOURCE may exceed it
+ * ENOMSG        KIPC_IOC_RECV_REF: the head message is not a reference
+ *               (it stays queued)
+ * ENXIO         mmap() of a range past the end of a region
  * ENOMEM        the kernel could not allocate memory
  * ============  =========================================================
  */
@@ -283,7 +288,8 @@ struct kipc_chan_stat {
  * @mode: permission bits when created
  * @__reserved: must be zero
  * @length: region length in bytes when created, rounded up to pages;
- *	ignored when opening an existing region
+ *	with KIPC_OPEN_CREAT it is checked (non-zero, within the module's
+ *	limit) even if the region exists; otherwise ignored
  *
  * Return: the new region fd.
  */
@@ -301,7 +307,8 @@ struct kipc_shm_open {
  * @size: sizeof(struct kipc_shm_stat)
  * @flags: must be zero
  * @length: output, region length in bytes
- * @id: output, module-unique region id (stable for the region's life)
+ * @id: output, module-unique object id (as in tracepoints and the
+ *	debugfs listing; channels and regions share the id space)
  * @uid: output, owner uid
  * @gid: output, owner gid
  * @mode: output, permission bits
@@ -339,6 +346,11 @@ struct kipc_shm_stat {
  *	so a receiver can reuse a mapping it already has
  * @deadline_ns: as in struct kipc_xfer
  * @info: receive: output
+ *
+ * KIPC_IOC_SEND_REF checks that @shm_fd is a region fd (EINVAL otherwise)
+ * opened for reading, and the range (EINVAL; @len below 4 GiB); nothing of
+ * the payload is copied. KIPC_IOC_RECV_REF needs read permission on the
+ * region by its mode bits (EACCES, the message stays queued). Both return 0.
  */
 struct kipc_ref_xfer {
 	__u32 size;
