@@ -303,7 +303,8 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			return ret;
 	}
 	mutex_unlock(&ch->lock);
-	if (ret >= 0)
+	/* wq_has_sleeper() pairs with the barrier in prepare_to_wait(). */
+	if (ret >= 0 && wq_has_sleeper(&ch->recv_wait))
 		wake_up(&ch->recv_wait);
 	return ret;
 }
@@ -361,7 +362,8 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 			       msg->len, false);
 	mutex_unlock(&ch->lock);
 
-	wake_up(&ch->send_wait);
+	if (wq_has_sleeper(&ch->send_wait))
+		wake_up(&ch->send_wait);
 	kipc_msg_free(msg);
 	return ret;
 }
