@@ -305,7 +305,7 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 	mutex_unlock(&ch->lock);
 	/* wq_has_sleeper() pairs with the barrier in prepare_to_wait(). */
 	if (ret >= 0 && wq_has_sleeper(&ch->recv_wait))
-		wake_up(&ch->recv_wait);
+		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 	return ret;
 }
 
@@ -363,7 +363,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	mutex_unlock(&ch->lock);
 
 	if (wq_has_sleeper(&ch->send_wait))
-		wake_up(&ch->send_wait);
+		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
 	kipc_msg_free(msg);
 	return ret;
 }

@@ -28,12 +28,13 @@
  * names (region, offset, len) and holds a region reference; nothing is
  * copied. KIPC_IOC_RECV_REF hands the receiver a read-only region fd
  * (or reuses one it names) plus offset and length; a plain receive of a
- * reference message copies the referenced bytes instead.
+ * reference message copies the referenced bytes instead, under the same
+ * read-permission check.
  *
  * Locking overview: a region has no lock of its own. Its length, id,
  * owner, mode and shmem file are immutable after creation, and its two
- * counters (@nr_refs, @nr_maps) are atomics, so nothing here needs the
- * kipc_region.lock slot of the lock order in kipc_internal.h. Code in this
+ * counters (@nr_refs, @nr_maps) are atomics, so regions need no lock
+ * (see the lock order in kipc_internal.h). Code in this
  * file runs in three lock contexts:
  *   - kipc_deliver_ref() and kipc_ref_copy_out() under kipc_chan.lock:
  *     they may sleep, fault on user memory (mmap_lock nests inside the
@@ -737,6 +738,10 @@ long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to)
 	struct kiocb kiocb;
 	ssize_t ret;
 
+	/* The same rule as KIPC_IOC_RECV_REF: the receiver must be allowed to read it. */
+	ret = kipc_obj_permission(&msg->region->obj, MAY_READ);
+	if (ret)
+		return ret;
 	if (count < msg->len)
 		return -EMSGSIZE;
 	if (!msg->len)

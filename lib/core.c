@@ -83,6 +83,17 @@ int kipc_version(uint64_t *features)
 	return (int)v.abi_version;
 }
 
+int kipc_check_abi(int *module_abi)
+{
+	int v = kipc_version(NULL);
+
+	if (module_abi)
+		*module_abi = v > 0 ? v : 0;
+	if (v < 0)
+		return v;
+	return v == KIPC_ABI_VERSION ? 0 : -EPROTO;
+}
+
 int kipc_stat(struct kipc_global_stat *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -55,6 +55,25 @@ extern "C" {
 int kipc_version(uint64_t *features);
 
 /**
+ * kipc_check_abi() - is the loaded module the one this library speaks to?
+ * @module_abi: if not NULL, receives the module's ABI version (0 when it
+ *	could not be read)
+ *
+ * KIPC_ABI_VERSION changes only when the ABI changes incompatibly;
+ * compatible additions are announced by KIPC_FEAT_* bits and longer ioctl
+ * structures instead. So the library works with a module of exactly its
+ * own ABI version. Programs call this once at start (the tools do) and,
+ * on -EPROTO, say something like "module ABI 2, library ABI 1: rebuild
+ * the program against the installed libkipc, or load the matching
+ * kipc.ko". Nothing else checks it: the calls themselves do not, so that
+ * each stays one system call.
+ *
+ * Return: 0 if they match; -EPROTO if they differ; -ENOENT if /dev/kipc
+ * is missing (module not loaded); or another -errno from the version ioctl.
+ */
+int kipc_check_abi(int *module_abi);
+
+/**
  * kipc_stat() - module-wide counters (live channels, regions, messages)
  * @st: filled in
  */
@@ -105,6 +124,8 @@ int kipc_chan_stat(int ch, struct kipc_chan_stat *st);
 
 /* --- regions, reference handoff, process-shared sync --- */
 #include "kipc_shm.h"
+/* --- batched channel I/O over io_uring --- */
+#include "kipc_ring.h"
 
 #ifdef __cplusplus
 }
