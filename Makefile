@@ -17,7 +17,7 @@ BUILD := $(CURDIR)/build
 KSRC = $(shell tools/ksrc)
 KMOD_SRCS := Kbuild $(wildcard kmod/Kbuild kmod/*.c kmod/*.h kmod/include/uapi/linux/*.h)
 
-all: modules lib tools selftests
+all: modules lib tools selftests examples
 
 deps:
 	tools/install-deps
@@ -34,17 +34,29 @@ lib:
 tools: lib
 	$(MAKE) -C tools
 
+# The ADD example over kipc, TCP and UDP (rpcgen at build time).
+examples: lib
+	$(MAKE) -C examples/add
+
 selftests: lib
 	$(MAKE) -C selftests KSFT_DIR="$(KSRC)/tools/testing/selftests"
 
 check:
 	KERNELS="$(KERNELS)" tools/check
 
+# The same on the debug kernel (KASAN, lockdep, kmemleak, UBSAN), plus the
+# stress and fuzz runs; builds that kernel once (tools/vm/build-debug-kernel).
 check-debug:
-	KERNELS=debug tools/check
+	tools/check-debug
 
-run: deps lib tools
+run: deps lib tools examples
 	tools/run-demo
+
+# kipc-bench in the test VM (6.1): table, CSV, JSON and plots in
+# build/bench/<timestamp>/ (tools/run-bench --help).
+bench: deps lib tools
+	tools/run-bench
+.PHONY: bench
 
 checkpatch:
 	tools/checkpatch
@@ -52,10 +64,87 @@ checkpatch:
 sparse: $(KMOD_SRCS)
 	tools/build-module --sparse "$(KDIR)" "$(BUILD)/kmod-sparse"
 
+# ---- install: DESTDIR (staging root) and PREFIX (default /usr/local) ----
+# The module goes to /lib/modules/<release of KDIR>/updates (then depmod,
+# unless DESTDIR is set); install-dkms puts the module source where dkms
+# wants it instead (see dkms.conf). tools/test-install checks all of this.
+KIPC_VERSION := 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/kipc
+# udev reads rules from /etc, /run and /usr/lib only: /usr/local uses /etc.
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
+INSTALL ?= install
+# The release the module is built for, as in its vermagic (Debian's 6.1
+# headers carry the upstream version in include/config/kernel.release).
+KREL = $(shell sed -n 's/^.define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	"$(KDIR)/include/generated/utsrelease.h" 2>/dev/null)
+# The user-facing programs (kipcctl is kipc-ctl).
+INSTALL_TOOLS := $(filter $(patsubst %.c,%,$(wildcard tools/kipc-*.c)), \
+	tools/kipc-ctl tools/kipc-demo tools/kipc-bench)
+INSTALL_HEADERS := lib/include/kipc.h lib/include/kipc_shm.h lib/include/kipc_ring.h
+
+install: install-module install-lib install-tools install-man install-data
+
+install-module: modules
+	@test -n "$(KREL)" || { echo "install: no UTS_RELEASE in $(KDIR)/include/generated/utsrelease.h" >&2; exit 1; }
+	$(INSTALL) -d "$(DESTDIR)/lib/modules/$(KREL)/updates"
+	$(INSTALL) -m 0644 "$(BUILD)/kmod/kmod/kipc.ko" "$(DESTDIR)/lib/modules/$(KREL)/updates/kipc.ko"
+	if [ -z "$(DESTDIR)" ]; then depmod -a "$(KREL)"; fi
+
+install-lib: lib
+	$(MAKE) -C lib kipc.pc PREFIX="$(PREFIX)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)"
+	$(INSTALL) -d "$(DESTDIR)$(LIBDIR)/pkgconfig" "$(DESTDIR)$(INCLUDEDIR)/linux"
+	$(INSTALL) -m 0755 lib/libkipc.so.$(KIPC_VERSION) "$(DESTDIR)$(LIBDIR)/"
+	ln -sf libkipc.so.$(KIPC_VERSION) "$(DESTDIR)$(LIBDIR)/libkipc.so.0"
+	ln -sf libkipc.so.0 "$(DESTDIR)$(LIBDIR)/libkipc.so"
+	$(INSTALL) -m 0644 lib/libkipc.a "$(DESTDIR)$(LIBDIR)/"
+	$(INSTALL) -m 0644 lib/kipc.pc "$(DESTDIR)$(LIBDIR)/pkgconfig/"
+	$(INSTALL) -m 0644 $(INSTALL_HEADERS) "$(DESTDIR)$(INCLUDEDIR)/"
+	$(INSTALL) -m 0644 kmod/include/uapi/linux/kipc.h "$(DESTDIR)$(INCLUDEDIR)/linux/"
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+install-tools: tools
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)"
+	$(INSTALL) -m 0755 $(INSTALL_TOOLS) "$(DESTDIR)$(BINDIR)/"
+	ln -sf kipc-ctl "$(DESTDIR)$(BINDIR)/kipcctl"
+
+install-man:
+	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man3" "$(DESTDIR)$(MANDIR)/man7"
+	$(INSTALL) -m 0644 $(wildcard man/*.1) "$(DESTDIR)$(MANDIR)/man1/"
+	$(INSTALL) -m 0644 $(wildcard man/*.3) "$(DESTDIR)$(MANDIR)/man3/"
+	$(INSTALL) -m 0644 $(wildcard man/*.7) "$(DESTDIR)$(MANDIR)/man7/"
+	# One .so stub per other name in a page's NAME line (man kipc_recv).
+	for page in $(wildcard man/*.1 man/*.3); do \
+		base=$${page##*/}; sec=$${base##*.}; \
+		for fn in $$(sed -n '/^\.SH NAME/{n;s/ \\-.*//;s/,/ /g;p;q;}' "$$page"); do \
+			[ "$$fn.$$sec" = "$$base" ] || \
+				echo ".so man$$sec/$$base" > "$(DESTDIR)$(MANDIR)/man$$sec/$$fn.$$sec"; \
+		done; \
+	done
+
+install-data:
+	$(INSTALL) -d "$(DESTDIR)$(UDEVRULESDIR)" "$(DESTDIR)$(DOCDIR)"
+	$(INSTALL) -m 0644 udev/60-kipc.rules "$(DESTDIR)$(UDEVRULESDIR)/"
+	$(INSTALL) -m 0644 modprobe.d/kipc.conf.example "$(DESTDIR)$(DOCDIR)/"
+
+# The module source for dkms: /usr/src/kipc-<version> (dkms.conf, Kbuild, kmod/).
+DKMS_SRC = $(DESTDIR)/usr/src/kipc-$(KIPC_VERSION)
+install-dkms:
+	$(INSTALL) -d "$(DKMS_SRC)/kmod/include/uapi/linux"
+	$(INSTALL) -m 0644 dkms.conf Kbuild "$(DKMS_SRC)/"
+	$(INSTALL) -m 0644 kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) "$(DKMS_SRC)/kmod/"
+	$(INSTALL) -m 0644 kmod/include/uapi/linux/kipc.h "$(DKMS_SRC)/kmod/include/uapi/linux/"
+
 clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C examples/add clean
 	$(MAKE) -C selftests clean KSFT_DIR=.
 	rm -rf "$(BUILD)"
 
-.PHONY: all deps modules lib tools selftests check check-debug run checkpatch sparse clean
+.PHONY: all deps modules lib tools selftests examples check check-debug run checkpatch sparse clean \
+	install install-module install-lib install-tools install-man install-data install-dkms

@@ -3,8 +3,9 @@
 #
 # Runs inside the test VM (tools/vm/kipc-vm --add ... -- ./run_kipc_tests.sh):
 # loads kipc.ko, runs each kselftest program, checks that rmmod is refused
-# while /dev/kipc is open and succeeds after. Prints TAP lines; exits
-# non-zero on any failure. Usage: run_kipc_tests.sh [TEST_PROGRAM...]
+# while a region mapping (kipc-hold) or /dev/kipc is open and succeeds
+# after. Prints TAP lines; exits non-zero on any failure.
+# Usage: run_kipc_tests.sh [TEST_PROGRAM...]
 set -u
 cd "$(dirname "$0")" || exit 1
 
@@ -41,6 +42,42 @@ for t in "$@"; do
 		notok "$t exited with status $rc"
 	fi
 done
+
+# kipc-bench's correctness mode, when it was added to the VM: every
+# transport must deliver every byte right (it prints its own TAP lines).
+# No timing is judged.
+if [ -x ./kipc-bench ]; then
+	mark "start kipc-bench --check"
+	./kipc-bench --quick --check --raise-limits -q
+	rc=$?
+	mark "end kipc-bench rc=$rc"
+	[ "$rc" -eq 0 ] || notok "kipc-bench --check exited with status $rc"
+fi
+
+# A region mapping whose fds are all closed holds the module too
+# (tools/kipc-hold keeps one until SIGTERM).
+if [ -x ./kipc-hold ]; then
+	rm -f /tmp/kipc-hold.ready
+	./kipc-hold --ready /tmp/kipc-hold.ready > /dev/null &
+	hold=$!
+	n=0
+	while [ ! -e /tmp/kipc-hold.ready ] && [ "$n" -lt 60 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	if [ ! -e /tmp/kipc-hold.ready ]; then
+		notok "kipc.rmmod_refused_while_mapped (kipc-hold did not get a mapping)"
+	elif rmmod kipc 2>/dev/null; then
+		notok "kipc.rmmod_refused_while_mapped"
+		insmod ./kipc.ko
+	else
+		ok "kipc.rmmod_refused_while_mapped"
+	fi
+	kill "$hold"
+	wait "$hold"
+else
+	ok "kipc.rmmod_refused_while_mapped # SKIP kipc-hold was not added to the VM"
+fi
 
 exec 3< /dev/kipc
 if rmmod kipc 2>/dev/null; then

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * A userspace stand-in for the libkipc calls libkipc-rpc makes, so the
+ * transport's receive and decode paths can be fuzzed on a host without
+ * kipc.ko. Channels are in-memory queues with the kernel's semantics as far
+ * as libkipc-rpc relies on them: names, owner, per-fd direction, counts of
+ * senders and receivers, max_msg_size, -EMSGSIZE with info->len, EPIPE
+ * once a channel is unlinked and has no sender, references (a copy of the
+ * referenced bytes). Every fd is a real fd (a dup of /dev/null) so TI-RPC's
+ * poll set accepts it. Single-threaded; global state is fine in a fuzzer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fake_kipc.h"
+
+#define MAX_FDS		4096
+
+struct fmsg {
+	struct fmsg *next;
+	struct kipc_msg_info info;
+	unsigned char data[];
+};
+
+struct fchan {
+	char name[KIPC_NAME_MAX];
+	bool linked;
+	uint32_t uid, max_msg_size, nr_msgs, max_msgs;
+	int nr_senders, nr_receivers;
+	struct fmsg *head, *tail;
+	struct fchan *next_all;
+};
+
+static struct fchan *all_chans;
+static struct {
+	struct fchan *ch;
+	bool recv, send;
+} fds[MAX_FDS];
+static fake_responder_fn responder;
+static uint64_t seq;
+
+void fake_set_responder(fake_responder_fn fn)
+{
+	responder = fn;
+}
+
+static struct fchan *by_name(const char *name)
+{
+	struct fchan *c;
+
+	for (c = all_chans; c; c = c->next_all)
+		if (c->linked && !strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static struct fchan *by_fd(int fd)
+{
+	return fd >= 0 && fd < MAX_FDS ? fds[fd].ch : NULL;
+}
+
+int kipc_chan_open(const char *name, int oflag, mode_t mode, const struct kipc_chan_attr *attr)
+{
+	struct fchan *c = name ? by_name(name) : NULL;
+	int fd, acc = oflag & O_ACCMODE;
+
+	(void)mode;
+	if (!c && !(oflag & O_CREAT))
+		return -ENOENT;
+	if (c && (oflag & O_CREAT) && (oflag & O_EXCL))
+		return -EEXIST;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		if (name)
+			snprintf(c->name, sizeof(c->name), "%s", name);
+		c->linked = name != NULL;
+		c->uid = (uint32_t)geteuid();
+		c->max_msg_size = attr && attr->max_msg_size ? attr->max_msg_size : 65536;
+		c->max_msgs = attr && attr->max_msgs ? attr->max_msgs : 256;
+		c->next_all = all_chans;
+		all_chans = c;
+	}
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fd >= MAX_FDS) {
+		if (fd >= 0)
+			close(fd);
+		return -EMFILE;
+	}
+	fake_forget_fd(fd);	/* closed behind our back (should not happen) */
+	fds[fd].ch = c;
+	fds[fd].recv = acc == O_RDONLY || acc == O_RDWR;
+	fds[fd].send = acc == O_WRONLY || acc == O_RDWR;
+	c->nr_receivers += fds[fd].recv;
+	c->nr_senders += fds[fd].send;
+	return fd;
+}
+
+/* libkipc-rpc is built with -Dclose=fake_close for the fuzzer. */
+void fake_forget_fd(int fd)
+{
+	struct fchan *c = by_fd(fd);
+
+	if (!c)
+		return;
+	c->nr_receivers -= fds[fd].recv;
+	c->nr_senders -= fds[fd].send;
+	fds[fd].ch = NULL;
+}
+
+int fake_close(int fd)
+{
+	fake_forget_fd(fd);
+	return close(fd);
+}
+
+int kipc_chan_unlink(const char *name)
+{
+	struct fchan *c = by_name(name);
+
+	if (!c)
+		return -ENOENT;
+	c->linked = false;
+	return 0;
+}
+
+int kipc_chan_stat(int ch, struct kipc_chan_stat *st)
+{
+	struct fchan *c = by_fd(ch);
+
+	if (!c)
+		return -EBADF;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->max_msgs = c->max_msgs;
+	st->max_msg_size = c->max_msg_size;
+	st->nr_msgs = c->nr_msgs;
+	st->nr_senders = (uint32_t)c->nr_senders;
+	st->nr_receivers = (uint32_t)c->nr_receivers;
+	st->uid = c->uid;
+	st->mode = 0622;
+	st->state = c->linked ? KIPC_CHAN_NAMED : 0;
+	return 0;
+}
+
+int fake_queue(int ch, const void *buf, size_t len, uint32_t msg_flags, uint32_t uid)
+{
+	struct fchan *c = by_fd(ch);
+	struct fmsg *m;
+
+	if (!c)
+		return -EBADF;
+	if (c->nr_msgs >= c->max_msgs)
+		return -EAGAIN;
+	m = malloc(sizeof(*m) + (len ? len : 1));
+	if (!m)
+		return -ENOMEM;
+	memset(&m->info, 0, sizeof(m->info));
+	m->next = NULL;
+	m->info.seq = ++seq;
+	m->info.pid = 4242;
+	m->info.uid = uid;
+	m->info.gid = uid;
+	m->info.len = (uint32_t)len;
+	m->info.flags = msg_flags;
+	if (len)
+		memcpy(m->data, buf, len);
+	if (c->tail)
+		c->tail->next = m;
+	else
+		c->head = m;
+	c->tail = m;
+	c->nr_msgs++;
+	return 0;
+}
+
+ssize_t kipc_send(int ch, const void *buf, size_t len, unsigned int flags)
+{
+	struct fchan *c = by_fd(ch);
+	int ret;
+
+	(void)flags;
+	if (!c)
+		return -EBADF;
+	if (!fds[ch].send)
+		return -EBADF;
+	if (len > c->max_msg_size)
+		return -EMSGSIZE;
+	if (!c->nr_receivers && !c->linked)
+		return -EPIPE;
+	ret = fake_queue(ch, buf, len, 0, (uint32_t)geteuid());
+	return ret ? ret : (ssize_t)len;
+}
+
+ssize_t kipc_send_timed(int ch, const void *buf, size_t len, unsigned int flags,
+			int64_t timeout_ns)
+{
+	(void)timeout_ns;
+	return kipc_send(ch, buf, len, flags);
+}
+
+int kipc_send_ref(int ch, int shm, uint64_t offset, uint64_t len, unsigned int flags)
+{
+	struct fchan *c = by_fd(ch);
+	void *tmp;
+	int ret;
+
+	(void)flags;
+	if (!c || !fds[ch].send)
+		return -EBADF;
+	tmp = malloc(len ? len : 1);
+	if (!tmp)
+		return -ENOMEM;
+	if (pread(shm, tmp, len, (off_t)offset) != (ssize_t)len) {
+		free(tmp);
+		return -EINVAL;
+	}
+	ret = fake_queue(ch, tmp, len, KIPC_MSG_REF, (uint32_t)geteuid());
+	free(tmp);
+	return ret;
+}
+
+/* The head message of @ch, asking the responder for one if there is none. */
+static struct fmsg *head_of(int ch)
+{
+	struct fchan *c = by_fd(ch);
+	static bool responding;
+
+	/* The responder receives from other channels: no recursion. */
+	if (!c->head && responder && !responding) {
+		responding = true;
+		responder(ch);
+		responding = false;
+	}
+	return c->head;
+}
+
+static void pop(struct fchan *c)
+{
+	struct fmsg *m = c->head;
+
+	c->head = m->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->nr_msgs--;
+	free(m);
+}
+
+static ssize_t recv_common(int ch, const struct iovec *iov, int iovcnt,
+			   struct kipc_msg_info *info)
+{
+	struct fchan *c = by_fd(ch);
+	struct fmsg *m;
+	size_t cap = 0, off = 0;
+	ssize_t len;
+	int i;
+
+	if (!c || !fds[ch].recv)
+		return -EBADF;
+	m = head_of(ch);
+	if (!m)
+		return (!c->nr_senders && !c->linked) ? -EPIPE : -EAGAIN;
+	for (i = 0; i < iovcnt; i++)
+		cap += iov[i].iov_len;
+	if (info)
+		*info = m->info;
+	if (cap < m->info.len)
+		return -EMSGSIZE;
+	for (i = 0; i < iovcnt && off < m->info.len; i++) {
+		size_t n = m->info.len - off < iov[i].iov_len ? m->info.len - off : iov[i].iov_len;
+
+		memcpy(iov[i].iov_base, m->data + off, n);
+		off += n;
+	}
+	len = m->info.len;
+	pop(c);
+	return len;
+}
+
+ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info, unsigned int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t n;
+
+	n = recv_common(ch, &iov, 1, info);
+	/* A blocking receive that would wait forever: there is no other side. */
+	if (n == -EAGAIN && !(flags & KIPC_NONBLOCK))
+		return -ETIMEDOUT;
+	return n;
+}
+
+ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *info,
+			unsigned int flags, int64_t timeout_ns)
+{
+	(void)timeout_ns;
+	return kipc_recv(ch, buf, len, info, flags & ~KIPC_NONBLOCK);
+}
+
+ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt, struct kipc_msg_info *info,
+		   unsigned int flags)
+{
+	(void)flags;
+	return recv_common(ch, iov, iovcnt, info);
+}
+
+int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info, unsigned int flags)
+{
+	struct fchan *c = by_fd(ch);
+	struct fmsg *m;
+
+	(void)flags;
+	if (!c || !fds[ch].recv)
+		return -EBADF;
+	m = head_of(ch);
+	if (!m)
+		return -EAGAIN;
+	if (!(m->info.flags & KIPC_MSG_REF))
+		return -ENOMSG;
+	free(ref->addr);
+	ref->addr = malloc(m->info.len ? m->info.len : 1);
+	if (!ref->addr)
+		return -ENOMEM;
+	memcpy(ref->addr, m->data, m->info.len);
+	ref->offset = 0;
+	ref->len = m->info.len;
+	ref->shm = -1;
+	if (info)
+		*info = m->info;
+	pop(c);
+	return 0;
+}
+
+int kipc_ref_release(struct kipc_ref *ref)
+{
+	free(ref->addr);
+	*ref = (struct kipc_ref)KIPC_REF_INIT;
+	return 0;
+}
+
+int kipc_shm_open(const char *name, int oflag, mode_t mode, size_t size)
+{
+	int fd;
+
+	(void)name;
+	(void)oflag;
+	(void)mode;
+	fd = memfd_create("fake-kipc-region", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return fd;
+}
+
+void fake_drain(int ch)
+{
+	struct fchan *c = by_fd(ch);
+
+	while (c && c->head)
+		pop(c);
+}
+
+const void *fake_peek(int ch, size_t *len)
+{
+	struct fchan *c = by_fd(ch);
+
+	if (!c || !c->head)
+		return NULL;
+	*len = c->head->info.len;
+	return c->head->data;
+}

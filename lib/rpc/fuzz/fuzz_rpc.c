@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libFuzzer target for libkipc-rpc's receive and decode paths, on the host
+ * (no kipc.ko: fake_kipc.c stands in for libkipc). The first input byte
+ * picks what the rest is:
+ *
+ *   0  one message on the service channel (handshake parsing, accepting
+ *      and tearing down a connection)
+ *   1  a series of call records on an established connection, each with a
+ *      control byte (sender uid: allowed or refused by the policy; inline
+ *      or by reference) and a 16-bit length; the server decodes, checks
+ *      the policy and the duplicate request cache, dispatches through
+ *      TI-RPC's svc_getreq_common() into a dispatcher that decodes
+ *      arguments of several XDR types, and encodes replies
+ *   2  the reply to a client call (xid patched in), decoded into one of
+ *      several result types by the client's clnt_call()
+ *
+ * Built and run by tools/fuzz-rpc with ASan and UBSan; any crash, sanitizer
+ * report or leak fails the run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rpc/rpc.h>
+
+#include "../krpc_private.h"
+#include "fake_kipc.h"
+
+#define SVC		"fz"
+#define CSVC		"fzc"
+#define PROG		0x20004b50
+#define VERS		1
+#define ALLOWED_UID	0u
+#define REFUSED_UID	1000u
+
+struct blob {
+	u_int len;
+	char *val;
+};
+
+static bool_t xdr_blob(XDR *x, void *p)
+{
+	struct blob *b = p;
+
+	return xdr_bytes(x, &b->val, &b->len, 1u << 20);
+}
+
+static bool_t xdr_pair(XDR *x, void *p)
+{
+	int *v = p;
+
+	return xdr_int(x, &v[0]) && xdr_int(x, &v[1]);
+}
+
+static bool_t xdr_str(XDR *x, void *p)
+{
+	return xdr_string(x, p, 4096);
+}
+
+static bool_t xdr_intlist(XDR *x, void *p)
+{
+	struct blob *b = p;
+
+	return xdr_array(x, &b->val, &b->len, 1024, sizeof(int), (xdrproc_t)xdr_int);
+}
+
+static void fz_dispatch(struct svc_req *rq, SVCXPRT *x)
+{
+	struct kipc_cred cred;
+	struct blob b = { 0 };
+	char *s = NULL;
+	int pair[2] = { 0, 0 }, r;
+
+	switch (rq->rq_proc) {
+	case 0:
+		svc_sendreply(x, KRPC_XDR_VOID, NULL);
+		return;
+	case 1:
+		if (!svc_getargs(x, (xdrproc_t)xdr_pair, pair)) {
+			svcerr_decode(x);
+			return;
+		}
+		r = (int)((unsigned int)pair[0] + (unsigned int)pair[1]);
+		svc_sendreply(x, (xdrproc_t)xdr_int, &r);
+		svc_freeargs(x, (xdrproc_t)xdr_pair, pair);
+		return;
+	case 2:
+		if (!svc_getargs(x, (xdrproc_t)xdr_blob, &b)) {
+			svcerr_decode(x);
+			return;
+		}
+		svc_sendreply(x, (xdrproc_t)xdr_blob, &b);
+		svc_freeargs(x, (xdrproc_t)xdr_blob, &b);
+		return;
+	case 3:
+		if (!svc_getargs(x, (xdrproc_t)xdr_str, &s)) {
+			svcerr_decode(x);
+			return;
+		}
+		svc_sendreply(x, (xdrproc_t)xdr_str, &s);
+		svc_freeargs(x, (xdrproc_t)xdr_str, &s);
+		return;
+	case 4:
+		if (!svc_getargs(x, (xdrproc_t)xdr_intlist, &b)) {
+			svcerr_decode(x);
+			return;
+		}
+		r = kipc_rpc_caller(rq, &cred) ? -1 : (int)cred.uid;
+		svc_sendreply(x, (xdrproc_t)xdr_int, &r);
+		svc_freeargs(x, (xdrproc_t)xdr_intlist, &b);
+		return;
+	case 5:
+		svcerr_systemerr(x);
+		return;
+	default:
+		svcerr_noproc(x);
+		return;
+	}
+}
+
+/* ---- server side: a service and one established connection ---- */
+
+static SVCXPRT *listener;
+static int svc_send_fd = -1;	/* our sender end of the service channel */
+static struct {
+	bool up;
+	int call_send;		/* we are the client */
+	int reply_recv;
+	int srv_fd;		/* the server's connection transport */
+	unsigned int gen;
+} conn;
+
+static bool polled(int fd)
+{
+	int i;
+
+	for (i = 0; i < svc_max_pollfd; i++)
+		if (svc_pollfd[i].fd == fd)
+			return true;
+	return false;
+}
+
+/* fds that are in TI-RPC's poll set now and were not in @before. */
+static int new_polled(const bool *before, int *out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < svc_max_pollfd && n < max; i++) {
+		int fd = svc_pollfd[i].fd;
+
+		if (fd >= 0 && fd < 4096 && !before[fd])
+			out[n++] = fd;
+	}
+	return n;
+}
+
+static void snapshot(bool *before)
+{
+	int i;
+
+	memset(before, 0, 4096 * sizeof(*before));
+	for (i = 0; i < svc_max_pollfd; i++)
+		if (svc_pollfd[i].fd >= 0 && svc_pollfd[i].fd < 4096)
+			before[svc_pollfd[i].fd] = true;
+}
+
+static void send_hello(const char *base, uint64_t nonce)
+{
+	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
+	struct krpc_hdr h = { .type = KRPC_HELLO, .arg = (uint16_t)strlen(base), .nonce = nonce };
+
+	krpc_hdr_put(msg, &h);
+	memcpy(msg + KRPC_HDR_LEN, base, h.arg);
+	fake_queue(svc_send_fd, msg, KRPC_HDR_LEN + h.arg, 0, ALLOWED_UID);
+}
+
+static void setup_server(void)
+{
+	static const uid_t uids[] = { ALLOWED_UID };
+
+	listener = kipc_rpc_svc_create(SVC, 0);
+	if (!listener || !svc_reg(listener, PROG, VERS, fz_dispatch, NULL))
+		abort();
+	if (kipc_rpc_svc_allow(listener, uids, 1, NULL, 0))
+		abort();
+	svc_send_fd = kipc_chan_open(SVC, O_WRONLY, 0, NULL);
+	if (svc_send_fd < 0)
+		abort();
+}
+
+static void conn_up(void)
+{
+	static bool before[4096];
+	char base[64], name[80];
+	int fds[4];
+
+	snprintf(base, sizeof(base), SVC ".1.%u", conn.gen++);
+	snprintf(name, sizeof(name), "%s.c", base);
+	conn.call_send = kipc_chan_open(name, O_WRONLY | O_CREAT | O_EXCL, 0644,
+					&(struct kipc_chan_attr){ 8, KIPC_RPC_INLINE_MAX });
+	snprintf(name, sizeof(name), "%s.r", base);
+	conn.reply_recv = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622,
+					 &(struct kipc_chan_attr){ 64, KIPC_RPC_INLINE_MAX });
+	if (conn.call_send < 0 || conn.reply_recv < 0)
+		abort();
+	snapshot(before);
+	send_hello(base, conn.gen);
+	svc_getreq_common(listener->xp_fd);
+	if (new_polled(before, fds, 4) != 1)
+		abort();
+	conn.srv_fd = fds[0];
+	fake_drain(conn.reply_recv);	/* the ACK */
+	kipc_chan_unlink(name);
+	snprintf(name, sizeof(name), "%s.c", base);
+	kipc_chan_unlink(name);
+	conn.up = true;
+}
+
+static void fuzz_service_message(const uint8_t *data, size_t size)
+{
+	static bool before[4096];
+	char name[32];
+	int c, r, fds[8], n, i;
+
+	/* Channels a HELLO may name: "fz.h" (the owner is the sender). */
+	snprintf(name, sizeof(name), SVC ".h.c");
+	c = kipc_chan_open(name, O_WRONLY | O_CREAT | O_EXCL, 0644, NULL);
+	snprintf(name, sizeof(name), SVC ".h.r");
+	r = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622, NULL);
+	snapshot(before);
+	if (size <= KRPC_HDR_LEN + KIPC_NAME_MAX)	/* the kernel refuses longer */
+		fake_queue(svc_send_fd, data, size, 0, ALLOWED_UID);
+	svc_getreq_common(listener->xp_fd);
+	kipc_chan_unlink(SVC ".h.c");
+	kipc_chan_unlink(SVC ".h.r");
+	if (c >= 0)
+		fake_close(c);
+	if (r >= 0)
+		fake_close(r);
+	/* A connection it made dies with its client. */
+	n = new_polled(before, fds, 8);
+	for (i = 0; i < n; i++)
+		svc_getreq_common(fds[i]);
+	fake_drain(svc_send_fd);
+}
+
+static void fuzz_call_records(const uint8_t *data, size_t size)
+{
+	if (!conn.up || !polled(conn.srv_fd)) {
+		if (conn.up) {
+			/* The server dropped it (a broken record): start over. */
+			fake_close(conn.call_send);
+			fake_close(conn.reply_recv);
+			conn.up = false;
+		}
+		conn_up();
+	}
+	while (size >= 3) {
+		uint8_t ctl = data[0];
+		size_t len = (size_t)data[1] << 8 | data[2];
+
+		data += 3;
+		size -= 3;
+		if (len > size)
+			len = size;
+		/* bit 2: a long record, 256 times the length (by reference) */
+		if ((ctl & 4) && len * 256 <= size)
+			len *= 256;
+		fake_queue(conn.call_send, data, len, (ctl & 2) ? KIPC_MSG_REF : 0,
+			   (ctl & 1) ? REFUSED_UID : ALLOWED_UID);
+		data += len;
+		size -= len;
+		svc_getreq_common(conn.srv_fd);
+		fake_drain(conn.reply_recv);
+		if (!polled(conn.srv_fd))
+			break;
+	}
+}
+
+/* ---- client side: the reply is the fuzz input ---- */
+
+static struct {
+	int svc_recv;		/* keeps CSVC alive (a receiver exists) */
+	int srv_call_recv;	/* the "server's" ends of the client's channels */
+	int srv_reply_send;
+	const uint8_t *reply;
+	size_t reply_len;
+} cli = { -1, -1, -1, NULL, 0 };
+
+/* Play the server: answer a HELLO with an ACK, a call with the fuzz reply. */
+static void cli_responder(int ch)
+{
+	unsigned char buf[KRPC_HDR_LEN + KIPC_NAME_MAX + 1];
+	struct kipc_msg_info info;
+	ssize_t n;
+
+	n = kipc_recv(cli.svc_recv, buf, sizeof(buf) - 1, &info, KIPC_NONBLOCK);
+	if (n >= KRPC_HDR_LEN) {
+		struct krpc_hdr h;
+		char name[KIPC_NAME_MAX + 4];
+
+		if (krpc_hdr_get(buf, (size_t)n, &h))
+			return;
+		buf[n] = '\0';
+		snprintf(name, sizeof(name), "%s.c", (char *)buf + KRPC_HDR_LEN);
+		cli.srv_call_recv = kipc_chan_open(name, O_RDONLY, 0, NULL);
+		snprintf(name, sizeof(name), "%s.r", (char *)buf + KRPC_HDR_LEN);
+		cli.srv_reply_send = kipc_chan_open(name, O_WRONLY, 0, NULL);
+		h.type = KRPC_ACK;
+		h.arg = 0;
+		krpc_hdr_put(buf, &h);
+		fake_queue(ch, buf, KRPC_HDR_LEN, 0, ALLOWED_UID);
+		return;
+	}
+	if (cli.srv_call_recv >= 0 && cli.reply) {
+		static unsigned char call[1 << 16];
+		unsigned char *rep;
+		struct kipc_chan_stat st;
+
+		n = kipc_recv(cli.srv_call_recv, call, sizeof(call), &info, KIPC_NONBLOCK);
+		if (n < 4)
+			return;
+		rep = malloc(cli.reply_len + 4);
+		if (!rep)
+			return;
+		memcpy(rep, call, 4);	/* the call's xid */
+		memcpy(rep + 4, cli.reply, cli.reply_len);
+		kipc_chan_stat(ch, &st);
+		fake_queue(ch, rep, cli.reply_len + 4,
+			   cli.reply_len + 4 > st.max_msg_size ? KIPC_MSG_REF : 0, ALLOWED_UID);
+		free(rep);
+		cli.reply = NULL;
+	}
+}
+
+static void fuzz_reply(const uint8_t *data, size_t size)
+{
+	static const struct timeval tv = { 1, 0 };
+	int args[2] = { 1, 2 }, ires = 0;
+	struct blob bres = { 0 };
+	char *sres = NULL;
+	CLIENT *cl;
+
+	if (!size)
+		return;
+	fake_set_responder(cli_responder);
+	cl = kipc_rpc_clnt_create(CSVC, PROG, VERS);
+	if (!cl)
+		abort();
+	cli.reply = data + 1;
+	cli.reply_len = size - 1;
+	switch (data[0] % 3) {
+	case 0:
+		clnt_call(cl, 1, (xdrproc_t)xdr_pair, args, (xdrproc_t)xdr_int, &ires, tv);
+		break;
+	case 1:
+		clnt_call(cl, 2, (xdrproc_t)xdr_pair, args, (xdrproc_t)xdr_blob, &bres, tv);
+		clnt_freeres(cl, (xdrproc_t)xdr_blob, &bres);
+		break;
+	default:
+		clnt_call(cl, 3, (xdrproc_t)xdr_pair, args, (xdrproc_t)xdr_str, &sres, tv);
+		clnt_freeres(cl, (xdrproc_t)xdr_str, &sres);
+		break;
+	}
+	clnt_destroy(cl);
+	fake_set_responder(NULL);
+	if (cli.srv_call_recv >= 0)
+		fake_close(cli.srv_call_recv);
+	if (cli.srv_reply_send >= 0)
+		fake_close(cli.srv_reply_send);
+	cli.srv_call_recv = cli.srv_reply_send = -1;
+	cli.reply = NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool inited;
+
+	if (!inited) {
+		setup_server();
+		cli.svc_recv = kipc_chan_open(CSVC, O_RDONLY | O_CREAT, 0622, NULL);
+		if (cli.svc_recv < 0)
+			abort();
+		inited = true;
+	}
+	if (!size)
+		return 0;
+	switch (data[0] % 3) {
+	case 0:
+		fuzz_service_message(data + 1, size - 1);
+		break;
+	case 1:
+		fuzz_call_records(data + 1, size - 1);
+		break;
+	default:
+		fuzz_reply(data + 1, size - 1);
+		break;
+	}
+	return 0;
+}
