@@ -281,6 +281,8 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 		msg->pid = get_pid(task_tgid(current));
 	msg->uid = current_euid();
 	msg->gid = current_egid();
+	/* Stamped before the lock: reading the clock can be slow (emulated HPET). */
+	msg->time_ns = ktime_get_ns();
 
 	for (;;) {
 		mutex_lock(&ch->lock);
@@ -289,7 +291,6 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			break;
 		}
 		if (ch->nr_msgs < ch->max_msgs) {
-			msg->time_ns = ktime_get_ns();
 			ret = msg->len;
 			kipc_chan_enqueue_locked(ch, msg);
 			break;
