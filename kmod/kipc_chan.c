@@ -372,22 +372,35 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 /* Delivery of an inline message (or, by copying, a reference) to an iov_iter. */
 struct kipc_copy_out {
 	struct iov_iter *to;
-	struct kipc_msg_info *info;	/* optional */
+	struct kipc_xfer *x;		/* KIPC_IOC_RECV only: the argument ... */
+	void __user *uarg;		/* ... and where it goes back */
 };
 
 static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 {
 	struct kipc_copy_out *co = arg;
+	long ret;
 
-	if (co->info)
-		kipc_msg_fill_info(msg, co->info);
 	if (iov_iter_count(co->to) < msg->len)
-		return -EMSGSIZE;
-	if (msg->flags & KIPC_MSG_REF)
-		return kipc_ref_copy_out(msg, co->to);
-	if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
-		return -EFAULT;
-	return msg->len;
+		ret = -EMSGSIZE;
+	else if (msg->flags & KIPC_MSG_REF)
+		ret = kipc_ref_copy_out(msg, co->to);
+	else if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
+		ret = -EFAULT;
+	else
+		ret = msg->len;
+
+	/*
+	 * The ioctl's info goes back (with the data, or with -EMSGSIZE for
+	 * the length) before the message is dequeued: a fault writing it
+	 * leaves the message queued, like any other fault.
+	 */
+	if (co->x && (ret >= 0 || ret == -EMSGSIZE)) {
+		kipc_msg_fill_info(msg, &co->x->info);
+		if (kipc_copy_arg_out(co->uarg, co->x, sizeof(*co->x)))
+			return -EFAULT;
+	}
+	return ret;
 }
 
 static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter *from)
@@ -517,12 +530,10 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
-	co.info = &x.info;
+	co.x = &x;
+	co.uarg = uarg;
 	ret = kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns, kipc_deliver_copy, &co);
 	kfree(iov);
-	/* The info goes back with the data, and with -EMSGSIZE for the length. */
-	if ((ret >= 0 || ret == -EMSGSIZE) && kipc_copy_arg_out(uarg, &x, sizeof(x)))
-		return -EFAULT;
 	return ret;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -538,6 +539,24 @@ TEST_F(chan, efault_loses_nothing)
 	ASSERT_EQ(4, kipc_recv(self->ch, buf, sizeof(buf), NULL, 0));
 	ASSERT_EQ(0, memcmp(buf, "data", 4));
 	munmap(bad, 4096);
+
+	/* The RECV argument itself read-only: the info cannot go back, so nothing is consumed. */
+	struct kipc_xfer *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iovec iov1 = { .iov_base = buf, .iov_len = sizeof(buf) };
+
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->size = sizeof(*ro);
+	ro->iov = (uintptr_t)&iov1;
+	ro->iovcnt = 1;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	ASSERT_EQ(4, kipc_send(self->ch, "kept", 4, 0));
+	ASSERT_EQ(-1, ioctl(self->ch, KIPC_IOC_RECV, ro));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(1, chan_stat(self->ch).nr_msgs);
+	ASSERT_EQ(4, kipc_recv(self->ch, buf, sizeof(buf), NULL, 0));
+	ASSERT_EQ(0, memcmp(buf, "kept", 4));
+	munmap(ro, 4096);
 }
 
 /* Peers gone: EPIPE and POLLHUP once no peer can come back. */

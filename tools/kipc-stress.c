@@ -1,0 +1,1057 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-stress: producers and consumers on several channels, messages and
+ * region references, SIGKILL and signals at random, channels unlinked
+ * under load, and exact loss accounting at the end.
+ *
+ * Processes: a coordinator, and per channel --producers producers and
+ * --consumers consumers (each a process). The coordinator interrupts
+ * workers with SIGUSR1 (some handlers restart calls, some do not), kills
+ * a random worker with SIGKILL and starts a new incarnation in its place,
+ * and now and then unlinks a channel's name and creates a new channel
+ * under it; workers move to the new channel when they notice.
+ *
+ * Messages. A message is identified by (producer incarnation, sequence
+ * number). Inline messages carry a header (magic, length, producer, seq,
+ * checksum) and a payload generated from producer and seq. A reference
+ * (kipc_send_ref) names a 128-byte cell of the producer's own anonymous
+ * region: cell number seq, written once before the send and never again,
+ * holding the same kind of header and payload; the region outlives the
+ * producer as long as references to it are queued.
+ *
+ * The ledger (MAP_SHARED anonymous memory) records for every message id:
+ *  - sent: set by the producer once its send returned success;
+ *  - receiver: set once by compare-and-swap by whoever receives it (a
+ *    consumer incarnation, or the final drain); a second reception finds
+ *    it set: a duplicate.
+ * A producer retries a failed send (EINTR, EAGAIN, ETIMEDOUT) with the
+ * same message, so a send that failed but queued anyway shows up as a
+ * duplicate. A producer killed inside a send leaves its in-flight seq in
+ * the ledger: that one message may legitimately arrive without its sent
+ * mark ("unconfirmed"); any other unmarked message is a phantom.
+ *
+ * A consumer receives straight into its own slot of shared memory, which
+ * it clears before each call; if it is killed between the kernel's
+ * delivery and its own bookkeeping, the coordinator finds the message in
+ * the slot and records it for it. So a SIGKILL never makes a delivered
+ * message look lost.
+ *
+ * Nothing is freed with its channel: the coordinator keeps one fd on every
+ * channel object it ever created (also after unlinking its name) until the
+ * final drain, where it receives everything still queued. At the end every
+ * message sent was received exactly once or drained, none is corrupt, and
+ * once every fd is closed the module's counters (KIPC_IOC_STAT) are back
+ * at their start values.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kipc.h>
+
+#define PROG		"kipc-stress"
+
+#define MAX_CHANS	8
+#define MAX_PER_CHAN	8		/* producers or consumers per channel */
+#define MAX_WORKERS	(MAX_CHANS * MAX_PER_CHAN * 2)
+#define MAX_PROD_INC	512		/* producer incarnations */
+#define MAX_SEQ		32768		/* messages per producer incarnation */
+#define MAX_GENS	64		/* channel objects per name, over the run */
+#define CELL		128		/* a reference's cell in the producer's region */
+#define REGION_LEN	((uint64_t)MAX_SEQ * CELL)
+#define MAX_MSG		(32 * 1024)
+#define RX_LEN		(64 * 1024)
+#define CHAN_DEPTH	64
+#define MAGIC		0x5a7e55edu
+#define TOKEN_DRAIN	0xffffffffu
+
+#define EXIT_FOUND	1
+#define EXIT_USAGE	2
+#define EXIT_ENV	3
+
+static struct {
+	uint64_t seed;
+	double seconds;
+	int chans;
+	int producers;
+	int consumers;
+	int kill_ms;		/* mean time between kills */
+	int unlink_ms;		/* mean time between channel unlinks */
+	bool no_drain;		/* self-check of the books: skip the drain */
+} opt = { .seconds = 30, .chans = 3, .producers = 2, .consumers = 2,
+	  .kill_ms = 300, .unlink_ms = 2000 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " [OPTIONS]\n"
+"\n"
+"Several producers and consumers per channel exchange messages and region\n"
+"references carrying sequence numbers and checksums, while the coordinator\n"
+"SIGKILLs and signals them at random and unlinks channels under load; then\n"
+"checks that every message whose send succeeded was received exactly once\n"
+"or is still queued (drained at the end), none corrupt, and that the\n"
+"module's counters are back to their start values. Needs /dev/kipc (run it\n"
+"in the test VM).\n"
+"\n"
+"Options:\n"
+"  --seconds S      run time of the load phase (default 30)\n"
+"  --seed S         seed of all random choices (default: from the clock;\n"
+"                   always printed)\n"
+"  --chans N        channels, 1..%d (default 3)\n"
+"  --producers N    producers per channel, 1..%d (default 2)\n"
+"  --consumers N    consumers per channel, 1..%d (default 2)\n"
+"  --kill-ms MS     mean interval between SIGKILLs (default 300; 0: none)\n"
+"  --unlink-ms MS   mean interval between channel unlinks (default 2000;\n"
+"                   0: none)\n"
+"  --quick          a short run: --seconds 12 --chans 2\n"
+"  --no-drain       self-check of the accounting: skip the final drain, so\n"
+"                   messages still queued must be reported lost (exit 1)\n"
+"  -h, --help       this help\n"
+"\n"
+"Output: a progress line per second, then one line\n"
+"  " PROG ": seed=S sent=N received=N drained=N lost=0 duplicated=0 corrupt=0 ...\n"
+"Exit status: 0 nothing lost, duplicated or corrupt and no leak; 1 otherwise;\n"
+"2 usage; 3 could not run.\n",
+		MAX_CHANS, MAX_PER_CHAN, MAX_PER_CHAN);
+}
+
+/* ------------------------------------------------------------------ */
+/* the shared ledger */
+
+struct hdr {
+	uint32_t magic;
+	uint32_t len;		/* whole message (inline) or cell bytes used (reference) */
+	uint32_t prod;		/* producer incarnation */
+	uint32_t seq;
+	uint64_t sum;		/* over len, prod, seq and the payload */
+};
+
+enum role { PRODUCER, CONSUMER };
+
+/* One worker slot: the current incarnation's state. */
+struct wslot {
+	pid_t pid;
+	int role;
+	int chan;
+	uint32_t inc;		/* producer incarnation, or consumer token */
+	/* producer */
+	int32_t inflight;	/* seq being sent, -1 none */
+	/* consumer: where deliveries land (cleared before each call) */
+	struct kipc_ref_xfer ref;
+	uint8_t rx[RX_LEN] __attribute__((aligned(8)));
+};
+
+struct prod {
+	uint64_t region_id;	/* its region, once created (0 before) */
+	int32_t killed_inflight; /* the seq it was sending when killed, or -1 */
+	uint32_t next_seq;
+	uint8_t sent[MAX_SEQ];
+	uint32_t receiver[MAX_SEQ];
+};
+
+struct ledger {
+	int stop;
+	uint32_t gen[MAX_CHANS];	/* bumped when a channel is replaced */
+	uint64_t sends, sends_ref, receives, recv_refs, eintr, eagain, etimedout;
+	uint64_t corrupt, duplicated, bad_calls;
+	char first_problem[512];
+	int nproblems;
+	struct wslot w[MAX_WORKERS];
+	struct prod p[MAX_PROD_INC];
+};
+
+static struct ledger *L;
+static char chan_names[MAX_CHANS][48];
+static int slot_me = -1;
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void add(uint64_t *p, uint64_t n)
+{
+	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+}
+
+static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void problem(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": PROBLEM: %s\n", buf);
+	if (__atomic_fetch_add(&L->nproblems, 1, __ATOMIC_RELAXED) == 0)
+		memcpy(L->first_problem, buf, sizeof(buf));
+}
+
+/* ------------------------------------------------------------------ */
+/* message contents */
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static uint64_t checksum(const struct hdr *h, const uint8_t *payload, size_t n)
+{
+	uint64_t s = mix(((uint64_t)h->prod << 32 | h->seq) ^ h->len);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s = (s ^ payload[i]) * 0x100000001b3ull;
+	return s;
+}
+
+/* Write message (prod, seq) of @len bytes (at least a header) into @b. */
+static void build(uint8_t *b, size_t len, uint32_t prod, uint32_t seq)
+{
+	struct hdr h = { .magic = MAGIC, .len = (uint32_t)len, .prod = prod, .seq = seq };
+	uint64_t x = mix((uint64_t)prod << 32 | seq);
+	size_t i;
+
+	for (i = sizeof(h); i < len; i++) {
+		if (!((i - sizeof(h)) & 7))
+			x = mix(x + i);
+		b[i] = (uint8_t)(x >> ((i & 7) * 8));
+	}
+	h.sum = checksum(&h, b + sizeof(h), len - sizeof(h));
+	memcpy(b, &h, sizeof(h));
+}
+
+/*
+ * Check a received message of @n bytes; returns its id in @prod and @seq,
+ * or false if it is corrupt (reported).
+ */
+static bool verify(const uint8_t *b, size_t n, bool ref, uint32_t *prod, uint32_t *seq,
+		   const char *who)
+{
+	struct hdr h;
+
+	if (n < sizeof(h))
+		goto corrupt;
+	memcpy(&h, b, sizeof(h));
+	if (h.magic != MAGIC || h.len != n || h.prod >= MAX_PROD_INC || h.seq >= MAX_SEQ ||
+	    (ref && n > CELL) || h.sum != checksum(&h, b + sizeof(h), n - sizeof(h)))
+		goto corrupt;
+	*prod = h.prod;
+	*seq = h.seq;
+	return true;
+corrupt:
+	add(&L->corrupt, 1);
+	problem("%s: corrupt %s of %zu bytes (magic %#x len %u prod %u seq %u)", who,
+		ref ? "reference" : "message", n, n >= 4 ? h.magic : 0, n >= 8 ? h.len : 0,
+		n >= 12 ? h.prod : 0, n >= 16 ? h.seq : 0);
+	return false;
+}
+
+/*
+ * Record that @token received (prod, seq): exactly once, or a duplicate.
+ * @settling: the coordinator records for a killed consumer, which may
+ * have recorded it itself just before it died.
+ */
+static bool record(uint32_t prod, uint32_t seq, uint32_t token, const char *who,
+		   bool settling)
+{
+	uint32_t want = 0;
+
+	if (__atomic_compare_exchange_n(&L->p[prod].receiver[seq], &want, token, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return true;
+	if (settling && want == token)
+		return false;
+	add(&L->duplicated, 1);
+	problem("%s: message %u/%u received again (first by %#x, now by %#x)", who, prod, seq,
+		want, token);
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* workers */
+
+/* This worker's SIGUSR1 handler restarts calls: then nothing may block unbounded. */
+static bool restart;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static bool should_stop(void)
+{
+	return __atomic_load_n(&L->stop, __ATOMIC_RELAXED);
+}
+
+static int open_chan(int c, int oflag)
+{
+	int fd;
+
+	for (;;) {
+		fd = kipc_chan_open(chan_names[c], oflag | O_CLOEXEC, 0, NULL);
+		if (fd >= 0 || should_stop())
+			return fd;
+		if (fd != -ENOENT && fd != -EINTR) {
+			problem("open %s: %s", chan_names[c], strerror(-fd));
+			return fd;
+		}
+		usleep(1000);	/* between an unlink and the new channel */
+	}
+}
+
+/* Is @fd's channel still the one its name leads to? */
+static bool chan_current(int fd)
+{
+	struct kipc_chan_stat st;
+
+	return kipc_chan_stat(fd, &st) < 0 || (st.state & KIPC_CHAN_NAMED);
+}
+
+static void producer(struct wslot *w)
+{
+	struct prod *p = &L->p[w->inc];
+	struct kipc_shm_stat st;
+	uint8_t *region = NULL, msg[MAX_MSG];
+	int ch, shm, n = 0;
+
+	ch = open_chan(w->chan, O_WRONLY);
+	shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, REGION_LEN);
+	if (shm >= 0 && kipc_shm_stat(shm, &st) >= 0)
+		region = mmap(NULL, REGION_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
+	if (ch < 0 || !region || region == MAP_FAILED) {
+		if (!should_stop())
+			problem("producer setup: ch %d shm %d: %s", ch, shm, strerror(errno));
+		_exit(3);
+	}
+	p->region_id = st.id;
+
+	while (!should_stop() && p->next_seq < MAX_SEQ) {
+		uint32_t seq = p->next_seq;
+		bool ref = below(100) < 30;
+		size_t len;
+		long r;
+
+		if (++n % 16 == 0 && !chan_current(ch)) {
+			close(ch);	/* the channel was unlinked: follow the name */
+			ch = open_chan(w->chan, O_WRONLY);
+			if (ch < 0)
+				break;
+		}
+		if (ref) {
+			len = sizeof(struct hdr) + below(CELL - sizeof(struct hdr) + 1);
+			build(region + (size_t)seq * CELL, len, w->inc, seq);
+		} else {
+			len = sizeof(struct hdr) + (below(10) ? below(2048) : below(MAX_MSG - 64));
+			build(msg, len, w->inc, seq);
+		}
+		__atomic_store_n(&w->inflight, (int32_t)seq, __ATOMIC_RELEASE);
+		for (;;) {
+			unsigned int mode = (unsigned int)below(3);
+
+			if (ref)
+				r = kipc_send_ref(ch, shm, (uint64_t)seq * CELL, len,
+						  KIPC_PRIO(below(4)) |
+						  (mode == 0 || restart ? KIPC_NONBLOCK : 0));
+			else if (mode == 1 || (mode == 2 && restart))
+				r = kipc_send_timed(ch, msg, len, KIPC_PRIO(below(4)), 50000000);
+			else
+				r = kipc_send(ch, msg, len,
+					      KIPC_PRIO(below(4)) | (mode == 0 ? KIPC_NONBLOCK : 0));
+			if (r >= 0)
+				break;
+			if (r == -EINTR) {
+				add(&L->eintr, 1);
+			} else if (r == -EAGAIN) {
+				struct pollfd pfd = { .fd = ch, .events = POLLOUT };
+
+				add(&L->eagain, 1);
+				poll(&pfd, 1, 20);
+			} else if (r == -ETIMEDOUT) {
+				add(&L->etimedout, 1);
+			} else {
+				add(&L->bad_calls, 1);
+				problem("producer %u: send of %u: %s", w->inc, seq, strerror((int)-r));
+				_exit(4);
+			}
+			if (should_stop()) {
+				/* Not sent; and never will be. */
+				__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
+				goto out;
+			}
+		}
+		if (!ref && r != (long)len) {
+			add(&L->bad_calls, 1);
+			problem("producer %u: send of %zu bytes returned %ld", w->inc, len, r);
+		}
+		__atomic_store_n(&p->sent[seq], 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&p->next_seq, seq + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
+		add(ref ? &L->sends_ref : &L->sends, 1);
+	}
+out:
+	_exit(0);
+}
+
+/* A small cache of read-only region mappings, by region id. */
+struct rmap {
+	uint64_t id;
+	int fd;
+	uint8_t *base;
+	uint64_t len;
+};
+
+static struct rmap rcache[4];
+
+static int32_t prod_of_region(uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < MAX_PROD_INC; i++)
+		if (__atomic_load_n(&L->p[i].region_id, __ATOMIC_ACQUIRE) == id)
+			return i;
+	return -1;
+}
+
+/* Map a newly received region fd into the cache (evicting one entry). */
+static struct rmap *rcache_add(int fd, uint64_t id)
+{
+	struct rmap *m = &rcache[below(4)];
+	struct kipc_shm_stat st;
+	void *base;
+
+	if (kipc_shm_stat(fd, &st) < 0) {
+		problem("consumer: SHM_STAT of a received region fd failed");
+		close(fd);
+		return NULL;
+	}
+	base = mmap(NULL, st.length, PROT_READ, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		problem("consumer: mmap of a received region: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (m->base) {
+		munmap(m->base, m->len);
+		close(m->fd);
+	}
+	*m = (struct rmap){ .id = id, .fd = fd, .base = base, .len = st.length };
+	return m;
+}
+
+/*
+ * KIPC_IOC_RECV_REF with the argument in the shared slot (so a kill after
+ * delivery is settled by the coordinator). Returns 1 delivered, or -errno.
+ */
+static int consume_ref(struct wslot *w, int ch)
+{
+	struct kipc_ref_xfer *x = &w->ref;
+	struct rmap *m, *hint = &rcache[below(4)];
+	uint32_t prod, seq;
+	int32_t pi;
+
+	memset(x, 0, sizeof(*x));
+	x->size = sizeof(*x);
+	x->flags = KIPC_XFER_DEADLINE | KIPC_REF_CLOEXEC;
+	x->deadline_ns = now_ns() + 50000000;
+	/* A cached region's fd: the kernel hands it back if the reference is to it. */
+	x->shm_fd = hint->base ? hint->fd : -1;
+	if (ioctl(ch, KIPC_IOC_RECV_REF, x) < 0)
+		return -errno;
+	add(&L->recv_refs, 1);
+	if (hint->base && x->shm_fd == hint->fd) {
+		m = hint;
+		if (m->id != x->region_id) {
+			add(&L->corrupt, 1);
+			problem("consumer: RECV_REF handed back fd %d of region %" PRIu64
+				" for a reference to region %" PRIu64, m->fd, m->id,
+				(uint64_t)x->region_id);
+			return 1;
+		}
+	} else {
+		m = rcache_add(x->shm_fd, x->region_id);
+		if (!m)
+			return 1;
+	}
+	pi = prod_of_region(x->region_id);
+	if (pi < 0 || x->offset % CELL || x->offset + x->len > m->len) {
+		add(&L->corrupt, 1);
+		problem("consumer: reference to region %" PRIu64 " (producer %d) offset %" PRIu64
+			" len %" PRIu64 " is not one that was sent", (uint64_t)x->region_id, pi,
+			(uint64_t)x->offset, (uint64_t)x->len);
+		return 1;
+	}
+	if (verify(m->base + x->offset, x->len, true, &prod, &seq, "consumer (reference)")) {
+		if (prod != (uint32_t)pi || seq != x->offset / CELL) {
+			add(&L->corrupt, 1);
+			problem("consumer: reference at offset %" PRIu64 " of producer %d's region holds message %u/%u",
+				(uint64_t)x->offset, pi, prod, seq);
+		} else {
+			record(prod, seq, w->inc, "consumer", false);
+		}
+	}
+	return 1;
+}
+
+static void consumer(struct wslot *w)
+{
+	struct kipc_msg_info info;
+	uint32_t prod, seq;
+	int ch, idle = 0;
+	long r;
+
+	ch = open_chan(w->chan, O_RDONLY);
+	if (ch < 0)
+		_exit(3);
+	while (!should_stop()) {
+		/* Clear the slot: after a kill, what is here was delivered. */
+		__atomic_store_n((uint32_t *)w->rx, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->ref.region_id, 0, __ATOMIC_RELEASE);
+
+		if (below(100) < 30) {
+			r = consume_ref(w, ch);
+			if (r == 1) {
+				idle = 0;
+				continue;
+			}
+			if (r != -ENOMSG && r != -ETIMEDOUT && r != -EINTR && r != -EAGAIN) {
+				add(&L->bad_calls, 1);
+				problem("consumer: RECV_REF: %s", strerror((int)-r));
+				_exit(4);
+			}
+			if (r != -ENOMSG)
+				goto empty;
+		}
+		switch (below(restart ? 2 : 3)) {
+		case 0:
+			r = kipc_recv_timed(ch, w->rx, RX_LEN, &info, 0, 50000000);
+			break;
+		case 1: {
+			struct pollfd pfd = { .fd = ch, .events = POLLIN };
+
+			poll(&pfd, 1, 50);
+			r = kipc_recv(ch, w->rx, RX_LEN, &info, KIPC_NONBLOCK);
+			break;
+		}
+		default:
+			/* Unbounded, but this worker's signals interrupt it. */
+			r = read(ch, w->rx, RX_LEN);
+			if (r < 0)
+				r = -errno;
+			info.flags = 0;
+			break;
+		}
+		if (r >= 0) {
+			idle = 0;
+			add(&L->receives, 1);
+			if (verify(w->rx, (size_t)r, false, &prod, &seq, "consumer"))
+				record(prod, seq, w->inc, "consumer", false);
+			continue;
+		}
+		if (r == -EINTR) {
+			add(&L->eintr, 1);
+			continue;
+		}
+		if (r != -ETIMEDOUT && r != -EAGAIN) {
+			add(&L->bad_calls, 1);
+			problem("consumer: receive: %s", strerror((int)-r));
+			_exit(4);
+		}
+empty:
+		/* Empty: if the channel was unlinked, follow its name. */
+		if (++idle % 4 == 0 && !chan_current(ch)) {
+			close(ch);
+			ch = open_chan(w->chan, O_RDONLY);
+			if (ch < 0)
+				break;
+		}
+	}
+	_exit(0);
+}
+
+/* ------------------------------------------------------------------ */
+/* the coordinator */
+
+static int nworkers;
+static uint32_t next_prod, next_token = 1;
+static uint64_t kills, signals, unlinks, respawns, unconfirmed, killed_consumer_saves;
+static int gen_fd[MAX_CHANS][MAX_GENS];	/* one RDWR fd per channel object */
+static int ngen[MAX_CHANS];
+
+static int spawn(int i)
+{
+	struct wslot *w = &L->w[i];
+	uint64_t seed = rnd();
+	pid_t pid;
+
+	if (w->role == PRODUCER) {
+		if (next_prod >= MAX_PROD_INC)
+			return -1;
+		w->inc = next_prod++;
+		L->p[w->inc].killed_inflight = -1;
+	} else {
+		w->inc = next_token++;
+	}
+	w->inflight = -1;
+	memset(&w->ref, 0, sizeof(w->ref));
+	*(uint32_t *)w->rx = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		slot_me = i;
+		rng_state = seed;
+		/* Half the workers restart interrupted calls, half see EINTR. */
+		restart = below(2);
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGUSR1, &sa, NULL);
+		if (w->role == PRODUCER)
+			producer(w);
+		consumer(w);
+	}
+	w->pid = pid;
+	return 0;
+}
+
+/*
+ * A worker is gone (killed or exited): settle what it was doing, so the
+ * ledger stays exact.
+ */
+static void settle(struct wslot *w, int status, bool was_killed)
+{
+	uint32_t prod, seq;
+
+	if (!was_killed && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		problem("worker (role %d, pid %d) ended with %s %d", w->role, w->pid,
+			WIFEXITED(status) ? "status" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	if (w->role == PRODUCER) {
+		L->p[w->inc].killed_inflight = __atomic_load_n(&w->inflight, __ATOMIC_ACQUIRE);
+		return;
+	}
+	/* A consumer killed after a delivery, before its bookkeeping. */
+	if (*(uint32_t *)w->rx == MAGIC) {
+		struct hdr h;
+
+		memcpy(&h, w->rx, sizeof(h));
+		if (h.len <= RX_LEN && verify(w->rx, h.len, false, &prod, &seq, "killed consumer") &&
+		    record(prod, seq, w->inc, "killed consumer", true))
+			killed_consumer_saves++;	/* delivered, not yet recorded */
+	}
+	if (w->ref.region_id) {
+		int32_t pi = prod_of_region(w->ref.region_id);
+
+		if (pi >= 0 && w->ref.offset % CELL == 0 && w->ref.offset / CELL < MAX_SEQ &&
+		    record((uint32_t)pi, (uint32_t)(w->ref.offset / CELL), w->inc,
+			   "killed consumer", true))
+			killed_consumer_saves++;
+	}
+}
+
+static int new_generation(int c)
+{
+	int fd;
+
+	if (ngen[c] >= MAX_GENS)
+		return -1;
+	fd = kipc_chan_open(chan_names[c], O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
+			    &(struct kipc_chan_attr){ .max_msgs = CHAN_DEPTH,
+						       .max_msg_size = MAX_MSG });
+	if (fd < 0) {
+		problem("create %s: %s", chan_names[c], strerror(-fd));
+		return fd;
+	}
+	gen_fd[c][ngen[c]++] = fd;
+	L->gen[c]++;
+	return 0;
+}
+
+/* Receive everything still queued in every channel object. */
+static uint64_t drain(void)
+{
+	static uint8_t buf[RX_LEN];
+	struct kipc_msg_info info;
+	uint32_t prod, seq;
+	uint64_t n = 0;
+	int c, g;
+	long r;
+
+	for (c = 0; c < opt.chans; c++) {
+		for (g = 0; g < ngen[c]; g++) {
+			while ((r = kipc_recv(gen_fd[c][g], buf, sizeof(buf), &info,
+					      KIPC_NONBLOCK)) >= 0) {
+				n++;
+				if (verify(buf, (size_t)r, (info.flags & KIPC_MSG_REF) != 0, &prod,
+					   &seq, "drain"))
+					record(prod, seq, TOKEN_DRAIN, "drain", false);
+			}
+			if (r != -EAGAIN)
+				problem("drain of %s generation %d: %s", chan_names[c], g,
+					strerror((int)-r));
+		}
+	}
+	return n;
+}
+
+static int global_stat(struct kipc_global_stat *st)
+{
+	return kipc_stat(st);
+}
+
+static bool stat_same(const struct kipc_global_stat *a, const struct kipc_global_stat *b)
+{
+	return a->nr_chans == b->nr_chans && a->nr_regions == b->nr_regions &&
+	       a->nr_msgs == b->nr_msgs && a->bytes_queued == b->bytes_queued &&
+	       a->region_bytes == b->region_bytes;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *v)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(s, &end, 0);
+	if (errno || end == s || *end || x < lo || x > hi)
+		return -1;
+	*v = (int)x;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "seconds", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "chans", required_argument, NULL, 'c' },
+		{ "producers", required_argument, NULL, 'p' },
+		{ "consumers", required_argument, NULL, 'C' },
+		{ "kill-ms", required_argument, NULL, 'k' },
+		{ "unlink-ms", required_argument, NULL, 'u' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "no-drain", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct kipc_global_stat base, end;
+	uint64_t sent = 0, received = 0, drained = 0, lost = 0, phantom = 0, queued_msgs;
+	uint64_t t0, tend, next_kill, next_unlink, next_progress, until;
+	bool have_seed = false, leak = false, seconds_set = false, chans_set = false;
+	int c, i, j, status, alive;
+	uint32_t pi, s;
+	char *end_s;
+
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			opt.seconds = strtod(optarg, &end_s);
+			if (*end_s || opt.seconds <= 0)
+				goto bad;
+			seconds_set = true;
+			break;
+		case 's':
+			opt.seed = strtoull(optarg, &end_s, 0);
+			if (*end_s)
+				goto bad;
+			have_seed = true;
+			break;
+		case 'c':
+			if (parse_int(optarg, 1, MAX_CHANS, &opt.chans))
+				goto bad;
+			chans_set = true;
+			break;
+		case 'p':
+			if (parse_int(optarg, 1, MAX_PER_CHAN, &opt.producers))
+				goto bad;
+			break;
+		case 'C':
+			if (parse_int(optarg, 1, MAX_PER_CHAN, &opt.consumers))
+				goto bad;
+			break;
+		case 'k':
+			if (parse_int(optarg, 0, 1000000, &opt.kill_ms))
+				goto bad;
+			break;
+		case 'u':
+			if (parse_int(optarg, 0, 1000000, &opt.unlink_ms))
+				goto bad;
+			break;
+		case 'q':
+			if (!seconds_set)
+				opt.seconds = 12;
+			if (!chans_set)
+				opt.chans = 2;
+			break;
+		case 'D':
+			opt.no_drain = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	if (!have_seed) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		opt.seed = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) %
+			   1000000000000ull;
+	}
+	rng_state = opt.seed;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf(PROG ": seed=%" PRIu64 " seconds=%g chans=%d producers=%d consumers=%d kill_ms=%d unlink_ms=%d\n",
+	       opt.seed, opt.seconds, opt.chans, opt.producers, opt.consumers, opt.kill_ms,
+	       opt.unlink_ms);
+
+	i = global_stat(&base);
+	if (i < 0) {
+		fprintf(stderr, PROG ": cannot use /dev/kipc: %s (is kipc.ko loaded?)\n",
+			strerror(-i));
+		return EXIT_ENV;
+	}
+	L = mmap(NULL, sizeof(*L), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (L == MAP_FAILED) {
+		perror(PROG ": mmap");
+		return EXIT_ENV;
+	}
+	signal(SIGUSR1, SIG_IGN);	/* the coordinator's own, never sent */
+	for (c = 0; c < opt.chans; c++) {
+		snprintf(chan_names[c], sizeof(chan_names[c]), "kstress%d-%d", getpid(), c);
+		if (new_generation(c))
+			return EXIT_ENV;
+	}
+	for (c = 0; c < opt.chans; c++) {
+		for (j = 0; j < opt.producers + opt.consumers; j++) {
+			struct wslot *w = &L->w[nworkers];
+
+			w->role = j < opt.producers ? PRODUCER : CONSUMER;
+			w->chan = c;
+			if (spawn(nworkers)) {
+				perror(PROG ": fork");
+				return EXIT_ENV;
+			}
+			nworkers++;
+		}
+	}
+
+	t0 = now_ns();
+	tend = t0 + (uint64_t)(opt.seconds * 1e9);
+	next_kill = opt.kill_ms ? t0 + below((uint64_t)opt.kill_ms * 2000000) : UINT64_MAX;
+	next_unlink = opt.unlink_ms ? t0 + below((uint64_t)opt.unlink_ms * 2000000) : UINT64_MAX;
+	next_progress = t0 + 1000000000ull;
+	while (now_ns() < tend) {
+		uint64_t now;
+		pid_t w;
+
+		usleep((useconds_t)(500 + below(2000)));
+		now = now_ns();
+		/* Interrupt a random worker. */
+		i = (int)below((uint64_t)nworkers);
+		if (L->w[i].pid > 0 && !kill(L->w[i].pid, SIGUSR1))
+			signals++;
+		/* Workers that ended on their own (a producer at MAX_SEQ, or a failure). */
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < nworkers; i++) {
+				if (L->w[i].pid != w)
+					continue;
+				settle(&L->w[i], status, false);
+				L->w[i].pid = 0;
+				if (!spawn(i))
+					respawns++;
+			}
+		}
+		if (now >= next_kill) {
+			i = (int)below((uint64_t)nworkers);
+			/* Out of producer incarnations: only consumers die from here on. */
+			if (L->w[i].role == PRODUCER && next_prod >= MAX_PROD_INC)
+				i = -1;
+			if (i >= 0 && L->w[i].pid > 0) {
+				kill(L->w[i].pid, SIGKILL);
+				waitpid(L->w[i].pid, &status, 0);
+				kills++;
+				settle(&L->w[i], status, true);
+				L->w[i].pid = 0;
+				if (!spawn(i))
+					respawns++;
+			}
+			next_kill = now + below((uint64_t)opt.kill_ms * 2000000);
+		}
+		if (now >= next_unlink) {
+			c = (int)below((uint64_t)opt.chans);
+			if (ngen[c] < MAX_GENS && !kipc_chan_unlink(chan_names[c])) {
+				unlinks++;
+				new_generation(c);
+			}
+			next_unlink = now + below((uint64_t)opt.unlink_ms * 2000000);
+		}
+		if (now >= next_progress) {
+			printf(PROG ": progress t=%.0fs sends=%" PRIu64 " refs=%" PRIu64
+			       " receives=%" PRIu64 " ref_receives=%" PRIu64 " kills=%" PRIu64
+			       " signals=%" PRIu64 " unlinks=%" PRIu64 " eintr=%" PRIu64 "\n",
+			       (double)(now - t0) / 1e9, L->sends, L->sends_ref, L->receives,
+			       L->recv_refs, kills, signals, unlinks, L->eintr);
+			next_progress += 1000000000ull;
+		}
+	}
+
+	/* Stop: every worker finishes its current call (all are bounded). */
+	__atomic_store_n(&L->stop, 1, __ATOMIC_RELEASE);
+	until = now_ns() + 60000000000ull;
+	for (alive = 1; alive;) {
+		pid_t w;
+
+		alive = 0;
+		for (i = 0; i < nworkers; i++) {
+			if (L->w[i].pid <= 0)
+				continue;
+			kill(L->w[i].pid, SIGUSR1);	/* unblock a read(2) */
+			w = waitpid(L->w[i].pid, &status, WNOHANG);
+			if (w == L->w[i].pid) {
+				settle(&L->w[i], status, false);
+				L->w[i].pid = 0;
+			} else {
+				alive = 1;
+			}
+		}
+		if (alive && now_ns() > until) {
+			problem("workers did not stop within 60 s");
+			for (i = 0; i < nworkers; i++)
+				if (L->w[i].pid > 0)
+					kill(L->w[i].pid, SIGKILL);
+		}
+		usleep(2000);
+	}
+
+	/* Whatever is still queued is drained: nothing is freed with a channel. */
+	queued_msgs = 0;
+	{
+		struct kipc_global_stat mid;
+
+		if (!global_stat(&mid))
+			queued_msgs = mid.nr_msgs - base.nr_msgs;
+	}
+	if (!opt.no_drain)
+		drain();
+	for (c = 0; c < opt.chans; c++) {
+		kipc_chan_unlink(chan_names[c]);
+		for (j = 0; j < ngen[c]; j++)
+			close(gen_fd[c][j]);
+	}
+
+	/* The books. */
+	for (pi = 0; pi < next_prod; pi++) {
+		struct prod *p = &L->p[pi];
+
+		for (s = 0; s < MAX_SEQ; s++) {
+			uint32_t r = p->receiver[s];
+
+			if (p->sent[s]) {
+				sent++;
+			} else if (r) {
+				if ((int32_t)s == p->killed_inflight) {
+					unconfirmed++;
+					sent++;
+				} else {
+					phantom++;
+					problem("message %u/%u was received but never sent", pi, s);
+				}
+			}
+			if (!r) {
+				if (p->sent[s]) {
+					lost++;
+					if (lost <= 5)
+						problem("message %u/%u was sent but neither received nor queued",
+							pi, s);
+				}
+			} else if (r == TOKEN_DRAIN) {
+				drained++;
+			} else {
+				received++;
+			}
+		}
+	}
+
+	until = now_ns() + 5000000000ull;
+	do {
+		if (global_stat(&end) || stat_same(&base, &end))
+			break;
+		usleep(50000);
+	} while (now_ns() < until);
+	if (!stat_same(&base, &end)) {
+		leak = true;
+		problem("module counters not back: nr_chans %u->%u nr_regions %u->%u nr_msgs %llu->%llu bytes_queued %llu->%llu region_bytes %llu->%llu",
+			base.nr_chans, end.nr_chans, base.nr_regions, end.nr_regions,
+			(unsigned long long)base.nr_msgs, (unsigned long long)end.nr_msgs,
+			(unsigned long long)base.bytes_queued, (unsigned long long)end.bytes_queued,
+			(unsigned long long)base.region_bytes, (unsigned long long)end.region_bytes);
+	}
+	if (drained != queued_msgs && !opt.no_drain)
+		problem("the module said %" PRIu64 " messages were queued before the drain, the drain found %" PRIu64,
+			queued_msgs, drained);
+
+	printf(PROG ": seed=%" PRIu64 " seconds=%g sent=%" PRIu64 " received=%" PRIu64
+	       " drained=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 " corrupt=%" PRIu64
+	       " phantom=%" PRIu64 " unconfirmed=%" PRIu64 " refs_sent=%" PRIu64
+	       " refs_received=%" PRIu64 " kills=%" PRIu64 " killed_consumer_saves=%" PRIu64
+	       " signals=%" PRIu64 " eintr=%" PRIu64 " unlinks=%" PRIu64 " producers_run=%u"
+	       " leak=%d problems=%d\n",
+	       opt.seed, opt.seconds, sent, received, drained, lost, L->duplicated, L->corrupt,
+	       phantom, unconfirmed, L->sends_ref, L->recv_refs, kills, killed_consumer_saves,
+	       signals, L->eintr, unlinks, next_prod, leak, L->nproblems);
+	if (L->nproblems)
+		printf(PROG ": first problem: %s\n", L->first_problem);
+	return lost || L->duplicated || L->corrupt || phantom || leak || L->nproblems ?
+	       EXIT_FOUND : 0;
+bad:
+	usage(stderr);
+	return EXIT_USAGE;
+}
