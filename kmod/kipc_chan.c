@@ -8,13 +8,19 @@
  * a per-channel sequence number and CLOCK_MONOTONIC time.
  *
  * Locking overview:
- *   kipc_chan.lock (mutex) protects the queue, the counters and the peer
- *   counts. A receive delivers the head message with the lock held, so a
- *   fault while copying out leaves the message queued, in place, for the
- *   next receiver: nothing is lost and order is kept. Allocation and the
- *   copy in happen before the lock. Waiters sleep on @recv_wait/@send_wait
- *   without the lock, testing READ_ONCE() snapshots, and are woken after
- *   the lock is dropped.
+ *   kipc_chan.recv_lock (mutex) serialises receivers. A receiver holds it
+ *   from taking the head message off the queue, across delivering it (the
+ *   copy out to userspace, which may fault and sleep), to its end. Only
+ *   receivers dequeue, so a message whose delivery fails goes back to the
+ *   head of its list before any other receiver can look: a fault leaves
+ *   it for the next receiver, nothing is lost and order is kept. A peek
+ *   delivers the head message without taking it off.
+ *   kipc_chan.lock (spinlock) protects the queue, the counters and the
+ *   peer counts. It is held only for list and counter updates, never
+ *   across a copy, so senders never wait for a receiver's copy out.
+ *   Allocation and the copy in happen before any lock. Waiters sleep on
+ *   @recv_wait/@send_wait without either lock, testing READ_ONCE()
+ *   snapshots, and are woken after the locks are dropped.
  *
  * Peers: @nr_senders/@nr_receivers count open files with write/read
  * access. When one side's count is zero and the channel is not reachable
@@ -33,6 +39,8 @@
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -46,6 +54,8 @@
 /**
  * struct kipc_chan - a message channel
  * @obj: name table part; obj.linked tells whether new peers can appear
+ * @recv_lock: held by a receiver from choosing the head message until it
+ *	is dequeued (see the locking overview above)
  * @lock: protects everything below except the immutable limits
  * @recv_wait: receivers and POLLIN pollers wait here for a message
  * @send_wait: senders and POLLOUT pollers wait here for room
@@ -61,10 +71,15 @@
  * @sent: messages queued since creation
  * @received: messages dequeued by receivers since creation
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
+ * @nr_sending: tasks between the start of a send and its queuing (atomic;
+ *	a receiver that finds the queue empty spins while it is not zero)
+ * @spare: small messages received and kept for the next sends (xchg()
+ *	and cmpxchg() only; see kipc_chan_recycle())
  */
 struct kipc_chan {
 	struct kipc_obj obj;
-	struct mutex lock;	/* see the locking overview above */
+	struct mutex recv_lock;	/* see the locking overview above */
+	spinlock_t lock;	/* see the locking overview above */
 	wait_queue_head_t recv_wait;
 	wait_queue_head_t send_wait;
 	struct list_head queue[KIPC_PRIO_MAX + 1];
@@ -79,9 +94,23 @@ struct kipc_chan {
 	u64 sent;
 	u64 received;
 	atomic_t nr_waiters;
+	atomic_t nr_sending;
+	struct kipc_msg *spare[KIPC_CHAN_SPARES];
 };
 
 static const struct file_operations kipc_chan_fops;
+static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg);
+
+/*
+ * Small messages are all allocated with room for KIPC_SMALL_MSG bytes, so
+ * that any of them can carry any small payload: a channel keeps up to
+ * KIPC_CHAN_SPARES of those its receivers are done with, and its senders
+ * take them before asking the allocator. In a stream, a message buffer
+ * then goes round between the two sides without being freed, zeroed
+ * (init_on_alloc) or charged again, and its pid and quota account
+ * references are kept when the same process sends again.
+ */
+#define KIPC_SMALL_MSG		128
 
 static inline struct kipc_chan *to_chan(struct kipc_obj *obj)
 {
@@ -122,6 +151,7 @@ struct kipc_msg *kipc_msg_alloc(size_t len)
 	INIT_LIST_HEAD(&msg->link);
 	msg->pid = NULL;
 	msg->len = len;
+	msg->room = len;
 	msg->prio = 0;
 	msg->flags = 0;
 	msg->region = NULL;
@@ -186,17 +216,58 @@ static bool kipc_chan_can_send(struct kipc_chan *ch)
 	return READ_ONCE(ch->nr_msgs) < ch->max_msgs || kipc_chan_no_receivers(ch);
 }
 
+/* A send is under way: a message may be queued any moment. */
+static bool kipc_chan_sender_busy(struct kipc_chan *ch)
+{
+	return atomic_read(&ch->nr_sending);
+}
+
+/* A receive is delivering the head message: a slot frees any moment. */
+static bool kipc_chan_receiver_busy(struct kipc_chan *ch)
+{
+	return mutex_is_locked(&ch->recv_lock);
+}
+
+/*
+ * Optimistic spinning, as a mutex does for a running owner: while the peer
+ * is in the middle of a call that will make @cond true, wait for it on the
+ * CPU for at most kipc_spin_ns instead of sleeping. A sleep and a wake-up
+ * cost far more than the few microseconds a send or receive takes, and in
+ * a stream they would happen for every message. Returns @cond(@ch).
+ */
+static bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
+		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch)
+{
+	unsigned int spin_ns = READ_ONCE(kipc_spin_ns);
+	u64 end;
+
+	if (!spin_ns || !busy(ch))
+		return false;
+	end = local_clock() + spin_ns;
+	while (!cond(ch)) {
+		if (!busy(ch) || need_resched() || signal_pending(current) ||
+		    local_clock() > end)
+			return cond(ch);
+		cpu_relax();
+	}
+	return true;
+}
+
 /*
  * Sleep until @cond(@ch) or the absolute CLOCK_MONOTONIC @deadline_ns (0:
- * none). Returns 0, -ETIMEDOUT or -ERESTARTSYS; the deadline is absolute,
- * so a restarted call keeps it.
+ * none), after spinning while @busy(@ch) (see kipc_spin()). Returns 0,
+ * -ETIMEDOUT or -ERESTARTSYS; the deadline is absolute, so a restarted call
+ * keeps it.
  */
 static long kipc_wait(wait_queue_head_t *wq, bool (*cond)(struct kipc_chan *ch),
-		      struct kipc_chan *ch, u64 deadline_ns)
+		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch,
+		      u64 deadline_ns)
 {
 	s64 left = 0;
 	long ret;
 
+	if (kipc_spin(cond, busy, ch))
+		return 0;
 	if (deadline_ns) {
 		left = (s64)(deadline_ns - ktime_get_ns());
 		if (left <= 0)
@@ -224,11 +295,8 @@ static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	__set_bit(msg->prio, &ch->prio_map);
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	ch->sent++;
-	if (!(msg->flags & KIPC_MSG_REF)) {
-		ch->bytes += msg->len;
-		atomic64_add(msg->len, &kipc_bytes_queued);
-	}
-	atomic64_inc(&kipc_nr_msgs);
+	if (!(msg->flags & KIPC_MSG_REF))
+		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
 	trace_kipc_send(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
 		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
@@ -250,11 +318,20 @@ static void kipc_chan_dequeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	if (list_empty(&ch->queue[msg->prio]))
 		__clear_bit(msg->prio, &ch->prio_map);
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs - 1);
-	if (!(msg->flags & KIPC_MSG_REF)) {
-		ch->bytes -= msg->len;
-		atomic64_sub(msg->len, &kipc_bytes_queued);
-	}
-	atomic64_dec(&kipc_nr_msgs);
+	if (!(msg->flags & KIPC_MSG_REF))
+		WRITE_ONCE(ch->bytes, ch->bytes - msg->len);
+}
+
+/* Put back at the head of its list a message whose delivery failed. */
+static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
+{
+	lockdep_assert_held(&ch->lock);
+	list_add(&msg->link, &ch->queue[msg->prio]);
+	__set_bit(msg->prio, &ch->prio_map);
+	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
+	if (!(msg->flags & KIPC_MSG_REF))
+		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
+	ch->received--;
 }
 
 /**
@@ -277,15 +354,17 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (!msg->pid)
+	if (msg->pid != task_tgid(current)) {
+		put_pid(msg->pid);
 		msg->pid = get_pid(task_tgid(current));
+	}
 	msg->uid = current_euid();
 	msg->gid = current_egid();
 	/* Stamped before the lock: reading the clock can be slow (emulated HPET). */
 	msg->time_ns = ktime_get_ns();
 
 	for (;;) {
-		mutex_lock(&ch->lock);
+		spin_lock(&ch->lock);
 		if (kipc_chan_no_receivers(ch)) {
 			ret = -EPIPE;
 			break;
@@ -295,15 +374,16 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			kipc_chan_enqueue_locked(ch, msg);
 			break;
 		}
-		mutex_unlock(&ch->lock);
+		spin_unlock(&ch->lock);
 
 		if (kipc_nonblock(file, xflags))
 			return -EAGAIN;
-		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, ch, deadline_ns);
+		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, kipc_chan_receiver_busy,
+				ch, deadline_ns);
 		if (ret)
 			return ret;
 	}
-	mutex_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 	/* wq_has_sleeper() pairs with the barrier in prepare_to_wait(). */
 	if (ret >= 0 && wq_has_sleeper(&ch->recv_wait))
 		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
@@ -316,11 +396,12 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
  * @file: the receiver's file (checked for read access and O_NONBLOCK)
  * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured
  * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
- * @deliver: called with @ch->lock held on the head message; a negative
- *	return leaves the message queued
+ * @deliver: called with @ch->recv_lock held (and @ch->lock not held) on
+ *	the head message; a negative return leaves it queued, at the head
  * @arg: passed to @deliver
  *
- * Context: process context, may sleep; takes @ch->lock.
+ * Context: process context, may sleep; takes @ch->recv_lock, then
+ * @ch->lock.
  * Return: what @deliver returned, or -EBADF, -EPIPE, -EAGAIN, -ETIMEDOUT,
  * -ERESTARTSYS.
  */
@@ -334,38 +415,62 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 		return -EBADF;
 
 	for (;;) {
-		mutex_lock(&ch->lock);
+		if (mutex_lock_interruptible(&ch->recv_lock))
+			return -ERESTARTSYS;
+		spin_lock(&ch->lock);
 		msg = kipc_chan_head_locked(ch);
+		if (msg && !(xflags & KIPC_XFER_PEEK)) {
+			kipc_chan_dequeue_locked(ch, msg);
+			ch->received++;
+		}
+		ret = !msg && kipc_chan_no_senders(ch) ? -EPIPE : 0;
+		spin_unlock(&ch->lock);
 		if (msg)
 			break;
-		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
-		mutex_unlock(&ch->lock);
+		mutex_unlock(&ch->recv_lock);
 		if (ret)
 			return ret;
 
 		if (kipc_nonblock(file, xflags))
 			return -EAGAIN;
-		ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv, ch, deadline_ns);
+		ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv, kipc_chan_sender_busy,
+				ch, deadline_ns);
 		if (ret)
 			return ret;
 	}
 
+	/*
+	 * Delivered without the spinlock, so senders are not held up by the
+	 * copy. Only receivers dequeue and they hold recv_lock, so if the
+	 * delivery fails the message goes back to the head of its list and
+	 * no other receiver saw the queue without it: nothing is lost and the
+	 * order is kept. (A sender may have filled the slot meanwhile: the
+	 * queue is then one over its depth until the next receive.)
+	 */
 	ret = deliver(msg, arg);
-	if (ret < 0 || (xflags & KIPC_XFER_PEEK)) {
-		mutex_unlock(&ch->lock);
+	if (xflags & KIPC_XFER_PEEK) {
+		mutex_unlock(&ch->recv_lock);
 		return ret;
 	}
-	kipc_chan_dequeue_locked(ch, msg);
-	ch->received++;
+	if (ret < 0) {
+		spin_lock(&ch->lock);
+		kipc_chan_requeue_locked(ch, msg);
+		spin_unlock(&ch->lock);
+		mutex_unlock(&ch->recv_lock);
+		/* A poller may have looked while it was out. */
+		if (wq_has_sleeper(&ch->recv_wait))
+			wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+		return ret;
+	}
+	mutex_unlock(&ch->recv_lock);
 	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
 		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
 			       msg->len, false);
-	mutex_unlock(&ch->lock);
 
 	if (wq_has_sleeper(&ch->send_wait))
 		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
-	kipc_msg_free(msg);
+	kipc_chan_recycle(ch, msg);
 	return ret;
 }
 
@@ -403,28 +508,86 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 	return ret;
 }
 
+/* A spare small message of @ch, or NULL. */
+static struct kipc_msg *kipc_chan_take_spare(struct kipc_chan *ch)
+{
+	struct kipc_msg *msg;
+	int i;
+
+	for (i = 0; i < KIPC_CHAN_SPARES; i++) {
+		if (READ_ONCE(ch->spare[i])) {
+			msg = xchg(&ch->spare[i], NULL);
+			if (msg)
+				return msg;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Done with @msg, a message taken off @ch: keep it as a spare if it is
+ * small and there is a free slot, else free it. A spare holds no quota
+ * charge but keeps its pid and account references for its next sender.
+ */
+static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg)
+{
+	int i;
+
+	if (msg->room == KIPC_SMALL_MSG && !msg->region) {
+		if (msg->user)
+			kipc_user_uncharge(msg->user, KIPC_QUOTA_QUEUED, msg->len);
+		msg->len = 0;
+		for (i = 0; i < KIPC_CHAN_SPARES; i++) {
+			if (!READ_ONCE(ch->spare[i]) && !cmpxchg(&ch->spare[i], NULL, msg))
+				return;
+		}
+	}
+	kipc_msg_free(msg);
+}
+
+/* A message with room for @len bytes: a spare of @ch, or a new one. */
+static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len)
+{
+	struct kipc_msg *msg;
+
+	if (len > KIPC_SMALL_MSG)
+		return kipc_msg_alloc(len);
+	msg = kipc_chan_take_spare(ch);
+	if (msg) {
+		msg->prio = 0;
+		msg->flags = 0;
+		msg->offset = 0;
+	} else {
+		msg = kipc_msg_alloc(KIPC_SMALL_MSG);
+	}
+	return msg;
+}
+
 static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter *from)
 {
 	size_t len = iov_iter_count(from);
 	struct kipc_msg *msg;
+	int ret;
 
 	if (len > ch->max_msg_size)
 		return ERR_PTR(-EMSGSIZE);
-	msg = kipc_msg_alloc(len);
+	msg = kipc_chan_msg_get(ch, len);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
+	msg->len = 0;		/* nothing charged yet */
 	if (len) {
 		/* Queued bytes count against the sender's quota until freed. */
-		struct kipc_user *user = kipc_user_get_current();
-		int ret = user ? kipc_user_charge(user, KIPC_QUOTA_QUEUED, len) : -ENOMEM;
-
+		if (!msg->user || !kipc_user_is_current(msg->user)) {
+			kipc_user_put(msg->user);
+			msg->user = kipc_user_get_current();
+		}
+		ret = msg->user ? kipc_user_charge(msg->user, KIPC_QUOTA_QUEUED, len) : -ENOMEM;
 		if (ret) {
-			kipc_user_put(user);
-			kvfree(msg);
+			kipc_msg_free(msg);
 			return ERR_PTR(ret);
 		}
-		msg->user = user;
 	}
+	msg->len = len;
 	if (!copy_from_iter_full(msg->data, len, from)) {
 		kipc_msg_free(msg);
 		return ERR_PTR(-EFAULT);
@@ -444,23 +607,40 @@ static ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 				  kipc_deliver_copy, &co);
 }
 
+/*
+ * Copy a message in from @from and queue it. @ch->nr_sending counts the
+ * call meanwhile, so that a receiver finding the queue empty spins for the
+ * message rather than sleeping (kipc_spin()).
+ */
+static long kipc_chan_send_iter(struct kipc_chan *ch, struct file *file,
+				struct iov_iter *from, u32 prio, u32 xflags,
+				u64 deadline_ns)
+{
+	struct kipc_msg *msg;
+	long ret;
+
+	atomic_inc(&ch->nr_sending);
+	msg = kipc_msg_from_iter(ch, from);
+	if (IS_ERR(msg)) {
+		ret = PTR_ERR(msg);
+	} else {
+		msg->prio = prio;
+		ret = kipc_chan_send_msg(ch, file, msg, xflags, deadline_ns);
+		if (ret < 0)
+			kipc_msg_free(msg);
+	}
+	atomic_dec(&ch->nr_sending);
+	return ret;
+}
+
 static ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
-	struct kipc_chan *ch = file->private_data;
-	struct kipc_msg *msg;
 	u32 xflags = 0;
-	ssize_t ret;
 
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		xflags |= KIPC_XFER_NONBLOCK;
-	msg = kipc_msg_from_iter(ch, from);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	ret = kipc_chan_send_msg(ch, file, msg, xflags, 0);
-	if (ret < 0)
-		kipc_msg_free(msg);
-	return ret;
+	return kipc_chan_send_iter(file->private_data, file, from, 0, xflags, 0);
 }
 
 static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
@@ -479,7 +659,6 @@ static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
 static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void __user *uarg)
 {
 	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
-	struct kipc_msg *msg;
 	struct iov_iter iter;
 	struct kipc_xfer x;
 	long ret;
@@ -496,14 +675,8 @@ static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void _
 			   ARRAY_SIZE(iovstack), &iov, &iter);
 	if (ret < 0)
 		return ret;
-	msg = kipc_msg_from_iter(ch, &iter);
+	ret = kipc_chan_send_iter(ch, file, &iter, x.prio, x.flags, x.deadline_ns);
 	kfree(iov);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	msg->prio = x.prio;
-	ret = kipc_chan_send_msg(ch, file, msg, x.flags, x.deadline_ns);
-	if (ret < 0)
-		kipc_msg_free(msg);
 	return ret;
 }
 
@@ -549,7 +722,7 @@ static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
 	if (st.flags || st.__reserved)
 		return -EINVAL;
 
-	mutex_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	st.max_msgs = ch->max_msgs;
 	st.max_msg_size = ch->max_msg_size;
 	st.nr_msgs = ch->nr_msgs;
@@ -558,7 +731,7 @@ static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
 	st.bytes_queued = ch->bytes;
 	st.sent = ch->sent;
 	st.received = ch->received;
-	mutex_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 
 	st.uid = from_kuid_munged(ns, ch->obj.uid);
 	st.gid = from_kgid_munged(ns, ch->obj.gid);
@@ -618,12 +791,12 @@ static int kipc_chan_release(struct inode *inode, struct file *file)
 {
 	struct kipc_chan *ch = file->private_data;
 
-	mutex_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	if (file->f_mode & FMODE_READ)
 		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers - 1);
 	if (file->f_mode & FMODE_WRITE)
 		WRITE_ONCE(ch->nr_senders, ch->nr_senders - 1);
-	mutex_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 
 	/* A side may have gone for good: let the other side see EPIPE. */
 	wake_up_all(&ch->recv_wait);
@@ -655,17 +828,21 @@ static void kipc_chan_free(struct kipc_obj *obj)
 	 * Messages are freed after the lock is dropped: freeing a reference
 	 * may free its region, which takes kipc_objs_lock.
 	 */
-	mutex_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	for (p = 0; p <= KIPC_PRIO_MAX; p++) {
 		list_for_each_entry_safe(msg, tmp, &ch->queue[p], link) {
 			kipc_chan_dequeue_locked(ch, msg);
 			list_add_tail(&msg->link, &dead);
 		}
 	}
-	mutex_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 	list_for_each_entry_safe(msg, tmp, &dead, link)
 		kipc_msg_free(msg);
-	mutex_destroy(&ch->lock);
+	for (p = 0; p < KIPC_CHAN_SPARES; p++) {
+		if (ch->spare[p])
+			kipc_msg_free(ch->spare[p]);
+	}
+	mutex_destroy(&ch->recv_lock);
 	kfree(ch);
 	atomic_dec(&kipc_nr_chans);
 }
@@ -689,6 +866,38 @@ static void kipc_chan_show(struct kipc_obj *obj, struct seq_file *m)
 		   READ_ONCE(ch->received), kref_read(&obj->ref),
 		   READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers),
 		   atomic_read(&ch->nr_waiters));
+}
+
+struct kipc_chan_totals {
+	u64 msgs;
+	u64 bytes;
+};
+
+static void kipc_chan_add_totals(struct kipc_obj *obj, void *arg)
+{
+	struct kipc_chan_totals *t = arg;
+
+	if (obj->type != KIPC_OBJ_CHAN)
+		return;
+	t->msgs += READ_ONCE(to_chan(obj)->nr_msgs);
+	t->bytes += READ_ONCE(to_chan(obj)->bytes);
+}
+
+/**
+ * kipc_chan_totals() - messages and inline bytes queued in all channels
+ * @msgs: set to the message count
+ * @bytes: set to the inline payload bytes
+ *
+ * Summed over the object list when asked, so that sends and receives
+ * touch no module-wide counter. Channels change meanwhile: a snapshot.
+ */
+void kipc_chan_totals(u64 *msgs, u64 *bytes)
+{
+	struct kipc_chan_totals t = {};
+
+	kipc_objs_walk(kipc_chan_add_totals, &t);
+	*msgs = t.msgs;
+	*bytes = t.bytes;
 }
 
 static const struct kipc_obj_ops kipc_chan_ops = {
@@ -720,7 +929,8 @@ static struct kipc_obj *kipc_chan_create(void *arg)
 		return ERR_PTR(-ENOMEM);
 	}
 	kipc_obj_init(&ch->obj, KIPC_OBJ_CHAN, &kipc_chan_ops, a->mode);
-	mutex_init(&ch->lock);
+	mutex_init(&ch->recv_lock);
+	spin_lock_init(&ch->lock);
 	init_waitqueue_head(&ch->recv_wait);
 	init_waitqueue_head(&ch->send_wait);
 	for (p = 0; p <= KIPC_PRIO_MAX; p++)
@@ -761,12 +971,12 @@ static struct file *kipc_chan_file_open(struct kipc_obj *obj, int fd_flags)
 	}
 	file->f_mode |= FMODE_NOWAIT;
 
-	mutex_lock(&ch->lock);
+	spin_lock(&ch->lock);
 	if (file->f_mode & FMODE_READ)
 		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + 1);
 	if (file->f_mode & FMODE_WRITE)
 		WRITE_ONCE(ch->nr_senders, ch->nr_senders + 1);
-	mutex_unlock(&ch->lock);
+	spin_unlock(&ch->lock);
 	return file;
 }
 

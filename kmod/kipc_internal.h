@@ -7,11 +7,15 @@
  *   kipc_names_lock (mutex, kipc_names.c)
  *	protects the name table and kipc_obj.linked. Held only for lookups,
  *	inserts and removals; never while copying to or from userspace.
- *   kipc_chan.lock (mutex, kipc_chan.c)
- *	protects one channel's queue, counters and peer counts. May be held
- *	across copy_to_user() of a message being received (so a fault cannot
- *	lose it) and so nests outside mmap_lock; nothing that holds mmap_lock
- *	takes it.
+ *   kipc_chan.recv_lock (mutex, kipc_chan.c)
+ *	serialises one channel's receivers. Held across copy_to_user() of a
+ *	message being received (which goes back to the head of the queue if
+ *	that faults, before another receiver can look) and so nests outside
+ *	mmap_lock; nothing that holds mmap_lock takes it.
+ *     kipc_chan.lock (spinlock, kipc_chan.c)
+ *	protects one channel's queue, counters and peer counts; taken inside
+ *	recv_lock by receivers, alone by senders, only around list and
+ *	counter updates. Nothing sleeps or copies under it.
  *   Regions have no lock: their fields are immutable after creation and
  *	their counters atomic.
  *
@@ -53,12 +57,11 @@ extern unsigned long kipc_max_region_bytes;
 extern unsigned int kipc_user_max_objects;
 extern unsigned long kipc_user_max_queued_bytes;
 extern unsigned long kipc_user_max_region_bytes;
+extern unsigned int kipc_spin_ns;
 
 /* Module-wide counters, read by KIPC_IOC_STAT. */
 extern atomic_t kipc_nr_chans;
 extern atomic_t kipc_nr_regions;
-extern atomic64_t kipc_nr_msgs;
-extern atomic64_t kipc_bytes_queued;
 extern atomic64_t kipc_region_bytes;
 
 /**
@@ -127,6 +130,8 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 int kipc_obj_unlink(unsigned int type, const char *name);
 void kipc_names_exit(void);
 int kipc_objects_show(struct seq_file *m, void *unused);
+typedef void (*kipc_obj_fn)(struct kipc_obj *obj, void *arg);
+void kipc_objs_walk(kipc_obj_fn fn, void *arg);
 
 /*
  * Per-user quotas (kipc_names.c). A user's account is found by euid;
@@ -139,6 +144,7 @@ enum kipc_quota {
 };
 
 struct kipc_user *kipc_user_get_current(void);
+bool kipc_user_is_current(const struct kipc_user *user);
 void kipc_user_put(struct kipc_user *user);
 int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount);
@@ -151,6 +157,7 @@ int kipc_fd_flags(u32 open_flags);
 
 /* kipc_chan.c */
 int kipc_chan_open_ioctl(void __user *uarg);
+void kipc_chan_totals(u64 *msgs, u64 *bytes);
 bool kipc_is_chan_file(const struct file *file);
 
 /* kipc_shm.c */
@@ -169,6 +176,7 @@ bool kipc_is_region_file(const struct file *file);
  * @len: payload length (for a reference: the referenced length)
  * @prio: priority
  * @flags: KIPC_MSG_* bits
+ * @room: payload bytes allocated (>= @len)
  * @region: for a reference, the region (a reference on its kipc_obj held)
  * @offset: for a reference, the payload's offset in @region
  * @user: the sender's quota account, charged @len for an inline payload
@@ -184,6 +192,7 @@ struct kipc_msg {
 	u32 len;
 	u32 prio;
 	u32 flags;
+	u32 room;
 	struct kipc_region *region;
 	u64 offset;
 	struct kipc_user *user;
@@ -192,13 +201,16 @@ struct kipc_msg {
 
 struct kipc_chan;
 
+/* Received small messages a channel keeps for its next sends (kipc_chan.c). */
+#define KIPC_CHAN_SPARES	2
+
 struct kipc_msg *kipc_msg_alloc(size_t len);
 void kipc_msg_free(struct kipc_msg *msg);
 
 /*
- * Receive callback, called with the channel lock held and the head message
- * (not yet dequeued). Returns the value for the caller (>= 0) or -errno;
- * on error the message stays queued.
+ * Receive callback, called with the channel's recv_lock held (not its
+ * spinlock) on the head message. Returns the value for the caller (>= 0)
+ * or -errno; on error the message stays queued, at the head.
  */
 typedef long (*kipc_deliver_fn)(struct kipc_msg *msg, void *arg);
 

@@ -61,10 +61,12 @@ unsigned long kipc_user_max_region_bytes = 8UL << 30;
 module_param_named(user_max_region_bytes, kipc_user_max_region_bytes, ulong, 0644);
 MODULE_PARM_DESC(user_max_region_bytes, "Region bytes one user may have alive (default 8 GiB); -EDQUOT past it");
 
+unsigned int kipc_spin_ns = 20000;
+module_param_named(spin_ns, kipc_spin_ns, uint, 0644);
+MODULE_PARM_DESC(spin_ns, "How long a blocked send or receive spins for a peer that is mid-call before it sleeps, in ns (default 20000; 0: never spin)");
+
 atomic_t kipc_nr_chans = ATOMIC_INIT(0);
 atomic_t kipc_nr_regions = ATOMIC_INIT(0);
-atomic64_t kipc_nr_msgs = ATOMIC64_INIT(0);
-atomic64_t kipc_bytes_queued = ATOMIC64_INIT(0);
 atomic64_t kipc_region_bytes = ATOMIC64_INIT(0);
 
 /**
@@ -160,8 +162,7 @@ static long kipc_ioctl_stat(void __user *uarg)
 		return -EINVAL;
 	st.nr_chans = atomic_read(&kipc_nr_chans);
 	st.nr_regions = atomic_read(&kipc_nr_regions);
-	st.nr_msgs = atomic64_read(&kipc_nr_msgs);
-	st.bytes_queued = atomic64_read(&kipc_bytes_queued);
+	kipc_chan_totals(&st.nr_msgs, &st.bytes_queued);
 	st.region_bytes = atomic64_read(&kipc_region_bytes);
 	return kipc_copy_arg_out(uarg, &st, sizeof(st));
 }

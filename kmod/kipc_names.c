@@ -117,6 +117,17 @@ struct kipc_user *kipc_user_get_current(void)
 }
 
 /**
+ * kipc_user_is_current() - whether @user is the caller's quota account
+ * @user: an account
+ *
+ * Return: true if @user is the account of the caller's euid.
+ */
+bool kipc_user_is_current(const struct kipc_user *user)
+{
+	return uid_eq(user->uid, current_euid());
+}
+
+/**
  * kipc_user_put() - drop a reference on a quota account
  * @user: the account, or NULL
  */
@@ -548,6 +559,21 @@ static const char *const kipc_type_names[] = {
 	[KIPC_OBJ_CHAN] = "chan",
 	[KIPC_OBJ_REGION] = "shm",
 };
+
+/**
+ * kipc_objs_walk() - call @fn on every live object
+ * @fn: called under kipc_objs_lock; must not take an object's lock
+ * @arg: passed to @fn
+ */
+void kipc_objs_walk(kipc_obj_fn fn, void *arg)
+{
+	struct kipc_obj *obj;
+
+	mutex_lock(&kipc_objs_lock);
+	list_for_each_entry(obj, &kipc_objs, all)
+		fn(obj, arg);
+	mutex_unlock(&kipc_objs_lock);
+}
 
 /**
  * kipc_objects_show() - the debugfs listing of every live object

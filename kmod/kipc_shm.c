@@ -599,7 +599,7 @@ struct kipc_ref_recv {
 };
 
 /*
- * Deliver the head message as a reference. Called under kipc_chan.lock;
+ * Deliver the head message as a reference. Called under kipc_chan.recv_lock;
  * any error leaves the message queued. The argument is copied out here,
  * before the message is consumed, so that -EFAULT loses nothing; the new
  * fd's number goes out before fd_install(), which is harmless: the number

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* libkipc: message channels. */
 #include <string.h>
+#include <unistd.h>
 
 #include "kipc_private.h"
 
@@ -104,10 +105,21 @@ ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt,
 	return kipc_recvv_at(ch, iov, iovcnt, info, flags, NULL);
 }
 
+/*
+ * The plain cases go through write(2) and read(2), which the channel
+ * serves exactly like KIPC_IOC_SEND/RECV with no flags (same errnos, same
+ * boundaries), minus the argument struct and iovec array the kernel would
+ * copy in and out: the cheapest path for the commonest call.
+ */
 ssize_t kipc_send(int ch, const void *buf, size_t len, unsigned int flags)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
+	if (!flags && len) {
+		ssize_t ret = write(ch, buf, len);
+
+		return ret < 0 ? -errno : ret;
+	}
 	return kipc_sendv_at(ch, &iov, 1, flags, NULL);
 }
 
@@ -116,6 +128,11 @@ ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info,
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
+	if (!flags && !info && len) {
+		ssize_t ret = read(ch, buf, len);
+
+		return ret < 0 ? -errno : ret;
+	}
 	return kipc_recvv_at(ch, &iov, 1, info, flags, NULL);
 }
 
