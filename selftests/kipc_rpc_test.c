@@ -25,6 +25,7 @@
 
 #include <kipc.h>
 #include <kipc_rpc.h>
+#include "../lib/rpc/krpc_private.h"	/* the handshake's wire format */
 #include "kipc_rpc_test.h"
 #include "kselftest_harness.h"
 
@@ -694,24 +695,32 @@ TEST(second_server_on_a_live_name_is_refused)
 	kipc_chan_unlink(name);
 }
 
+/* A handshake message of @type (a HELLO for @base) into @msg: its length. */
+static size_t put_handshake(unsigned char *msg, uint8_t type, uint64_t nonce, const char *base)
+{
+	struct krpc_hdr h = { .type = type, .nonce = nonce };
+	size_t len = base ? strlen(base) : 0;
+
+	if (type == KRPC_HELLO) {
+		h.arg = (uint16_t)len;
+		h.size = 4096;
+		h.wait_ms = 10000;
+	}
+	krpc_hdr_put(msg, &h);
+	if (len)
+		memcpy(msg + KRPC_HDR_LEN, base, len);
+	return KRPC_HDR_LEN + len;
+}
+
 /* A HELLO naming channels of another user must not make the server act. */
 static int hijack_as(const char *name, void *arg)
 {
-	const char *victim = arg;
-	unsigned char msg[16 + 256];
-	uint32_t magic = htonl(0x4b525043);
-	uint16_t len = htons((uint16_t)strlen(victim));
+	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
 	int fd = kipc_chan_open(name, O_WRONLY, 0, NULL);
 
 	if (fd < 0)
 		return 20;
-	memset(msg, 0, sizeof(msg));
-	memcpy(msg, &magic, 4);
-	msg[4] = 1;	/* version */
-	msg[5] = 1;	/* HELLO */
-	memcpy(msg + 6, &len, 2);
-	memcpy(msg + 16, victim, strlen(victim));
-	if (kipc_send(fd, msg, 16 + strlen(victim), 0) < 0)
+	if (kipc_send(fd, msg, put_handshake(msg, KRPC_HELLO, 1, arg), 0) < 0)
 		return 21;
 	close(fd);
 	return 0;
@@ -743,13 +752,13 @@ TEST(garbage_on_the_service_channel_is_dropped)
 		size_t n = (size_t)(i * 7) % 272;
 
 		memset(junk, i, sizeof(junk));
-		if (i % 4 == 0) {	/* starts like a handshake */
-			uint32_t magic = htonl(0x4b525043);
+		if (i % 4 == 0) {	/* starts like a HELLO, of this version or not */
+			uint32_t magic = htonl(KRPC_MAGIC);
 
 			memcpy(junk, &magic, 4);
-			junk[4] = (unsigned char)(i % 8 == 0 ? 1 : 9);
-			junk[5] = 1;
-			n = 16 + (size_t)i;
+			junk[4] = (unsigned char)(i % 8 == 0 ? KRPC_VERSION : 9);
+			junk[5] = KRPC_HELLO;
+			n = KRPC_HDR_LEN + (size_t)i;
 		}
 		ASSERT_EQ((ssize_t)n, kipc_send(fd, junk, n, 0));
 	}
@@ -913,6 +922,208 @@ TEST(many_clients_come_and_go)
 	}
 	EXPECT_EQ(1, ss.conns);
 	clnt_destroy(cl[0]);
+	stop_server(server);
+	kipc_chan_unlink(name);
+}
+
+/* ---------- a client killed inside the handshake ---------- */
+
+#define OBJECTS "/sys/kernel/debug/kipc/objects"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every live kipc object as a sorted "type name\n" line ("-" for no name;
+ * an unlinked object keeps its name here until it is freed), or NULL.
+ */
+static char *object_names(void)
+{
+	char line[1024], type[16], name[600], **v = NULL, **nv, *out = NULL;
+	size_t n = 0, len = 1, i;
+	FILE *f = fopen(OBJECTS, "r");
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f))	/* the header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %*s %599s", type, name) != 2)
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv)
+			goto out;
+		v = nv;
+		if (asprintf(&v[n], "%s %s\n", type, name) < 0)
+			goto out;
+		len += strlen(v[n++]);
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	out = malloc(len);
+	if (out) {
+		out[0] = '\0';
+		for (i = 0; i < n; i++)
+			strcat(out, v[i]);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	fclose(f);
+	return out;
+}
+
+/* Is there a channel called @name (linked or not) in the listing? */
+static bool object_listed(const char *name)
+{
+	char *all = object_names(), *hay = NULL, line[KIPC_NAME_MAX + 8];
+	bool found;
+
+	snprintf(line, sizeof(line), "\nchan %s\n", name);
+	found = all && asprintf(&hay, "\n%s", all) > 0 && strstr(hay, line);
+	free(hay);
+	free(all);
+	return found;
+}
+
+/* Wait up to 5 s for the listing to be @want again. */
+static bool objects_back_to(const char *want)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		char *now = object_names();
+		bool same = now && !strcmp(now, want);
+
+		free(now);
+		if (same)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+enum hs_step { HS_HELLO, HS_OPENED, HS_READY };
+
+/*
+ * A client doing the handshake by hand as far as @step, then writing its
+ * base name to @report and waiting to be killed.
+ */
+static void raw_client(const char *service, enum hs_step step, int report)
+{
+	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
+	char base[KIPC_NAME_MAX], name[KIPC_NAME_MAX + 4];
+	uint64_t nonce = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+	int svc, c = -1, r = -ENOENT, tries;
+
+	snprintf(base, sizeof(base), "%s.%d.raw", service, getpid());
+	svc = kipc_chan_open(service, O_WRONLY, 0, NULL);
+	if (svc < 0 || kipc_send(svc, msg, put_handshake(msg, KRPC_HELLO, nonce, base), 0) < 0)
+		_exit(1);
+	if (step >= HS_OPENED) {
+		snprintf(name, sizeof(name), "%s.r", base);
+		for (tries = 0; r == -ENOENT && tries < 5000; tries++) {
+			r = kipc_chan_open(name, O_RDONLY, 0, NULL);
+			if (r == -ENOENT)
+				usleep(1000);
+		}
+		snprintf(name, sizeof(name), "%s.c", base);
+		c = kipc_chan_open(name, O_WRONLY, 0, NULL);
+		if (r < 0 || c < 0)
+			_exit(2);
+	}
+	if (step >= HS_READY &&
+	    kipc_send(c, msg, put_handshake(msg, KRPC_READY, nonce, NULL), 0) < 0)
+		_exit(3);
+	if (write(report, base, strlen(base) + 1) < 0)
+		_exit(4);
+	for (;;)
+		pause();
+}
+
+/* A client that connects and disconnects until it is killed. */
+static void churn_client(const char *service)
+{
+	for (;;) {
+		CLIENT *cl = kipc_rpc_clnt_create(service, KT_PROG, KT_VERS);
+
+		if (cl)
+			clnt_destroy(cl);
+	}
+}
+
+TEST(client_killed_in_the_handshake_leaves_no_name)
+{
+	static const char *const steps[] = { "HELLO sent", "channels opened", "READY sent" };
+	char name[64], base[KIPC_NAME_MAX], cname[KIPC_NAME_MAX + 4], *before;
+	int p[2], step, i, sum, tries;
+	pid_t server, pid;
+	kt_stats ss;
+	CLIENT *cl;
+
+	if (!kipc_present())
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (access(OBJECTS, R_OK))
+		SKIP(return, "%s not readable (debugfs not mounted, or not root)", OBJECTS);
+	make_name(name, sizeof(name));
+	server = start_server(name, 0, NULL);
+	ASSERT_GT(server, 0);
+	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
+	ASSERT_NE(NULL, cl);
+	before = object_names();
+	ASSERT_NE(NULL, before);
+
+	/* Step by step: killed after each message of the handshake. */
+	for (step = HS_HELLO; step <= HS_READY; step++) {
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			close(p[0]);
+			raw_client(name, step, p[1]);
+		}
+		close(p[1]);
+		ASSERT_LT(0, read(p[0], base, sizeof(base))) TH_LOG("client failed at %s",
+								    steps[step]);
+		close(p[0]);
+		snprintf(cname, sizeof(cname), "%s.c", base);
+		if (step == HS_HELLO) {
+			/* The server made the channels; the client never opened them. */
+			for (tries = 0; tries < 500 && !object_listed(cname); tries++)
+				usleep(10000);
+			ASSERT_TRUE(object_listed(cname));
+		}
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		EXPECT_TRUE(objects_back_to(before)) TH_LOG("killed after %s: %s still listed?",
+							    steps[step], base);
+		EXPECT_EQ(-ENOENT, kipc_chan_open(cname, O_WRONLY, 0, NULL));
+		snprintf(cname, sizeof(cname), "%s.r", base);
+		EXPECT_EQ(-ENOENT, kipc_chan_open(cname, O_RDONLY, 0, NULL));
+	}
+
+	/* The library's own client, killed at assorted moments. */
+	for (i = 0; i < 20; i++) {
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0)
+			churn_client(name);
+		usleep(2000 + i * 537);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		EXPECT_TRUE(objects_back_to(before)) TH_LOG("churning client killed after %d us",
+							    2000 + i * 537);
+	}
+
+	/* Still serving; every dead client's connection is gone. */
+	ASSERT_EQ(RPC_SUCCESS, call_add(cl, 2, 3, &sum));
+	ASSERT_EQ(5, sum);
+	ASSERT_EQ(RPC_SUCCESS, call_stats(cl, &ss));
+	EXPECT_EQ(1, ss.conns);
+	free(before);
+	clnt_destroy(cl);
 	stop_server(server);
 	kipc_chan_unlink(name);
 }

@@ -18,15 +18,23 @@
  * both ends must come from the same major version)
  *   - The server receives on the named service channel @service (mode
  *     0622 by default: anyone may send, only the owner receives).
- *   - A client creates two channels under unguessable names
- *     "<service>.<pid>.<64 random bits>.c" (calls, client -> server) and
- *     ".r" (replies, server -> client) and sends their base name in a
- *     HELLO message on the service channel. The server opens them (only
- *     if the HELLO's kernel-stamped uid owns them), registers a
- *     per-connection SVCXPRT for the call channel with xprt_register() and
- *     answers ACK on the reply channel. The client then unlinks both names
- *     and checks that exactly one receiver (the server) holds the call
- *     channel and exactly one sender (the server) the reply channel.
+ *   - A client sends HELLO on the service channel with an unguessable
+ *     base name "<service>.<pid>.<64 random bits>". The server creates two
+ *     channels, "<base>.c" (calls, client -> server) and "<base>.r"
+ *     (replies, server -> client), owned by the server, and registers a
+ *     per-connection SVCXPRT for the call channel with xprt_register().
+ *     The client opens its ends and says READY on the call channel; the
+ *     server unlinks both names, checks that exactly one sender (the
+ *     client) holds the call channel and one receiver the reply channel,
+ *     and answers ACK; the client checks that exactly one receiver (the
+ *     server) holds the call channel and one sender the reply channel.
+ *   - Every name of a handshake is the server's, and the server removes
+ *     it: at READY, or as soon as the client dies first (the server
+ *     watches the HELLO's kernel-stamped pid with a pidfd), or when the
+ *     handshake outlives the client's connect timeout. So a client killed
+ *     at any point leaves no name behind. The channels count against the
+ *     server's uid's kipc object quota (at most 128 handshakes under way
+ *     per service).
  *   - From then on one kipc message is one RPC call or reply record (no
  *     record marking). The client is the only sender on its call channel
  *     and the server the only sender on the reply channel, and neither
@@ -67,8 +75,10 @@
  * Server semantics
  *   - Dispatch is single-threaded (svc_run(), svc_getreq_poll()); the
  *     transports of one service share receive and reply buffers.
- *   - Garbage on the service channel (anything but a well-formed HELLO from
- *     the owner of the named channels) is dropped and counted. A message
+ *   - Garbage on the service channel (anything but a well-formed HELLO
+ *     from a live client for names that are free, within the 128
+ *     handshakes under way) is dropped and counted, and so is anything but
+ *     READY on a connection still in its handshake (which ends it). A message
  *     the server may not even take off the queue (a reference to a region
  *     it cannot read) makes it unlink the name and create a fresh service
  *     channel, so nobody can wedge the handshake queue. A record
@@ -106,10 +116,9 @@
  *     the server's reply fds: a child that outlives the server keeps
  *     EPIPE from reaching that server's clients.
  *
- * Known limit: a client killed inside the handshake (between creating its
- * two channels and unlinking them, one round trip) leaves the two names
- * in kipc's name table, and the server's connection for them lives until
- * someone unlinks them; kipc has no way to tie a name to its creator's
+ * Known limit: a server killed inside a handshake (between taking a
+ * HELLO and the client's READY, one client wake-up) leaves that
+ * handshake's two names; kipc has no way to tie a name to its creator's
  * life or to pass a channel fd.
  */
 #ifndef KIPC_RPC_H

@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "krpc_private.h"
 
 #define KRPC_CONNECT_TIMEOUT_MS	10000
 #define KRPC_DEFAULT_TIMEOUT_S	25
-/* Every reply header, error replies included, fits inline. */
-#define KRPC_INLINE_MIN		256
 
 struct krpc_clnt {
 	CLIENT cl;
@@ -76,51 +75,96 @@ static void krpc_set_err(struct rpc_err *err, enum clnt_stat st, int errnum)
 	err->re_errno = errnum;
 }
 
-/* Open one of our channels with the asked-for message size, or the module's cap. */
-static int krpc_chan_create(const char *name, int oflag, mode_t mode, size_t max_msg,
-			    size_t *got)
-{
-	struct kipc_chan_attr attr = {
-		.max_msgs = KRPC_CONN_DEPTH,
-		.max_msg_size = (uint32_t)max_msg,
-	};
-	struct kipc_chan_stat st;
-	int fd, ret;
+/* Between tries to open a channel the server has not created yet. */
+#define KRPC_OPEN_PAUSE_MIN_NS	20000
+#define KRPC_OPEN_PAUSE_MAX_NS	1000000
 
-	fd = kipc_chan_open(name, oflag | O_CREAT | O_EXCL | O_CLOEXEC, mode, &attr);
-	if (fd == -EINVAL) {
-		/* Above the module's max_msg_size parameter: take its default. */
-		attr.max_msg_size = 0;
-		fd = kipc_chan_open(name, oflag | O_CREAT | O_EXCL | O_CLOEXEC, mode, &attr);
+/*
+ * Open the server's channel @base@suffix once it exists: the server
+ * creates it when it takes our HELLO off the service channel, and kipc
+ * has nothing to wait on for a name, so try again after a short pause.
+ * Gives up at @deadline, or at once when nobody receives on the service
+ * channel any more (the server died).
+ */
+static int krpc_open_server_chan(const char *base, const char *suffix, int oflag,
+				 int svc_fd, int64_t deadline)
+{
+	char name[KIPC_NAME_MAX + KRPC_SUFFIX_LEN + 1];
+	int64_t pause = KRPC_OPEN_PAUSE_MIN_NS, left;
+	struct kipc_chan_stat st;
+	struct timespec ts;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s%s", base, suffix);
+	for (;;) {
+		fd = kipc_chan_open(name, oflag | O_CLOEXEC, 0, NULL);
+		if (fd != -ENOENT)
+			return fd;
+		left = deadline - krpc_now_ns();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (!kipc_chan_stat(svc_fd, &st) && !st.nr_receivers)
+			return -ECONNREFUSED;
+		if (pause > left)
+			pause = left;
+		ts.tv_sec = (time_t)(pause / 1000000000);
+		ts.tv_nsec = (long)(pause % 1000000000);
+		nanosleep(&ts, NULL);
+		if (pause < KRPC_OPEN_PAUSE_MAX_NS)
+			pause *= 2;
 	}
-	if (fd < 0)
-		return fd;
-	ret = kipc_chan_stat(fd, &st);
-	if (ret < 0) {
-		close(fd);
-		return ret;
-	}
-	*got = st.max_msg_size;
-	return fd;
+}
+
+/* Nanoseconds left until @deadline, at least 1 (0 would mean "no wait"). */
+static int64_t krpc_left_ns(int64_t deadline)
+{
+	int64_t left = deadline - krpc_now_ns();
+
+	return left > 0 ? left : 1;
 }
 
 /*
- * The handshake: create the call and reply channels under an unguessable
- * name, tell the server with HELLO, wait for its ACK, unlink both names
- * and check that only the server holds the other end. Fills @err.
+ * After the ACK: the server unlinked both names before answering, so
+ * nobody can open them any more. Check that the channels belong to the
+ * process that answered and that it is our only peer: somebody who
+ * guessed a name while it was linked would show up in the counts.
+ */
+static int krpc_check_peer(struct krpc_clnt *c, const struct kipc_msg_info *ack)
+{
+	struct kipc_chan_stat cst, rst;
+	int ret;
+
+	ret = kipc_chan_stat(c->call_fd, &cst);
+	if (!ret)
+		ret = kipc_chan_stat(c->reply_fd, &rst);
+	if (ret)
+		return ret;
+	if ((cst.state | rst.state) & KIPC_CHAN_NAMED)
+		return -EPROTO;
+	if (cst.uid != ack->uid || rst.uid != ack->uid ||
+	    cst.nr_receivers != 1 || rst.nr_senders != 1)
+		return -EACCES;
+	return 0;
+}
+
+/*
+ * The handshake: HELLO with an unguessable base name on the service
+ * channel; the server creates "<base>.c" (calls) and "<base>.r" (replies)
+ * and holds its ends; we open ours, say READY on the call channel; the
+ * server unlinks both names and answers ACK. Every name is the server's,
+ * so a client killed at any point leaves none behind. Fills @err.
  */
 static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 {
-	char base[KIPC_NAME_MAX], name[KIPC_NAME_MAX + KRPC_SUFFIX_LEN + 1];
-	unsigned char hello[KRPC_HDR_LEN + KIPC_NAME_MAX];
-	struct kipc_chan_stat st;
+	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
+	int64_t deadline = krpc_now_ns() + c->connect_timeout_ns;
+	enum clnt_stat fail = RPC_SYSTEMERROR;
 	struct kipc_msg_info info;
+	struct kipc_chan_stat st;
+	char base[KIPC_NAME_MAX];
+	int svc_fd, ret, baselen;
 	struct krpc_hdr h;
 	uint64_t nonce;
-	int svc_fd = -1, ret, baselen;
-	size_t got;
-	bool linked_call = false, linked_reply = false;
-	enum clnt_stat fail = RPC_SYSTEMERROR;
 
 	svc_fd = kipc_chan_open(c->service, O_WRONLY | O_CLOEXEC, 0, NULL);
 	if (svc_fd < 0) {
@@ -134,7 +178,6 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 		goto out_err;
 	if (!st.nr_receivers) {
 		/* A name left by a dead server: nobody would answer. */
-		fail = RPC_PROGNOTREGISTERED;
 		ret = -ECONNREFUSED;
 		goto out_err;
 	}
@@ -150,51 +193,60 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 		goto out_err;
 	}
 
-	/* Calls: we send, the server (any uid) receives. */
-	snprintf(name, sizeof(name), "%s" KRPC_CALL_SUFFIX, base);
-	ret = krpc_chan_create(name, O_WRONLY, 0644, c->inline_max, &got);
+	h = (struct krpc_hdr){
+		.type = KRPC_HELLO,
+		.arg = (uint16_t)baselen,
+		.nonce = nonce,
+		.size = (uint32_t)c->inline_max,
+		.wait_ms = (uint32_t)(c->connect_timeout_ns / 1000000),
+	};
+	krpc_hdr_put(msg, &h);
+	memcpy(msg + KRPC_HDR_LEN, base, (size_t)baselen);
+	ret = (int)kipc_send_timed(svc_fd, msg, KRPC_HDR_LEN + (size_t)baselen, 0,
+				   krpc_left_ns(deadline));
 	if (ret < 0)
 		goto out_err;
-	c->call_fd = ret;
-	c->call_inline = got;
-	linked_call = true;
 
-	/* Replies: the server sends, we receive. */
-	snprintf(name, sizeof(name), "%s" KRPC_REPLY_SUFFIX, base);
-	ret = krpc_chan_create(name, O_RDONLY, 0622, c->inline_max, &got);
+	/* The server creates the call channel first: once ".r" exists, both do. */
+	ret = krpc_open_server_chan(base, KRPC_REPLY_SUFFIX, O_RDONLY, svc_fd, deadline);
 	if (ret < 0)
 		goto out_err;
 	c->reply_fd = ret;
-	linked_reply = true;
-	if (got > c->reply_cap) {
-		unsigned char *nbuf = realloc(c->buf, got);
+	ret = krpc_open_server_chan(base, KRPC_CALL_SUFFIX, O_WRONLY, svc_fd, deadline);
+	if (ret < 0)
+		goto out_err;
+	c->call_fd = ret;
+	ret = kipc_chan_stat(c->call_fd, &st);
+	if (ret < 0)
+		goto out_err;
+	c->call_inline = st.max_msg_size;
+	ret = kipc_chan_stat(c->reply_fd, &st);
+	if (ret < 0)
+		goto out_err;
+	if (st.max_msg_size > KIPC_RPC_INLINE_LIMIT) {
+		ret = -EPROTO;
+		goto out_err;
+	}
+	if (st.max_msg_size > c->reply_cap) {
+		unsigned char *nbuf = realloc(c->buf, st.max_msg_size);
 
 		if (!nbuf) {
 			ret = -ENOMEM;
 			goto out_err;
 		}
 		c->buf = nbuf;
-		c->reply_cap = got;
+		c->reply_cap = st.max_msg_size;
 	}
 
-	h = (struct krpc_hdr){ .type = KRPC_HELLO, .arg = (uint16_t)baselen, .nonce = nonce };
-	krpc_hdr_put(hello, &h);
-	memcpy(hello + KRPC_HDR_LEN, base, (size_t)baselen);
-	ret = (int)kipc_send_timed(svc_fd, hello, KRPC_HDR_LEN + (size_t)baselen, 0,
-				   c->connect_timeout_ns);
-	if (ret < 0) {
-		if (ret == -ETIMEDOUT)
-			fail = RPC_TIMEDOUT;
+	h = (struct krpc_hdr){ .type = KRPC_READY, .nonce = nonce };
+	krpc_hdr_put(msg, &h);
+	ret = (int)kipc_send_timed(c->call_fd, msg, KRPC_HDR_LEN, 0, krpc_left_ns(deadline));
+	if (ret < 0)
 		goto out_err;
-	}
-
 	ret = (int)kipc_recv_timed(c->reply_fd, c->buf, c->reply_cap, &info, 0,
-				   c->connect_timeout_ns);
-	if (ret < 0) {
-		if (ret == -ETIMEDOUT)
-			fail = RPC_TIMEDOUT;
+				   krpc_left_ns(deadline));
+	if (ret < 0)
 		goto out_err;
-	}
 	if (krpc_hdr_get(c->buf, (size_t)ret, &h) || h.type != KRPC_ACK || h.nonce != nonce) {
 		ret = -EPROTO;
 		goto out_err;
@@ -203,41 +255,19 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 		ret = -(int)h.arg;
 		goto out_err;
 	}
-	c->server = (struct kipc_cred){ .pid = info.pid, .uid = info.uid, .gid = info.gid };
-
-	/*
-	 * Unlink, then make sure the server is the only peer: nobody else
-	 * can open the channels any more, and somebody who guessed the name
-	 * in the window would show up in the counts.
-	 */
-	snprintf(name, sizeof(name), "%s" KRPC_CALL_SUFFIX, base);
-	kipc_chan_unlink(name);
-	linked_call = false;
-	snprintf(name, sizeof(name), "%s" KRPC_REPLY_SUFFIX, base);
-	kipc_chan_unlink(name);
-	linked_reply = false;
-	ret = kipc_chan_stat(c->call_fd, &st);
-	if (!ret && st.nr_receivers != 1)
-		ret = -EACCES;
-	if (!ret)
-		ret = kipc_chan_stat(c->reply_fd, &st);
-	if (!ret && st.nr_senders != 1)
-		ret = -EACCES;
+	ret = krpc_check_peer(c, &info);
 	if (ret < 0)
 		goto out_err;
+	c->server = (struct kipc_cred){ .pid = info.pid, .uid = info.uid, .gid = info.gid };
 	close(svc_fd);
 	c->stats.connects++;
 	return 0;
 
 out_err:
-	if (linked_call) {
-		snprintf(name, sizeof(name), "%s" KRPC_CALL_SUFFIX, base);
-		kipc_chan_unlink(name);
-	}
-	if (linked_reply) {
-		snprintf(name, sizeof(name), "%s" KRPC_REPLY_SUFFIX, base);
-		kipc_chan_unlink(name);
-	}
+	if (ret == -ETIMEDOUT)
+		fail = RPC_TIMEDOUT;
+	else if (ret == -ECONNREFUSED)
+		fail = RPC_PROGNOTREGISTERED;
 	if (svc_fd >= 0)
 		close(svc_fd);
 	krpc_clnt_disconnect(c);

@@ -10,11 +10,21 @@
  *   offset  size  field
  *   0       4     magic   KRPC_MAGIC
  *   4       1     version KRPC_VERSION
- *   5       1     type    KRPC_HELLO (service channel) / KRPC_ACK (reply channel)
+ *   5       1     type    KRPC_HELLO (service channel), KRPC_READY (call
+ *                         channel), KRPC_ACK (reply channel)
  *   6       2     arg     HELLO: length of the base name that follows,
  *                         without NUL; ACK: 0 or a positive errno (refused)
- *   8       8     nonce   the client's random connection id, echoed in ACK
- *   16      ...   HELLO: the base name "<service>.<pid>.<nonce hex>"
+ *   8       8     nonce   the client's random connection id, echoed in
+ *                         READY and ACK
+ *   16      4     size    HELLO: the largest inline record the client wants
+ *                         (the channels' max_msg_size); else 0
+ *   20      4     wait    HELLO: the client's handshake timeout in ms; else 0
+ *   24      ...   HELLO: the base name "<service>.<pid>.<nonce hex>"
+ *
+ * The server owns the two channels "<base>.c" and "<base>.r" it creates
+ * for a HELLO, so only the server ever has to remove a name: it unlinks
+ * them when READY says the client holds its ends, or when the client dies
+ * or its handshake times out first (svc_kipc.c, the janitor).
  */
 #ifndef KRPC_PRIVATE_H
 #define KRPC_PRIVATE_H
@@ -27,10 +37,11 @@
 #include "kipc_rpc.h"
 
 #define KRPC_MAGIC		0x4b525043u	/* "KRPC" */
-#define KRPC_VERSION		1
+#define KRPC_VERSION		2
 #define KRPC_HELLO		1
 #define KRPC_ACK		2
-#define KRPC_HDR_LEN		16
+#define KRPC_READY		3
+#define KRPC_HDR_LEN		24
 
 /* Suffixes of the two per-connection channels, appended to the base name. */
 #define KRPC_CALL_SUFFIX	".c"
@@ -40,6 +51,9 @@
 /* xdr_void as an xdrproc_t (its prototype takes no arguments). */
 #define KRPC_XDR_VOID		((xdrproc_t)(void (*)(void))xdr_void)
 
+/* Smallest inline limit: every reply header, error replies included, fits. */
+#define KRPC_INLINE_MIN		256
+
 /* Queue depth of a connection's channels: one call in flight, plus slack. */
 #define KRPC_CONN_DEPTH		8
 
@@ -47,6 +61,8 @@ struct krpc_hdr {
 	uint8_t type;
 	uint16_t arg;
 	uint64_t nonce;
+	uint32_t size;
+	uint32_t wait_ms;
 };
 
 void krpc_hdr_put(unsigned char *p, const struct krpc_hdr *h);

@@ -27,12 +27,15 @@ void krpc_hdr_put(unsigned char *p, const struct krpc_hdr *h)
 	uint32_t magic = htobe32(KRPC_MAGIC);
 	uint16_t arg = htobe16(h->arg);
 	uint64_t nonce = htobe64(h->nonce);
+	uint32_t size = htobe32(h->size), wait_ms = htobe32(h->wait_ms);
 
 	memcpy(p, &magic, 4);
 	p[4] = KRPC_VERSION;
 	p[5] = h->type;
 	memcpy(p + 6, &arg, 2);
 	memcpy(p + 8, &nonce, 8);
+	memcpy(p + 16, &size, 4);
+	memcpy(p + 20, &wait_ms, 4);
 }
 
 int krpc_hdr_get(const unsigned char *p, size_t len, struct krpc_hdr *h)
@@ -40,6 +43,7 @@ int krpc_hdr_get(const unsigned char *p, size_t len, struct krpc_hdr *h)
 	uint32_t magic;
 	uint16_t arg;
 	uint64_t nonce;
+	uint32_t size, wait_ms;
 
 	if (len < KRPC_HDR_LEN)
 		return -EPROTO;
@@ -48,9 +52,13 @@ int krpc_hdr_get(const unsigned char *p, size_t len, struct krpc_hdr *h)
 		return -EPROTO;
 	memcpy(&arg, p + 6, 2);
 	memcpy(&nonce, p + 8, 8);
+	memcpy(&size, p + 16, 4);
+	memcpy(&wait_ms, p + 20, 4);
 	h->type = p[5];
 	h->arg = be16toh(arg);
 	h->nonce = be64toh(nonce);
+	h->size = be32toh(size);
+	h->wait_ms = be32toh(wait_ms);
 	return 0;
 }
 

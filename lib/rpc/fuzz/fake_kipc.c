@@ -63,12 +63,29 @@ static struct fchan *by_fd(int fd)
 	return fd >= 0 && fd < MAX_FDS ? fds[fd].ch : NULL;
 }
 
+/* Let the "other side" run (once at a time: it uses this fake too). */
+static void respond(int ch)
+{
+	static bool responding;
+
+	if (!responder || responding)
+		return;
+	responding = true;
+	responder(ch);
+	responding = false;
+}
+
 int kipc_chan_open(const char *name, int oflag, mode_t mode, const struct kipc_chan_attr *attr)
 {
 	struct fchan *c = name ? by_name(name) : NULL;
 	int fd, acc = oflag & O_ACCMODE;
 
 	(void)mode;
+	if (!c && name && !(oflag & O_CREAT)) {
+		/* A name the other side has yet to create. */
+		respond(-1);
+		c = by_name(name);
+	}
 	if (!c && !(oflag & O_CREAT))
 		return -ENOENT;
 	if (c && (oflag & O_CREAT) && (oflag & O_EXCL))
@@ -119,6 +136,14 @@ int fake_close(int fd)
 	return close(fd);
 }
 
+void fake_unlink_fd(int fd)
+{
+	struct fchan *c = by_fd(fd);
+
+	if (c)
+		c->linked = false;
+}
+
 int kipc_chan_unlink(const char *name)
 {
 	struct fchan *c = by_name(name);
@@ -163,7 +188,7 @@ int fake_queue(int ch, const void *buf, size_t len, uint32_t msg_flags, uint32_t
 	memset(&m->info, 0, sizeof(m->info));
 	m->next = NULL;
 	m->info.seq = ++seq;
-	m->info.pid = 4242;
+	m->info.pid = getpid();	/* alive: the server may watch it */
 	m->info.uid = uid;
 	m->info.gid = uid;
 	m->info.len = (uint32_t)len;
@@ -229,14 +254,9 @@ int kipc_send_ref(int ch, int shm, uint64_t offset, uint64_t len, unsigned int f
 static struct fmsg *head_of(int ch)
 {
 	struct fchan *c = by_fd(ch);
-	static bool responding;
 
-	/* The responder receives from other channels: no recursion. */
-	if (!c->head && responder && !responding) {
-		responding = true;
-		responder(ch);
-		responding = false;
-	}
+	if (!c->head)
+		respond(ch);
 	return c->head;
 }
 

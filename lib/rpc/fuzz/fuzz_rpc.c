@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ static struct {
 	int call_send;		/* we are the client */
 	int reply_recv;
 	int srv_fd;		/* the server's connection transport */
-	unsigned int gen;
+	uint64_t gen;
 } conn;
 
 static bool polled(int fd)
@@ -169,14 +170,21 @@ static void snapshot(bool *before)
 			before[svc_pollfd[i].fd] = true;
 }
 
-static void send_hello(const char *base, uint64_t nonce)
+/* A handshake message of @type (with @base for a HELLO) into @msg; its length. */
+static size_t put_msg(unsigned char *msg, uint8_t type, uint64_t nonce, const char *base)
 {
-	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
-	struct krpc_hdr h = { .type = KRPC_HELLO, .arg = (uint16_t)strlen(base), .nonce = nonce };
+	struct krpc_hdr h = { .type = type, .nonce = nonce };
+	size_t len = base ? strlen(base) : 0;
 
+	if (type == KRPC_HELLO) {
+		h.arg = (uint16_t)len;
+		h.size = KIPC_RPC_INLINE_MAX;
+		h.wait_ms = 1000;
+	}
 	krpc_hdr_put(msg, &h);
-	memcpy(msg + KRPC_HDR_LEN, base, h.arg);
-	fake_queue(svc_send_fd, msg, KRPC_HDR_LEN + h.arg, 0, ALLOWED_UID);
+	if (len)
+		memcpy(msg + KRPC_HDR_LEN, base, len);
+	return KRPC_HDR_LEN + len;
 }
 
 static void setup_server(void)
@@ -193,59 +201,52 @@ static void setup_server(void)
 		abort();
 }
 
+/* The client's side of a handshake, step by step. */
 static void conn_up(void)
 {
 	static bool before[4096];
+	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
 	char base[64], name[80];
+	uint64_t nonce = ++conn.gen;
 	int fds[4];
 
-	snprintf(base, sizeof(base), SVC ".1.%u", conn.gen++);
-	snprintf(name, sizeof(name), "%s.c", base);
-	conn.call_send = kipc_chan_open(name, O_WRONLY | O_CREAT | O_EXCL, 0644,
-					&(struct kipc_chan_attr){ 8, KIPC_RPC_INLINE_MAX });
-	snprintf(name, sizeof(name), "%s.r", base);
-	conn.reply_recv = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622,
-					 &(struct kipc_chan_attr){ 64, KIPC_RPC_INLINE_MAX });
-	if (conn.call_send < 0 || conn.reply_recv < 0)
-		abort();
+	snprintf(base, sizeof(base), SVC ".1.%" PRIu64, nonce);
 	snapshot(before);
-	send_hello(base, conn.gen);
+	fake_queue(svc_send_fd, msg, put_msg(msg, KRPC_HELLO, nonce, base), 0, ALLOWED_UID);
 	svc_getreq_common(listener->xp_fd);
 	if (new_polled(before, fds, 4) != 1)
 		abort();
 	conn.srv_fd = fds[0];
-	fake_drain(conn.reply_recv);	/* the ACK */
-	kipc_chan_unlink(name);
 	snprintf(name, sizeof(name), "%s.c", base);
-	kipc_chan_unlink(name);
+	conn.call_send = kipc_chan_open(name, O_WRONLY, 0, NULL);
+	snprintf(name, sizeof(name), "%s.r", base);
+	conn.reply_recv = kipc_chan_open(name, O_RDONLY, 0, NULL);
+	if (conn.call_send < 0 || conn.reply_recv < 0)
+		abort();
+	fake_queue(conn.call_send, msg, put_msg(msg, KRPC_READY, nonce, NULL), 0, ALLOWED_UID);
+	svc_getreq_common(conn.srv_fd);
+	fake_drain(conn.reply_recv);	/* the ACK */
 	conn.up = true;
 }
 
 static void fuzz_service_message(const uint8_t *data, size_t size)
 {
 	static bool before[4096];
-	char name[32];
-	int c, r, fds[8], n, i;
+	int fds[8], n, i;
 
-	/* Channels a HELLO may name: "fz.h" (the owner is the sender). */
-	snprintf(name, sizeof(name), SVC ".h.c");
-	c = kipc_chan_open(name, O_WRONLY | O_CREAT | O_EXCL, 0644, NULL);
-	snprintf(name, sizeof(name), SVC ".h.r");
-	r = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622, NULL);
 	snapshot(before);
 	if (size <= KRPC_HDR_LEN + KIPC_NAME_MAX)	/* the kernel refuses longer */
 		fake_queue(svc_send_fd, data, size, 0, ALLOWED_UID);
 	svc_getreq_common(listener->xp_fd);
-	kipc_chan_unlink(SVC ".h.c");
-	kipc_chan_unlink(SVC ".h.r");
-	if (c >= 0)
-		fake_close(c);
-	if (r >= 0)
-		fake_close(r);
-	/* A connection it made dies with its client. */
+	/*
+	 * A handshake it started: the client never comes, the handshake
+	 * expires (its call channel loses its name) and the connection dies.
+	 */
 	n = new_polled(before, fds, 8);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		fake_unlink_fd(fds[i]);
 		svc_getreq_common(fds[i]);
+	}
 	fake_drain(svc_send_fd);
 }
 
@@ -288,54 +289,60 @@ static struct {
 	int svc_recv;		/* keeps CSVC alive (a receiver exists) */
 	int srv_call_recv;	/* the "server's" ends of the client's channels */
 	int srv_reply_send;
+	char base[KIPC_NAME_MAX];
 	const uint8_t *reply;
 	size_t reply_len;
-} cli = { -1, -1, -1, NULL, 0 };
+} cli = { .svc_recv = -1, .srv_call_recv = -1, .srv_reply_send = -1 };
 
-/* Play the server: answer a HELLO with an ACK, a call with the fuzz reply. */
+/*
+ * Play the server: create the channels a HELLO asks for, answer READY with
+ * an ACK and a call with the fuzz reply.
+ */
 static void cli_responder(int ch)
 {
-	unsigned char buf[KRPC_HDR_LEN + KIPC_NAME_MAX + 1];
+	static unsigned char msg[1 << 16];
+	char name[KIPC_NAME_MAX + 4];
+	struct kipc_chan_stat st;
 	struct kipc_msg_info info;
+	struct krpc_hdr h;
+	unsigned char *rep;
 	ssize_t n;
 
-	n = kipc_recv(cli.svc_recv, buf, sizeof(buf) - 1, &info, KIPC_NONBLOCK);
-	if (n >= KRPC_HDR_LEN) {
-		struct krpc_hdr h;
-		char name[KIPC_NAME_MAX + 4];
-
-		if (krpc_hdr_get(buf, (size_t)n, &h))
-			return;
-		buf[n] = '\0';
-		snprintf(name, sizeof(name), "%s.c", (char *)buf + KRPC_HDR_LEN);
-		cli.srv_call_recv = kipc_chan_open(name, O_RDONLY, 0, NULL);
-		snprintf(name, sizeof(name), "%s.r", (char *)buf + KRPC_HDR_LEN);
-		cli.srv_reply_send = kipc_chan_open(name, O_WRONLY, 0, NULL);
-		h.type = KRPC_ACK;
-		h.arg = 0;
-		krpc_hdr_put(buf, &h);
-		fake_queue(ch, buf, KRPC_HDR_LEN, 0, ALLOWED_UID);
+	(void)ch;
+	n = kipc_recv(cli.svc_recv, msg, KRPC_HDR_LEN + KIPC_NAME_MAX, &info, KIPC_NONBLOCK);
+	if (n >= KRPC_HDR_LEN && !krpc_hdr_get(msg, (size_t)n, &h) && h.type == KRPC_HELLO) {
+		msg[n] = '\0';
+		snprintf(cli.base, sizeof(cli.base), "%s", (char *)msg + KRPC_HDR_LEN);
+		snprintf(name, sizeof(name), "%s.c", cli.base);
+		cli.srv_call_recv = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622, NULL);
+		snprintf(name, sizeof(name), "%s.r", cli.base);
+		cli.srv_reply_send = kipc_chan_open(name, O_WRONLY | O_CREAT | O_EXCL, 0644, NULL);
 		return;
 	}
-	if (cli.srv_call_recv >= 0 && cli.reply) {
-		static unsigned char call[1 << 16];
-		unsigned char *rep;
-		struct kipc_chan_stat st;
-
-		n = kipc_recv(cli.srv_call_recv, call, sizeof(call), &info, KIPC_NONBLOCK);
-		if (n < 4)
-			return;
-		rep = malloc(cli.reply_len + 4);
-		if (!rep)
-			return;
-		memcpy(rep, call, 4);	/* the call's xid */
-		memcpy(rep + 4, cli.reply, cli.reply_len);
-		kipc_chan_stat(ch, &st);
-		fake_queue(ch, rep, cli.reply_len + 4,
-			   cli.reply_len + 4 > st.max_msg_size ? KIPC_MSG_REF : 0, ALLOWED_UID);
-		free(rep);
-		cli.reply = NULL;
+	if (cli.srv_call_recv < 0)
+		return;
+	n = kipc_recv(cli.srv_call_recv, msg, sizeof(msg), &info, KIPC_NONBLOCK);
+	if (n >= KRPC_HDR_LEN && !krpc_hdr_get(msg, (size_t)n, &h) && h.type == KRPC_READY) {
+		snprintf(name, sizeof(name), "%s.c", cli.base);
+		kipc_chan_unlink(name);
+		snprintf(name, sizeof(name), "%s.r", cli.base);
+		kipc_chan_unlink(name);
+		fake_queue(cli.srv_reply_send, msg, put_msg(msg, KRPC_ACK, h.nonce, NULL), 0,
+			   (uint32_t)geteuid());
+		return;
 	}
+	if (n < 4 || !cli.reply)
+		return;
+	rep = malloc(cli.reply_len + 4);
+	if (!rep)
+		return;
+	memcpy(rep, msg, 4);	/* the call's xid */
+	memcpy(rep + 4, cli.reply, cli.reply_len);
+	kipc_chan_stat(cli.srv_reply_send, &st);
+	fake_queue(cli.srv_reply_send, rep, cli.reply_len + 4,
+		   cli.reply_len + 4 > st.max_msg_size ? KIPC_MSG_REF : 0, ALLOWED_UID);
+	free(rep);
+	cli.reply = NULL;
 }
 
 static void fuzz_reply(const uint8_t *data, size_t size)
