@@ -7,7 +7,9 @@
  * IOCB_NOWAIT and poll (channel fds set FMODE_NOWAIT) does the real work.
  * The only state is the caller's struct io_uring.
  */
+#include <dirent.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <liburing.h>
@@ -257,4 +259,42 @@ int kipc_ring_reap(struct io_uring *ring, struct kipc_ring_cqe *out, unsigned in
 	if (ret < 0)
 		return ret;
 	return (int)kipc_ring_copy_cqes(ring, out, max);
+}
+
+/*
+ * io-wq names its worker threads "iou-wrk-<pid>" (SQPOLL threads are
+ * "iou-sqp-<pid>" and are not counted). A thread that exits while the
+ * directory is read is simply not counted.
+ */
+int kipc_ring_workers(pid_t pid)
+{
+	char path[64], comm[32];
+	struct dirent *de;
+	int n = 0, len;
+	DIR *dir;
+	FILE *f;
+
+	if (pid < 0)
+		return -EINVAL;
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/task");
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT && pid ? -ESRCH : -errno;
+	len = (int)strlen(path);
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path + len, sizeof(path) - (size_t)len, "/%.20s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
+			n++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
 }

@@ -5,11 +5,11 @@
  * before their message arrives, cancellation, plain calls mixed with ring
  * requests on one channel, one submission spanning many channels, and a
  * long batched run between two processes with sequence checks that also
- * watches for io_uring worker threads ("iou-wrk-*"): a channel fd must be
- * served by non-blocking attempts plus poll-driven retry, never by a
- * worker thread blocked in read or write.
+ * watches for io_uring worker threads ("iou-wrk-*", counted by
+ * kipc_ring_workers(); a forced worker shows that the count works): a
+ * channel fd must be served by non-blocking attempts plus poll-driven
+ * retry, never by a worker thread blocked in read or write.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,33 +39,12 @@ static void make_name(char *buf, size_t len, const char *tag)
 	snprintf(buf, len, "u-%s-%d-%d", tag, getpid(), n++);
 }
 
-/* Threads of @pid whose name starts with "iou-wrk" (io-wq workers). */
-static int count_iou_workers(pid_t pid)
+/* io-wq worker threads of @pid (kipc_ring_workers()); none once it exited. */
+static int iou_workers(pid_t pid)
 {
-	char path[320], comm[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
+	int n = kipc_ring_workers(pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return 0;	/* the process is gone: it has no workers either */
-	while ((de = readdir(dir))) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", (int)pid, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
-			n++;
-		fclose(f);
-	}
-	closedir(dir);
-	return n;
+	return n == -ESRCH ? 0 : n;
 }
 
 /* Message @seq: its number, then bytes derived from it. */
@@ -297,6 +276,28 @@ TEST_F(uring, link_chain_never_split)
 	kipc_ring_exit(&small);
 }
 
+/*
+ * The "no worker" checks below mean something only if a worker is seen:
+ * IOSQE_ASYNC makes io_uring hand a request to io-wq, which starts one.
+ */
+TEST_F(uring, workers_are_counted)
+{
+	struct io_uring_sqe *sqe;
+	struct kipc_ring_cqe c[1];
+
+	ASSERT_EQ(-EINVAL, kipc_ring_workers(-1));
+	ASSERT_EQ(0, kipc_ring_workers(0));
+	sqe = io_uring_get_sqe(&self->ring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
+	ASSERT_EQ(0, reap_one(&self->ring, c));
+	ASSERT_EQ(0, c[0].res);
+	/* An idle worker stays for a few seconds: it is still there. */
+	ASSERT_LE(1, kipc_ring_workers(0));
+	ASSERT_EQ(kipc_ring_workers(0), kipc_ring_workers(getpid()));
+}
+
 TEST_F(uring, recv_parked_until_message_arrives)
 {
 	unsigned char bufs[8][MSG_SIZE];
@@ -311,7 +312,7 @@ TEST_F(uring, recv_parked_until_message_arrives)
 
 	/* Nothing to receive: they stay pending, parked on poll, no worker. */
 	ASSERT_EQ(-ETIMEDOUT, kipc_ring_reap(&self->ring, c, 8, 1, QUIET_NS));
-	ASSERT_EQ(0, count_iou_workers(getpid()));
+	ASSERT_EQ(0, iou_workers(getpid()));
 
 	/* Another process sends, one message at a time, slowly. */
 	pid = fork();
@@ -344,7 +345,7 @@ TEST_F(uring, recv_parked_until_message_arrives)
 			seen[c[i].user_data]++;
 			got++;
 		}
-		ASSERT_EQ(0, count_iou_workers(getpid()));
+		ASSERT_EQ(0, iou_workers(getpid()));
 	}
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(1, seen[i]);
@@ -470,7 +471,7 @@ TEST_F(uring, cancel_pending_receives)
 	memset(m, 0, sizeof(m));
 	ASSERT_EQ(MSG_SIZE, kipc_recv(self->ch, m, MSG_SIZE, NULL, KIPC_NONBLOCK));
 	ASSERT_EQ(8, check_msg(m));
-	ASSERT_EQ(0, count_iou_workers(getpid()));
+	ASSERT_EQ(0, iou_workers(getpid()));
 }
 
 TEST_F(uring, mixed_with_plain_calls)
@@ -719,13 +720,13 @@ TEST_F_TIMEOUT(long_run, batched_100k_no_io_workers, 600)
 								 MSG_SIZE, 0, slot));
 		}
 		if (reaps % 64 == 0) {
-			w = count_iou_workers(getpid()) + count_iou_workers(pid);
+			w = iou_workers(getpid()) + iou_workers(pid);
 			if (w > workers)
 				workers = w;
 		}
 	}
 	t1 = now_ns();
-	w = count_iou_workers(getpid()) + count_iou_workers(pid);
+	w = iou_workers(getpid()) + iou_workers(pid);
 	if (w > workers)
 		workers = w;
 	kipc_ring_exit(&ring);

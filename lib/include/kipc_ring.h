@@ -57,6 +57,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #ifdef __cplusplus
@@ -86,6 +87,10 @@ struct kipc_ring_cqe {
  *	a bad SQE does not stop a batch and completions of parked requests
  *	are posted when the task next enters the kernel (kipc_ring_reap()
  *	does so when it sees they are pending) instead of interrupting it.
+ *	A ring used by one thread only may add IORING_SETUP_SINGLE_ISSUER |
+ *	IORING_SETUP_DEFER_TASKRUN (Linux 6.1, -EINVAL before): that work
+ *	then runs only when the thread waits for completions, with nothing
+ *	interrupting it in between (kipc-bench's kipc-uring row does this).
  *	Return: 0, or -errno from io_uring_setup(2) (-ENOSYS, -EPERM when
  *	io_uring is disabled, -ENOMEM).
  */
@@ -152,6 +157,20 @@ int kipc_ring_submit_and_wait(struct io_uring *ring, unsigned int wait_nr);
  */
 int kipc_ring_reap(struct io_uring *ring, struct kipc_ring_cqe *out, unsigned int max,
 		   unsigned int wait_nr, int64_t timeout_ns);
+
+/*
+ * kipc_ring_workers() - count the io_uring worker threads of a process
+ * @pid: the process, 0 for the caller
+ *
+ * io_uring hands a request that cannot be done without blocking, and
+ * cannot be parked on poll, to an io-wq worker thread ("iou-wrk-*" in
+ * /proc/PID/task/TID/comm). Channel requests never need one; a program
+ * can check that with this count (a worker idles for a few seconds before
+ * it exits, so look during or right after the run).
+ * Return: the number of worker threads, -ESRCH (no such process), or
+ * another -errno from reading /proc.
+ */
+int kipc_ring_workers(pid_t pid);
 
 #ifdef __cplusplus
 }
