@@ -12,12 +12,14 @@
  * measures the floors (memcpy and memory-read bandwidth, a cache-line
  * round trip between the CPUs, a trivial system call) and how kipc
  * channels scale (1..10,000 active channels, the cost of opening the Nth
- * channel, kernel memory per idle channel). Output: a table (with the
- * ratios to pipe and to the floors as the headline), CSV and JSON.
+ * channel, kernel memory per idle channel), and ONC RPC round trips over
+ * kipc against AF_LOCAL, TCP and UDP. Output: a table (with the ratios to
+ * pipe and to the floors as the headline), CSV and JSON.
  *
  * Source layout (tools/bench/): runner.c runs one cell in two processes,
- * xport_kipc.c and xport_std.c are the transports, floors.c and scale.c
- * the other measurements, report.c the output, pattern.c the payload.
+ * xport_kipc.c and xport_std.c are the transports, floors.c, scale.c and
+ * xport_rpc.c the other measurements, report.c the output, pattern.c the
+ * payload.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +38,7 @@
 #include "bench/bench.h"
 
 const struct xport *const bench_xports[] = {
-	&xp_kipc_chan, &xp_kipc_ref, &xp_kipc_sem, &xp_kipc_spin,
+	&xp_kipc_chan, &xp_kipc_uring, &xp_kipc_ref, &xp_kipc_sem, &xp_kipc_spin,
 	&xp_pipe, &xp_unix_stream, &xp_unix_seqpacket, &xp_posix_mq,
 	&xp_sysv_msg, &xp_eventfd, &xp_tcp, &xp_pvm_readv,
 };
@@ -47,6 +49,7 @@ struct bench_opts opt = {
 	.pin = true,
 	.floors = true,
 	.scale = true,
+	.rpc = true,
 	.open_chans = 10000,
 	.pipe_size = MIB,
 	.cpu_a = -1,
@@ -67,11 +70,12 @@ static void usage(FILE *f)
 "kipc regions and the standard Linux IPC side by side: round-trip latency\n"
 "p50/p99, streaming msg/s and GB/s, CPU time per message, for sizes from 8 B\n"
 "to 64 MiB, plus floors (memcpy, memory read, cache-line round trip, syscall)\n"
-"and channel scaling. Producer and consumer are two processes pinned to two\n"
-"CPUs; every receiver checks every byte. Needs /dev/kipc (insmod kipc.ko;\n"
-"max_msg_size=67108864 for 64 MiB channel messages). Progress goes to stderr,\n"
-"the table to stdout. Under emulation (QEMU TCG) absolute times are distorted:\n"
-"compare the ratios.\n"
+"and channel scaling, and ONC RPC round trips (null procedure, 4 KiB argument)\n"
+"over kipc, AF_LOCAL, TCP and UDP. Producer and consumer are two processes\n"
+"pinned to two CPUs; every receiver checks every byte. Needs /dev/kipc (insmod\n"
+"kipc.ko; max_msg_size=67108864 for 64 MiB channel messages). Progress goes to\n"
+"stderr, the table to stdout. Under emulation (QEMU TCG) absolute times are\n"
+"distorted: compare the ratios.\n"
 "\n"
 "Options:\n"
 "  --quick             sizes 64 B, 4 KiB, 1 MiB and short cells (under a minute\n"
@@ -90,6 +94,11 @@ static void usage(FILE *f)
 "                      2x --time run once). Filters out a busy host's stalls\n"
 "  --no-floors         skip the floors\n"
 "  --no-scale          skip the channel scale tests\n"
+"  --no-rpc            skip the RPC rows (rpc-kipc, rpc-unix, rpc-tcp, rpc-udp;\n"
+"                      --transports may also name them)\n"
+"  --rpc-two-cpus      RPC client and server on two CPUs like the other cells\n"
+"                      (default: both on one, as a wake-up across vCPUs under\n"
+"                      TCG costs milliseconds and swamps the transports)\n"
 "  --scale-chans LIST  channel counts for the round-robin rate (default\n"
 "                      1,100,1000,10000; --check: 1,100)\n"
 "  --open-chans N      channels opened for the open-cost and memory test\n"
@@ -145,6 +154,8 @@ static int select_transports(const char *s)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (rpc_select(tok))
+			continue;
 		for (i = 0; i < bench_nxports; i++)
 			if (!strcmp(tok, bench_xports[i]->name))
 				break;
@@ -163,7 +174,7 @@ enum {
 	OPT_SIZES = 256, OPT_TRANSPORTS, OPT_TIME, OPT_NO_FLOORS, OPT_NO_SCALE,
 	OPT_SCALE_CHANS, OPT_OPEN_CHANS, OPT_PIPE_SIZE, OPT_RAISE, OPT_CLOCK,
 	OPT_NO_PIN, OPT_CSV, OPT_JSON, OPT_LIST, OPT_QUICK, OPT_CHECK, OPT_PASSES,
-	OPT_CORRUPT,
+	OPT_CORRUPT, OPT_NO_RPC, OPT_RPC_TWO_CPUS,
 };
 
 static const struct option longopts[] = {
@@ -176,6 +187,8 @@ static const struct option longopts[] = {
 	{ "passes", required_argument, NULL, OPT_PASSES },
 	{ "no-floors", no_argument, NULL, OPT_NO_FLOORS },
 	{ "no-scale", no_argument, NULL, OPT_NO_SCALE },
+	{ "no-rpc", no_argument, NULL, OPT_NO_RPC },
+	{ "rpc-two-cpus", no_argument, NULL, OPT_RPC_TWO_CPUS },
 	{ "scale-chans", required_argument, NULL, OPT_SCALE_CHANS },
 	{ "open-chans", required_argument, NULL, OPT_OPEN_CHANS },
 	{ "pipe-size", required_argument, NULL, OPT_PIPE_SIZE },
@@ -220,6 +233,8 @@ static int parse_args(int argc, char **argv)
 		case OPT_LIST:
 			for (i = 0; i < bench_nxports; i++)
 				printf("%-15s %s\n", bench_xports[i]->name, bench_xports[i]->label);
+			for (i = 0; i < RPC_NXPORTS; i++)
+				printf("%-15s %s\n", rpc_xports[i].name, rpc_xports[i].label);
 			exit(0);
 		case OPT_TIME:
 			opt.budget = strtod(optarg, &end);
@@ -238,6 +253,8 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_NO_FLOORS: opt.floors = false; break;
 		case OPT_NO_SCALE: opt.scale = false; break;
+		case OPT_NO_RPC: opt.rpc = false; break;
+		case OPT_RPC_TWO_CPUS: opt.rpc_two_cpus = true; break;
 		case OPT_SCALE_CHANS:
 			n = parse_list(optarg, tmp, BENCH_MAX_SCALE, false);
 			if (n < 0) {
@@ -283,9 +300,12 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "kipc-bench: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (!any_xp)
+	if (!any_xp) {
 		for (i = 0; i < bench_nxports; i++)
 			xp_selected[i] = true;
+		for (i = 0; i < RPC_NXPORTS; i++)
+			rpc_selected[i] = true;
+	}
 	if (!sizes_given) {
 		static const size_t quick[] = { 64, 4 * KIB, MIB };
 
@@ -554,6 +574,10 @@ static bool any_failed(void)
 	for (i = 0; scale.done && i < opt.nscale; i++)
 		if (scale.rate[i].status == ST_FAIL)
 			return true;
+	for (x = 0; rpc_results.done && x < RPC_NXPORTS; x++)
+		for (i = 0; i < RPC_NSIZES; i++)
+			if (rpc_results.rtt[x][i].status == ST_FAIL)
+				return true;
 	return false;
 }
 
@@ -563,6 +587,9 @@ static bool kipc_selected(void)
 
 	for (x = 0; x < bench_nxports; x++)
 		if (xp_selected[x] && (bench_xports[x]->flags & XP_KIPC))
+			return true;
+	for (x = 0; opt.rpc && x < RPC_NXPORTS; x++)
+		if (rpc_selected[x] && (rpc_xports[x].flags & XP_KIPC))
 			return true;
 	return opt.scale;
 }
@@ -595,6 +622,8 @@ int main(int argc, char **argv)
 		floors_fini();
 	if (opt.scale && env.kipc_loaded)
 		run_scale(&scale);
+	if (opt.rpc)
+		run_rpc(&rpc_results);
 
 	if (opt.check) {
 		report_check(stdout, &failed, &skipped, &passed);

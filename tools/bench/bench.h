@@ -57,9 +57,12 @@ struct cell;
  * @attach: in each side after the fork: close what this side does not
  *	use, allocate its private buffers. May be NULL.
  * @tx_buf: where the next outgoing payload goes (may wait for a free slot)
- * @send: ship @len bytes written at the last @tx_buf
+ * @send: ship @len bytes written at the last @tx_buf; in streaming it may
+ *	hold messages back to send them in batches (see @finish)
  * @recv: wait for the next message of @len bytes; *@data points at it
  * @release: the receiver is done with the last @recv (may be NULL)
+ * @finish: in each side after its last message (may be NULL): the
+ *	producer ships what @send still holds back; end-of-run checks
  * @teardown: in side B after the child was reaped: free everything
  *
  * All return 0 or -errno and say what failed in c->why (xp_fail()).
@@ -74,6 +77,7 @@ struct xport {
 	int (*send)(struct cell *c, size_t len);
 	int (*recv)(struct cell *c, size_t len, const void **data);
 	int (*release)(struct cell *c);
+	int (*finish)(struct cell *c);
 	void (*teardown)(struct cell *c);
 };
 
@@ -138,6 +142,8 @@ struct bench_opts {
 	bool pin;
 	bool floors;
 	bool scale;
+	bool rpc;		/* the RPC section */
+	bool rpc_two_cpus;	/* RPC client and server on cpu_a and cpu_b */
 	bool raise_limits;
 	double budget;		/* seconds per phase and pass */
 	int passes;		/* interleaved passes; the best one counts */
@@ -162,6 +168,8 @@ extern const struct xport xp_kipc_chan, xp_kipc_ref, xp_kipc_sem, xp_kipc_spin;
 extern const struct xport xp_pipe, xp_unix_stream, xp_unix_seqpacket, xp_posix_mq,
 	xp_sysv_msg, xp_eventfd, xp_tcp, xp_pvm_readv;
 extern const struct xport xp_kipc_chan_rr;	/* scale test: N channels round robin */
+extern const struct xport xp_kipc_uring;	/* xport_uring.c */
+int kchan_open(struct cell *c, uint32_t depth, uint32_t msg_size, int *fd);
 extern const struct xport *const bench_xports[];
 extern const int bench_nxports;
 extern bool xp_selected[];		/* [index in bench_xports] */
@@ -251,6 +259,26 @@ struct scale {
 };
 
 void run_scale(struct scale *s);
+
+/* ---- xport_rpc.c: the RPC section (ONC RPC round trips, issue 7) ---- */
+
+#define RPC_NXPORTS	4	/* rpc-kipc, rpc-unix, rpc-tcp, rpc-udp */
+#define RPC_NSIZES	2	/* the null procedure, a 4 KiB argument */
+
+struct rpc_section {
+	bool done;
+	int cpu_client, cpu_server;	/* -1: not pinned */
+	struct phase_result rtt[RPC_NXPORTS][RPC_NSIZES];	/* pingpong only */
+};
+
+extern const struct xport rpc_xports[RPC_NXPORTS];
+extern const size_t rpc_sizes[RPC_NSIZES];		/* 0: the null procedure */
+extern const char *const rpc_size_names[RPC_NSIZES];
+extern bool rpc_selected[RPC_NXPORTS];
+extern struct rpc_section rpc_results;
+
+bool rpc_select(const char *name);	/* --transports: an RPC row? selects it */
+void run_rpc(struct rpc_section *rs);
 
 /* ---- report.c ---- */
 

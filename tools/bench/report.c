@@ -2,8 +2,9 @@
 /*
  * kipc-bench output: the human table (matrices of transport x size),
  * the ratios that are the headline (each kipc path against pipe and
- * against its floor), the copy/zero-copy crossover, the goals of issue 5,
- * and the same data as CSV and JSON. In --check mode, TAP lines instead.
+ * against its floor), the copy/zero-copy crossover, the RPC rows, the
+ * goals of issues 5, 7 and 8, and the same data as CSV and JSON. In --check
+ * mode, TAP lines instead.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -100,6 +101,7 @@ struct ratio_def {
 
 static const struct ratio_def ratio_defs[] = {
 	{ "kipc-chan/pipe", "kipc-chan", "pipe", R_GBPS_VS, "bw" },
+	{ "kipc-uring/pipe", "kipc-uring", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-ref/pipe", "kipc-ref", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-sem/pipe", "kipc-sem", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-spin/pipe", "kipc-spin", "pipe", R_GBPS_VS, "bw" },
@@ -198,6 +200,20 @@ static double scale_rate(unsigned int n)
 	return NAN;
 }
 
+/* RPC row @name's round-trip p50 at rpc_sizes[@s] (0: the null call), or NaN. */
+static double rpc_p50(const char *name, int s)
+{
+	int t;
+
+	for (t = 0; rpc_results.done && t < RPC_NXPORTS; t++) {
+		const struct phase_result *r = &rpc_results.rtt[t][s];
+
+		if (!strcmp(rpc_xports[t].name, name))
+			return r->status == ST_OK && r->p50_ns > 0 ? r->p50_ns : NAN;
+	}
+	return NAN;
+}
+
 static void goal(struct goal *g, int *n, const char *id, double value, double target,
 		 bool le, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
@@ -250,6 +266,16 @@ static int compute_goals(struct goal *g)
 			 "single samples: #1 %.1f us, #%u %.1f us (x%.2f)",
 			 scale.open_first_ns / 1e3, scale.opened, scale.open_last_ns / 1e3,
 			 scale.open_last_ns / scale.open_first_ns);
+	goal(g, &n, "7a", rpc_p50("rpc-kipc", 0) / rpc_p50("rpc-tcp", 0), 0.7, true,
+	     "issue 7: RPC null call p50: rpc-kipc / rpc-tcp");
+	goal(g, &n, "7b", rpc_p50("rpc-kipc", 0) / rpc_p50("rpc-unix", 0), 1.0, true,
+	     "issue 7: RPC null call p50: rpc-kipc / rpc-unix");
+	goal(g, &n, "8", st_rate("kipc-uring", 64) / st_rate("pipe", 64), 3.0, false,
+	     "issue 8: 64 B stream rate: kipc-uring / pipe");
+	/* kipc-uring fails a cell in which an io-wq worker thread appeared. */
+	if (ok_result("kipc-uring", 64, PH_STREAM))
+		snprintf(g[n - 1].note, sizeof(g[n - 1].note),
+			 "batches of 32; no io-wq worker thread in either process");
 	return n;
 }
 
@@ -404,6 +430,62 @@ static void print_notes(FILE *f)
 	}
 }
 
+/* A round-trip time @ns of @r for the RPC table, or why there is none. */
+static const char *rpc_time(const struct phase_result *r, double ns, char *b, size_t n)
+{
+	if (r->status == ST_OK)
+		return fmt_time(ns, b, n);
+	return r->status == ST_NA ? "n/a" : r->status == ST_FAIL ? "FAIL" : "-";
+}
+
+/* The RPC rows: p50 and p99 per size, and rpc-kipc's p50 over each row's. */
+static void report_rpc(FILE *f)
+{
+	const struct rpc_section *rs = &rpc_results;
+	const struct phase_result *r;
+	char b1[32], b2[32];
+	int t, s, any = 0;
+
+	for (t = 0; rs->done && t < RPC_NXPORTS; t++)
+		any += rpc_selected[t];
+	if (!any)
+		return;
+	fprintf(f, "\nRPC round trips (ONC RPC through TI-RPC, client and server processes; the\n"
+		   "null procedure, and a 4 KiB opaque argument answered with 4 KiB; every byte\n"
+		   "checked; ");
+	if (rs->cpu_client < 0)
+		fprintf(f, "not pinned):\n");
+	else if (rs->cpu_client == rs->cpu_server)
+		fprintf(f, "client and server on CPU %d, see --rpc-two-cpus):\n", rs->cpu_server);
+	else
+		fprintf(f, "client on CPU %d, server on CPU %d):\n", rs->cpu_client,
+			rs->cpu_server);
+	fprintf(f, "  %-10s %9s %9s %9s %9s %12s %12s\n", "", "null p50", "null p99", "4K p50",
+		"4K p99", "kipc/x null", "kipc/x 4K");
+	for (t = 0; t < RPC_NXPORTS; t++) {
+		const char *name = rpc_xports[t].name;
+
+		if (!rpc_selected[t])
+			continue;
+		fprintf(f, "  %-10s", name);
+		for (s = 0; s < RPC_NSIZES; s++) {
+			r = &rs->rtt[t][s];
+			fprintf(f, " %9s %9s", rpc_time(r, r->p50_ns, b1, sizeof(b1)),
+				rpc_time(r, r->p99_ns, b2, sizeof(b2)));
+		}
+		for (s = 0; s < RPC_NSIZES; s++)
+			fprintf(f, " %12s", fmt_num(rpc_p50("rpc-kipc", s) / rpc_p50(name, s),
+						    b1, sizeof(b1)));
+		fputc('\n', f);
+		for (s = 0; s < RPC_NSIZES; s++) {
+			r = &rs->rtt[t][s];
+			if (r->why[0])
+				fprintf(f, "    %s: %s: %s\n", rpc_size_names[s],
+					status_name(r->status), r->why);
+		}
+	}
+}
+
 void report_table(FILE *f)
 {
 	struct goal g[16];
@@ -499,8 +581,10 @@ void report_table(FILE *f)
 			fprintf(f, "  note: %s\n", scale.why);
 	}
 
+	report_rpc(f);
+
 	n = compute_goals(g);
-	fprintf(f, "\nGoals (issue 5; from this one run, not pass/fail tests):\n");
+	fprintf(f, "\nGoals (issue 5: 1a..5b, issue 7: 7a, 7b, issue 8: 8; one run, not pass/fail tests):\n");
 	for (i = 0; i < n; i++)
 		fprintf(f, "  %-3s %-48s %8s  target %s%-4g %s%s%s\n", g[i].id, g[i].text,
 			fmt_num(g[i].value, b1, sizeof(b1)), g[i].le ? "<= " : ">= ",
@@ -511,6 +595,9 @@ void report_table(FILE *f)
 	for (x = 0; x < bench_nxports; x++)
 		if (xp_selected[x])
 			fprintf(f, "  %-15s %s\n", bench_xports[x]->name, bench_xports[x]->label);
+	for (x = 0; rpc_results.done && x < RPC_NXPORTS; x++)
+		if (rpc_selected[x])
+			fprintf(f, "  %-15s %s\n", rpc_xports[x].name, rpc_xports[x].label);
 }
 
 /* ---- CSV --------------------------------------------------------------- */
@@ -651,6 +738,31 @@ int report_csv(FILE *f)
 				csv_value(f, "ok", scale.top[i].bytes_per_chan, "bytes",
 					  "/proc/slabinfo growth per channel");
 			}
+		}
+	}
+	for (x = 0; rpc_results.done && x < RPC_NXPORTS; x++) {
+		for (i = 0; rpc_selected[x] && i < RPC_NSIZES; i++) {
+			const struct phase_result *r = &rpc_results.rtt[x][i];
+			bool ok = r->status == ST_OK;
+			double v = rpc_p50("rpc-kipc", i) / rpc_p50(rpc_xports[x].name, i);
+
+			/* size empty: the null procedure */
+			csv_row(f, "rpc", rpc_xports[x].name, rpc_sizes[i]);
+			fprintf(f, ",%s,", status_name(r->status));
+			csv_num(f, ok ? r->p50_ns : NAN, 1e-3);
+			csv_num(f, ok ? r->p99_ns : NAN, 1e-3);
+			csv_num(f, ok ? r->mean_ns : NAN, 1e-3);
+			csv_num(f, ok ? (double)r->count : NAN, 1);
+			fputs(",,,", f);
+			csv_num(f, ok ? r->cpu_ns : NAN, 1e-3);
+			fputs(",,,", f);
+			csv_text(f, r->why);
+			fputc('\n', f);
+			if (x == 0 || isnan(v))
+				continue;
+			snprintf(name, sizeof(name), "rpc-kipc/%s rtt", rpc_xports[x].name);
+			csv_row(f, "ratio", name, rpc_sizes[i]);
+			csv_value(f, "ok", v, "x", "RPC round-trip p50 ratio (lower is better)");
 		}
 	}
 	for (x = 0; x < NRATIOS; x++) {
@@ -860,6 +972,31 @@ int report_json(FILE *f)
 	} else {
 		fputs("null", f);
 	}
+	fputs(",\n\"rpc\":", f);
+	if (rpc_results.done) {
+		fputs("{\"sizes\":[", f);
+		for (i = 0; i < RPC_NSIZES; i++)
+			fprintf(f, "%s%zu", i ? "," : "", rpc_sizes[i]);
+		fputs("],\"rows\":[", f);
+		first = true;
+		for (x = 0; x < RPC_NXPORTS; x++) {
+			if (!rpc_selected[x])
+				continue;
+			fprintf(f, "%s{\"transport\":", first ? "" : ",");
+			json_str(f, rpc_xports[x].name);
+			fputs(",\"label\":", f);
+			json_str(f, rpc_xports[x].label);
+			fputs(",\"null\":", f);
+			json_phase(f, &rpc_results.rtt[x][0], true);
+			fputs(",\"arg_4k\":", f);
+			json_phase(f, &rpc_results.rtt[x][1], true);
+			fputc('}', f);
+			first = false;
+		}
+		fputs("]}", f);
+	} else {
+		fputs("null", f);
+	}
 	fputs(",\n\"ratios\":[", f);
 	first = true;
 	for (x = 0; x < NRATIOS; x++) {
@@ -922,6 +1059,24 @@ static void check_phase(FILE *f, const struct phase_result *r, const char *xname
 	}
 }
 
+/* One TAP line for a transport or RPC row whose @cells cells were checked. */
+static void check_verdict(FILE *f, const char *name, int ok, int na, int bad, int cells,
+			  const char *why, int *failed, int *skipped, int *passed)
+{
+	if (bad) {
+		fprintf(f, "not ok - kipc-bench.%s (%d of %d cells wrong or failed)\n", name, bad,
+			cells);
+		(*failed)++;
+	} else if (!ok) {
+		fprintf(f, "ok - kipc-bench.%s # SKIP %s\n", name, why);
+		(*skipped)++;
+	} else {
+		fprintf(f, "ok - kipc-bench.%s (%d cells, every byte checked%s%s)\n", name, ok,
+			na ? "; n/a: " : "", na ? why : "");
+		(*passed)++;
+	}
+}
+
 void report_check(FILE *f, int *failed, int *skipped, int *passed)
 {
 	char why[BENCH_WHY + 64];
@@ -942,18 +1097,22 @@ void report_check(FILE *f, int *failed, int *skipped, int *passed)
 				    &ok, &na, why, sizeof(why));
 			bad += (c->pp.status == ST_FAIL) + (c->st.status == ST_FAIL);
 		}
-		if (bad) {
-			fprintf(f, "not ok - kipc-bench.%s (%d of %d cells wrong or failed)\n",
-				bench_xports[x]->name, bad, 2 * opt.nsizes);
-			(*failed)++;
-		} else if (!ok) {
-			fprintf(f, "ok - kipc-bench.%s # SKIP %s\n", bench_xports[x]->name, why);
-			(*skipped)++;
-		} else {
-			fprintf(f, "ok - kipc-bench.%s (%d cells, every byte checked%s%s)\n",
-				bench_xports[x]->name, ok, na ? "; n/a: " : "", na ? why : "");
-			(*passed)++;
+		check_verdict(f, bench_xports[x]->name, ok, na, bad, 2 * opt.nsizes, why, failed,
+			      skipped, passed);
+	}
+	for (x = 0; rpc_results.done && x < RPC_NXPORTS; x++) {
+		int ok = 0, na = 0, bad = 0;
+
+		if (!rpc_selected[x])
+			continue;
+		why[0] = 0;
+		for (i = 0; i < RPC_NSIZES; i++) {
+			check_phase(f, &rpc_results.rtt[x][i], rpc_xports[x].name, rpc_sizes[i],
+				    "round trip", &ok, &na, why, sizeof(why));
+			bad += rpc_results.rtt[x][i].status == ST_FAIL;
 		}
+		check_verdict(f, rpc_xports[x].name, ok, na, bad, RPC_NSIZES, why, failed, skipped,
+			      passed);
 	}
 	for (i = 0; scale.done && i < opt.nscale; i++) {
 		const struct phase_result *r = &scale.rate[i];

@@ -262,6 +262,8 @@ static void child_main(struct cell *c, struct ctl *ctl, int gate)
 	ret = c->xp->attach ? c->xp->attach(c) : 0;
 	if (!ret)
 		ret = c->phase == PH_PINGPONG ? side_a_pingpong(c, ctl) : side_a_stream(c, ctl);
+	if (!ret && c->xp->finish)
+		ret = c->xp->finish(c);
 	if (ret) {
 		ctl->status = c->na ? 2 : 1;
 		memcpy(ctl->why, c->why, sizeof(ctl->why));
@@ -423,6 +425,8 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 	if (!ret)
 		ret = phase == PH_PINGPONG ? side_b_pingpong(&c, ctl, &bad, &cpu)
 					   : side_b_stream(&c, ctl, res, &bad, &cpu);
+	if (!ret && xp->finish)
+		ret = xp->finish(&c);
 	alarm(0);
 	if (ret)
 		kill(pid, SIGKILL);

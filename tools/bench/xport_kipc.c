@@ -35,7 +35,8 @@
 
 #define RING_HDR	4096	/* header page before a lane's slots */
 
-static int kchan_open(struct cell *c, uint32_t depth, uint32_t msg_size, int *fd)
+/* An anonymous channel for @c: 0, XP_NA (a module or fd limit stops it) or -errno. */
+int kchan_open(struct cell *c, uint32_t depth, uint32_t msg_size, int *fd)
 {
 	struct kipc_chan_attr attr = { .max_msgs = depth, .max_msg_size = msg_size };
 	int ret = kipc_chan_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, &attr);

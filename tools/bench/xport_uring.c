@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-uring: messages on a kipc channel moved by io_uring in batches,
+ * through libkipc's kipc_ring_* helpers (the bench row of issue 8).
+ *
+ * Producer: send() only notes the message in one of BATCH slots. When
+ * the batch is full (or at finish(), for the last, partial one) it is
+ * queued as one IORING_OP_WRITE per message, submitted and waited for
+ * with one io_uring_enter(2); the slots are reused once every message is
+ * on the channel. The consumer checks the order, and sends parked
+ * together on a full channel are retried in no defined order, so the
+ * messages beyond the room kipc_chan_stat() reports are chained
+ * (KIPC_RING_LINK). Chaining every send cost about a fifth of the rate
+ * when the channel had room (6.1, TCG): a chain advances one send at a
+ * time through task_work.
+ *
+ * Consumer: BATCH IORING_OP_READs stay armed on the channel. One wait
+ * reaps every completion that is ready; recv() hands those messages out
+ * one by one in completion order, which is channel order; release()
+ * queues the buffer's read again, and the re-armed reads go to the kernel
+ * with the next wait, so the consumer too enters the kernel about once
+ * per batch when messages are waiting.
+ *
+ * Ping-pong runs the same code with batches of one (one message in flight
+ * each way).
+ *
+ * Each side makes its own ring after the fork, with
+ * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the
+ * kernel has them (Linux 6.1): completions of parked requests are then
+ * run in the waiting task when it asks for them, with no task_work
+ * interrupt in between. finish() fails the cell if a side has an io-wq
+ * worker thread ("iou-wrk-*"): a channel request must complete inline or
+ * be parked on poll, never be handed to a thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <liburing.h>
+
+#include <kipc.h>
+
+#include "bench.h"
+
+#define UR_BATCH	32
+#define UR_RECV		(1ull << 63)	/* user_data: a read; low bits: its slot */
+
+struct kuring {
+	int ch[2];			/* per lane */
+	struct io_uring ring;
+	bool ring_up;
+	unsigned int batch;		/* UR_BATCH, fewer for big messages; 1 in ping-pong */
+	size_t stride;
+	unsigned char *tx, *rx;		/* batch slots each */
+	/* producer */
+	unsigned int held;		/* messages noted by send(), not yet queued */
+	size_t held_len[UR_BATCH];
+	unsigned int sends_out;		/* writes submitted, not yet completed */
+	int send_err;			/* first failed write's result */
+	/* consumer: slots of completed reads, in completion order */
+	unsigned int done[UR_BATCH];
+	unsigned int ndone, next;
+	unsigned int cur;		/* slot handed out by the last recv() */
+};
+
+static bool side_sends(const struct cell *c)
+{
+	return c->phase == PH_PINGPONG || c->side == SIDE_A;
+}
+
+static bool side_receives(const struct cell *c)
+{
+	return c->phase == PH_PINGPONG || c->side == SIDE_B;
+}
+
+static int kur_setup(struct cell *c)
+{
+	struct kuring *k = calloc(1, sizeof(*k));
+	struct io_uring probe;
+	int l, ret;
+
+	if (!k)
+		return xp_fail(c, -ENOMEM, "calloc");
+	k->ch[0] = k->ch[1] = -1;
+	c->priv = k;
+	ret = kipc_ring_init(&probe, 2, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		return xp_na(c, "io_uring unavailable: %s", strerror(-ret));
+	if (ret)
+		return xp_fail(c, ret, "kipc_ring_init");
+	kipc_ring_exit(&probe);
+	for (l = 0; l < nr_lanes(c); l++) {
+		ret = kchan_open(c, c->window, (uint32_t)c->size, &k->ch[l]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Queue the read into receive slot @slot; it goes to the kernel with the next wait. */
+static int kur_arm(struct cell *c, struct kuring *k, unsigned int slot)
+{
+	int ret = kipc_ring_prep_recv(&k->ring, k->ch[rx_lane(c)], k->rx + slot * k->stride,
+				      c->size, 0, UR_RECV | slot);
+
+	return ret ? xp_fail(c, ret, "kipc_ring_prep_recv") : 0;
+}
+
+static int kur_attach(struct cell *c)
+{
+	struct kuring *k = c->priv;
+	unsigned int i;
+	int ret;
+
+	k->batch = c->phase == PH_STREAM ? (c->window < UR_BATCH ? c->window : UR_BATCH) : 1;
+	k->stride = slot_stride(c->size);
+	ret = kipc_ring_init(&k->ring, 2 * k->batch,
+			     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+	if (ret == -EINVAL)	/* before Linux 6.1 */
+		ret = kipc_ring_init(&k->ring, 2 * k->batch, 0);
+	if (ret)
+		return xp_fail(c, ret, "kipc_ring_init");
+	k->ring_up = true;
+	if (side_sends(c) && !(k->tx = buf_alloc(k->batch * k->stride)))
+		return xp_fail(c, -ENOMEM, "send buffers");
+	if (side_receives(c)) {
+		k->rx = buf_alloc(k->batch * k->stride);
+		if (!k->rx)
+			return xp_fail(c, -ENOMEM, "receive buffers");
+		for (i = 0; i < k->batch; i++) {
+			ret = kur_arm(c, k, i);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Submit what is queued, wait for at least @wait_nr completions and sort
+ * what was reaped: reads into k->done (a read that failed fails the
+ * cell), writes off k->sends_out (the first error kept for kur_flush()).
+ */
+static int kur_reap(struct cell *c, struct kuring *k, unsigned int wait_nr)
+{
+	struct kipc_ring_cqe cqe[2 * UR_BATCH];
+	int n, i;
+
+	do
+		n = kipc_ring_reap(&k->ring, cqe, 2 * UR_BATCH, wait_nr, -1);
+	while (eintr_retry(n));
+	if (n < 0)
+		return xp_fail(c, n, "kipc_ring_reap");
+	/* A wait cut short after a submission returns no error: check here. */
+	if (g_abort)
+		return xp_fail(c, -EINTR, "kipc_ring_reap");
+	for (i = 0; i < n; i++) {
+		int32_t res = cqe[i].res;
+
+		if (!(cqe[i].user_data & UR_RECV)) {
+			k->sends_out--;
+			if (res != (int32_t)c->size && (!k->send_err || k->send_err == -ECANCELED))
+				k->send_err = res < 0 ? res : -EPROTO;
+			continue;
+		}
+		if (res < 0)
+			return xp_fail(c, res, "io_uring read");
+		if ((size_t)res != c->size)
+			return xp_fail(c, -EPROTO, "io_uring read: %d bytes, expected %zu",
+				       res, c->size);
+		k->done[(k->next + k->ndone++) % UR_BATCH] = (unsigned int)(cqe[i].user_data & ~UR_RECV);
+	}
+	return 0;
+}
+
+static int kur_tx_buf(struct cell *c, void **buf)
+{
+	struct kuring *k = c->priv;
+
+	*buf = k->tx + k->held * k->stride;
+	return 0;
+}
+
+/*
+ * Room on the channel for this many more messages (the producer is the
+ * only sender, so the room can only grow until it sends), or -errno.
+ */
+static int kur_room(struct cell *c, struct kuring *k)
+{
+	struct kipc_chan_stat st;
+	int ret = kipc_chan_stat(k->ch[tx_lane(c)], &st);
+
+	if (ret)
+		return xp_fail(c, ret, "kipc_chan_stat");
+	return (int)(st.max_msgs - st.nr_msgs);
+}
+
+/*
+ * Queue the held messages and wait until all are on the channel. A send
+ * that finds room is queued at once, so sends that fit in the room go in
+ * submission order as they are; sends that may have to wait are chained
+ * (KIPC_RING_LINK), or once parked they would be retried in no defined
+ * order. One send is never reordered.
+ */
+static int kur_flush(struct cell *c, struct kuring *k)
+{
+	int ret, room = 0;
+	unsigned int i;
+
+	if (k->held > 1) {
+		room = kur_room(c, k);
+		if (room < 0)
+			return room;
+	}
+	for (i = 0; i < k->held; i++) {
+		unsigned int f = i >= (unsigned int)room && i + 1 < k->held ? KIPC_RING_LINK : 0;
+
+		ret = kipc_ring_prep_send(&k->ring, k->ch[tx_lane(c)], k->tx + i * k->stride,
+					  k->held_len[i], f, i);
+		if (ret)
+			return xp_fail(c, ret, "kipc_ring_prep_send");
+	}
+	k->sends_out += k->held;
+	k->held = 0;
+	while (k->sends_out) {
+		ret = kur_reap(c, k, k->sends_out);
+		if (ret)
+			return ret;
+	}
+	if (k->send_err)
+		return xp_fail(c, k->send_err, "io_uring write");
+	return 0;
+}
+
+static int kur_send(struct cell *c, size_t len)
+{
+	struct kuring *k = c->priv;
+
+	k->held_len[k->held++] = len;
+	return k->held == k->batch ? kur_flush(c, k) : 0;
+}
+
+static int kur_recv(struct cell *c, size_t len, const void **data)
+{
+	struct kuring *k = c->priv;
+	int ret;
+
+	(void)len;	/* kur_reap() checked every read against c->size */
+	while (!k->ndone) {
+		ret = kur_reap(c, k, 1);
+		if (ret)
+			return ret;
+	}
+	k->cur = k->done[k->next];
+	k->next = (k->next + 1) % UR_BATCH;
+	k->ndone--;
+	*data = k->rx + k->cur * k->stride;
+	return 0;
+}
+
+/* The runner is done with the buffer: read into it again. */
+static int kur_release(struct cell *c)
+{
+	return kur_arm(c, c->priv, ((struct kuring *)c->priv)->cur);
+}
+
+static int kur_finish(struct cell *c)
+{
+	struct kuring *k = c->priv;
+	int ret = k->held ? kur_flush(c, k) : 0;
+
+	if (ret)
+		return ret;
+	ret = kipc_ring_workers(0);
+	if (ret < 0)
+		return xp_fail(c, ret, "counting io-wq workers (/proc/self/task)");
+	if (ret > 0) {
+		snprintf(c->why, sizeof(c->why),
+			 "%d io-wq worker thread(s) (iou-wrk) in the %s: requests were handed to threads",
+			 ret, c->side == SIDE_A ? "producer" : "consumer");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void kur_teardown(struct cell *c)
+{
+	struct kuring *k = c->priv;
+	int l;
+
+	if (!k)
+		return;
+	if (k->ring_up)
+		kipc_ring_exit(&k->ring);
+	for (l = 0; l < 2; l++)
+		if (k->ch[l] >= 0)
+			close(k->ch[l]);
+	buf_free(k->tx, k->batch * k->stride);
+	buf_free(k->rx, k->batch * k->stride);
+	free(k);
+	c->priv = NULL;
+}
+
+const struct xport xp_kipc_uring = {
+	.name = "kipc-uring",
+	.label = "kipc channel over io_uring: 32 writes per submit, 32 reads kept armed",
+	.flags = XP_KIPC,
+	.setup = kur_setup,
+	.attach = kur_attach,
+	.tx_buf = kur_tx_buf,
+	.send = kur_send,
+	.recv = kur_recv,
+	.release = kur_release,
+	.finish = kur_finish,
+	.teardown = kur_teardown,
+};
