@@ -48,6 +48,7 @@
 #include <linux/uio.h>
 #include <linux/user_namespace.h>
 
+#include "kipc_compat.h"
 #include "kipc_internal.h"
 #include "kipc_trace.h"
 
@@ -334,6 +335,18 @@ static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	ch->received--;
 }
 
+/* The sender's identity and the send time, taken before the lock. */
+static void kipc_msg_stamp(struct kipc_msg *msg, u64 now_ns)
+{
+	if (msg->pid != task_tgid(current)) {
+		put_pid(msg->pid);
+		msg->pid = get_pid(task_tgid(current));
+	}
+	msg->uid = current_euid();
+	msg->gid = current_egid();
+	msg->time_ns = now_ns;
+}
+
 /**
  * kipc_chan_send_msg() - stamp and queue a prepared message
  * @ch: the channel
@@ -354,14 +367,7 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (msg->pid != task_tgid(current)) {
-		put_pid(msg->pid);
-		msg->pid = get_pid(task_tgid(current));
-	}
-	msg->uid = current_euid();
-	msg->gid = current_egid();
-	/* Stamped before the lock: reading the clock can be slow (emulated HPET). */
-	msg->time_ns = ktime_get_ns();
+	kipc_msg_stamp(msg, ktime_get_ns());
 
 	for (;;) {
 		spin_lock(&ch->lock);
@@ -390,6 +396,36 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 	return ret;
 }
 
+/*
+ * Wait until the queue holds a message and take @ch->recv_lock. Only
+ * receivers dequeue, and they hold recv_lock, so the message is still
+ * there when this returns 0. Returns 0 with recv_lock held, or -EPIPE,
+ * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS without it.
+ */
+static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
+				    u32 xflags, u64 deadline_ns)
+{
+	long ret;
+
+	for (;;) {
+		if (mutex_lock_interruptible(&ch->recv_lock))
+			return -ERESTARTSYS;
+		if (READ_ONCE(ch->nr_msgs))
+			return 0;
+		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
+		mutex_unlock(&ch->recv_lock);
+		if (ret)
+			return ret;
+
+		if (kipc_nonblock(file, xflags))
+			return -EAGAIN;
+		ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv, kipc_chan_sender_busy,
+				ch, deadline_ns);
+		if (ret)
+			return ret;
+	}
+}
+
 /**
  * kipc_chan_recv_msg() - deliver the head message through @deliver
  * @ch: the channel
@@ -413,30 +449,19 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-
-	for (;;) {
-		if (mutex_lock_interruptible(&ch->recv_lock))
-			return -ERESTARTSYS;
-		spin_lock(&ch->lock);
-		msg = kipc_chan_head_locked(ch);
-		if (msg && !(xflags & KIPC_XFER_PEEK)) {
-			kipc_chan_dequeue_locked(ch, msg);
-			ch->received++;
-		}
-		ret = !msg && kipc_chan_no_senders(ch) ? -EPIPE : 0;
-		spin_unlock(&ch->lock);
-		if (msg)
-			break;
+	ret = kipc_chan_lock_nonempty(ch, file, xflags, deadline_ns);
+	if (ret)
+		return ret;
+	spin_lock(&ch->lock);
+	msg = kipc_chan_head_locked(ch);
+	if (msg && !(xflags & KIPC_XFER_PEEK)) {
+		kipc_chan_dequeue_locked(ch, msg);
+		ch->received++;
+	}
+	spin_unlock(&ch->lock);
+	if (WARN_ON_ONCE(!msg)) {	/* kipc_chan_lock_nonempty() saw one */
 		mutex_unlock(&ch->recv_lock);
-		if (ret)
-			return ret;
-
-		if (kipc_nonblock(file, xflags))
-			return -EAGAIN;
-		ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv, kipc_chan_sender_busy,
-				ch, deadline_ns);
-		if (ret)
-			return ret;
+		return -EAGAIN;
 	}
 
 	/*
@@ -710,6 +735,264 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 	return ret;
 }
 
+/* ---- batches (KIPC_IOC_SEND_BATCH, KIPC_IOC_RECV_BATCH) -------------- */
+
+static int kipc_batch_check(const struct kipc_batch *b)
+{
+	if (b->flags & ~(KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE))
+		return -EINVAL;
+	if ((b->flags & KIPC_XFER_DEADLINE) ? !b->deadline_ns : b->deadline_ns)
+		return -EINVAL;
+	if (!b->nr || b->nr > KIPC_BATCH_MAX)
+		return -EINVAL;
+	if (b->xfer_size < offsetofend(struct kipc_xfer, info) || b->xfer_size > PAGE_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+/* Read and check entry @i of a batch; returns its user address in *@up. */
+static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
+			    struct kipc_xfer *x, void __user **up)
+{
+	void __user *p = u64_to_user_ptr(b->xfers + (u64)i * b->xfer_size);
+	int ret;
+
+	ret = copy_struct_from_user(x, sizeof(*x), p, b->xfer_size);
+	if (ret)
+		return ret;
+	if (x->size != b->xfer_size || (!send && x->prio))
+		return -EINVAL;
+	ret = kipc_xfer_check(x, 0);
+	if (ret)
+		return ret;
+	*up = p;
+	return 0;
+}
+
+/*
+ * Stamp the messages on @list (one time for all) and queue as many as fit,
+ * in order, blocking only while none fits. Queued ones leave @list.
+ * Return: how many were queued (>= 1), or -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS with nothing queued.
+ */
+static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
+				struct list_head *list, u32 xflags, u64 deadline_ns)
+{
+	u64 now_ns = ktime_get_ns();
+	struct kipc_msg *msg, *tmp;
+	long ret, n = 0;
+
+	list_for_each_entry(msg, list, link)
+		kipc_msg_stamp(msg, now_ns);
+	for (;;) {
+		spin_lock(&ch->lock);
+		if (kipc_chan_no_receivers(ch)) {
+			ret = -EPIPE;
+			break;
+		}
+		list_for_each_entry_safe(msg, tmp, list, link) {
+			if (ch->nr_msgs >= ch->max_msgs)
+				break;
+			list_del(&msg->link);
+			kipc_chan_enqueue_locked(ch, msg);
+			n++;
+		}
+		if (n) {
+			ret = n;
+			break;
+		}
+		spin_unlock(&ch->lock);
+
+		if (kipc_nonblock(file, xflags))
+			return -EAGAIN;
+		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, kipc_chan_receiver_busy,
+				ch, deadline_ns);
+		if (ret)
+			return ret;
+	}
+	spin_unlock(&ch->lock);
+	if (ret > 0 && wq_has_sleeper(&ch->recv_wait))
+		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
+				 const struct kipc_batch *b)
+{
+	struct kipc_msg *msg, *tmp;
+	long ret = 0;
+	LIST_HEAD(list);
+	u32 i;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	atomic_inc(&ch->nr_sending);
+	/* Copy every message in first; an entry that fails ends the batch. */
+	for (i = 0; i < b->nr; i++) {
+		struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+		struct iov_iter iter;
+		struct kipc_xfer x;
+		void __user *up;
+
+		ret = kipc_batch_entry(b, i, true, &x, &up);
+		if (ret)
+			break;
+		ret = import_iovec(ITER_SOURCE, u64_to_user_ptr(x.iov), x.iovcnt,
+				   ARRAY_SIZE(iovstack), &iov, &iter);
+		if (ret < 0)
+			break;
+		msg = kipc_msg_from_iter(ch, &iter);
+		kfree(iov);
+		if (IS_ERR(msg)) {
+			ret = PTR_ERR(msg);
+			break;
+		}
+		msg->prio = x.prio;
+		list_add_tail(&msg->link, &list);
+	}
+	if (i)
+		ret = kipc_chan_send_list(ch, file, &list, b->flags, b->deadline_ns);
+	list_for_each_entry_safe(msg, tmp, &list, link) {
+		list_del(&msg->link);
+		kipc_msg_free(msg);
+	}
+	atomic_dec(&ch->nr_sending);
+	return ret;
+}
+
+/* Deliver @msg to entry @i of a receive batch, as KIPC_IOC_RECV would. */
+static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, struct kipc_msg *msg)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct kipc_copy_out co;
+	struct iov_iter iter;
+	struct kipc_xfer x;
+	long ret;
+
+	ret = kipc_batch_entry(b, i, false, &x, &co.uarg);
+	if (ret)
+		return ret;
+	ret = import_iovec(ITER_DEST, u64_to_user_ptr(x.iov), x.iovcnt,
+			   ARRAY_SIZE(iovstack), &iov, &iter);
+	if (ret < 0)
+		return ret;
+	co.to = &iter;
+	co.x = &x;
+	ret = kipc_deliver_copy(msg, &co);
+	kfree(iov);
+	return ret;
+}
+
+static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
+				 const struct kipc_batch *b)
+{
+	struct kipc_msg *msg, *tmp;
+	struct kipc_xfer x;
+	void __user *up;
+	LIST_HEAD(taken);
+	LIST_HEAD(done);
+	u32 n = 0, i = 0;
+	long ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	/* A bad first entry fails the call now, not after a wait. */
+	ret = kipc_batch_entry(b, 0, false, &x, &up);
+	if (ret)
+		return ret;
+	ret = kipc_chan_lock_nonempty(ch, file, b->flags, b->deadline_ns);
+	if (ret)
+		return ret;
+	spin_lock(&ch->lock);
+	while (n < b->nr && (msg = kipc_chan_head_locked(ch))) {
+		kipc_chan_dequeue_locked(ch, msg);
+		ch->received++;
+		list_add_tail(&msg->link, &taken);
+		n++;
+	}
+	spin_unlock(&ch->lock);
+
+	list_for_each_entry(msg, &taken, link) {
+		ret = kipc_batch_deliver(b, i, msg);
+		if (ret < 0)
+			break;
+		i++;
+	}
+	if (i < n) {
+		/*
+		 * Put back what was not delivered, last first, each at the
+		 * head of its list: the queue is as if it had never left.
+		 */
+		list_cut_before(&done, &taken, &msg->link);
+		spin_lock(&ch->lock);
+		list_for_each_entry_safe_reverse(msg, tmp, &taken, link) {
+			list_del(&msg->link);
+			kipc_chan_requeue_locked(ch, msg);
+		}
+		spin_unlock(&ch->lock);
+	} else {
+		list_splice_init(&taken, &done);
+	}
+	mutex_unlock(&ch->recv_lock);
+
+	if (i < n && wq_has_sleeper(&ch->recv_wait))
+		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+	if (i && wq_has_sleeper(&ch->send_wait))
+		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
+	list_for_each_entry_safe(msg, tmp, &done, link) {
+		list_del_init(&msg->link);
+		trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
+		kipc_chan_recycle(ch, msg);
+	}
+	return i ? i : ret;
+}
+
+/*
+ * KIPC_IOC_SEND_BATCH and KIPC_IOC_RECV_BATCH, from ioctl() or, with
+ * @uring, from io_uring: never blocking then, and "would block" is 0.
+ */
+static long kipc_chan_batch(struct file *file, void __user *uarg, bool send, bool uring)
+{
+	struct kipc_chan *ch = file->private_data;
+	struct kipc_batch b;
+	long ret;
+
+	ret = kipc_copy_arg(&b, sizeof(b), offsetofend(struct kipc_batch, deadline_ns), uarg);
+	if (ret)
+		return ret;
+	ret = kipc_batch_check(&b);
+	if (ret)
+		return ret;
+	if (uring)
+		b.flags |= KIPC_XFER_NONBLOCK;
+	ret = send ? kipc_chan_send_batch(ch, file, &b) : kipc_chan_recv_batch(ch, file, &b);
+	if (uring && ret == -EAGAIN)
+		return 0;
+	if (uring && ret == -ERESTARTSYS)
+		return -EINTR;
+	return ret;
+}
+
+/*
+ * IORING_OP_URING_CMD: the batch ioctls, with the struct kipc_batch
+ * address in the first 8 bytes of the SQE's command area. Completed
+ * inline, so nothing is ever handed to an io_uring worker thread.
+ */
+static int kipc_chan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	const u64 *arg = kipc_uring_cmd_payload(cmd);
+	void __user *uarg = u64_to_user_ptr(READ_ONCE(*arg));
+
+	switch (cmd->cmd_op) {
+	case KIPC_IOC_SEND_BATCH:
+		return kipc_chan_batch(cmd->file, uarg, true, true);
+	case KIPC_IOC_RECV_BATCH:
+		return kipc_chan_batch(cmd->file, uarg, false, true);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
 {
 	struct user_namespace *ns = current_user_ns();
@@ -759,6 +1042,10 @@ static long kipc_chan_ioctl(struct file *file, unsigned int cmd, unsigned long a
 		return kipc_send_ref_ioctl(file, uarg);
 	case KIPC_IOC_RECV_REF:
 		return kipc_recv_ref_ioctl(file, uarg);
+	case KIPC_IOC_SEND_BATCH:
+		return kipc_chan_batch(file, uarg, true, false);
+	case KIPC_IOC_RECV_BATCH:
+		return kipc_chan_batch(file, uarg, false, false);
 	default:
 		return -ENOTTY;
 	}
@@ -812,6 +1099,7 @@ static const struct file_operations kipc_chan_fops = {
 	.poll = kipc_chan_poll,
 	.unlocked_ioctl = kipc_chan_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = kipc_chan_uring_cmd,
 	.release = kipc_chan_release,
 };
 

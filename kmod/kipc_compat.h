@@ -58,4 +58,31 @@ static inline struct file *kipc_fd_file(struct fd f)
 
 /* ---- end of regions ------------------------------------------------- */
 
+/* ---- io_uring commands (kipc_chan.c) -------------------------------- */
+
+/*
+ * struct io_uring_cmd moved to <linux/io_uring/cmd.h> in 6.7, and by then
+ * carried the whole SQE (@sqe, read through io_uring_sqe_cmd()) instead
+ * of 6.1's pointer to the command area (@cmd). Both give the SQE's
+ * command area, which lives in memory the submitter can still write:
+ * read it once.
+ */
+#if KIPC_KERNEL_AT_LEAST(6, 7)
+#include <linux/io_uring/cmd.h>
+
+static inline const void *kipc_uring_cmd_payload(struct io_uring_cmd *cmd)
+{
+	return io_uring_sqe_cmd(cmd->sqe);
+}
+#else
+#include <linux/io_uring.h>
+
+static inline const void *kipc_uring_cmd_payload(struct io_uring_cmd *cmd)
+{
+	return cmd->cmd;
+}
+#endif
+
+/* ---- end of io_uring commands --------------------------------------- */
+
 #endif /* _KIPC_COMPAT_H */

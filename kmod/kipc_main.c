@@ -143,7 +143,9 @@ static long kipc_ioctl_version(void __user *uarg)
 	if (v.flags || v.__reserved)
 		return -EINVAL;
 	v.abi_version = KIPC_ABI_VERSION;
-	v.features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT;
+	v.features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH;
+	if (IS_ENABLED(CONFIG_IO_URING))
+		v.features |= KIPC_FEAT_URING_CMD;
 	if (IS_ENABLED(CONFIG_SHMEM))
 		v.features |= KIPC_FEAT_REGIONS | KIPC_FEAT_REFS;
 	return kipc_copy_arg_out(uarg, &v, sizeof(v));

@@ -171,6 +171,81 @@ ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *inf
 	return kipc_recvv_timed(ch, &iov, 1, info, flags, timeout_ns);
 }
 
+int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iovec *msgs,
+		    unsigned int n, unsigned int flags, int send)
+{
+	unsigned int allowed = send ? KIPC_NONBLOCK | KIPC_PRIO(0xff) : KIPC_NONBLOCK;
+	unsigned int i;
+
+	if (!n || n > KIPC_BATCH_MAX || (flags & ~allowed))
+		return -EINVAL;
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->flags = (flags & KIPC_NONBLOCK) ? KIPC_XFER_NONBLOCK : 0;
+	b->nr = n;
+	b->xfer_size = sizeof(*x);
+	b->xfers = (uintptr_t)x;
+	memset(x, 0, n * sizeof(*x));
+	for (i = 0; i < n; i++) {
+		x[i].size = sizeof(*x);
+		x[i].iov = (uintptr_t)&msgs[i];
+		x[i].iovcnt = 1;
+		x[i].prio = KIPC_PRIO_OF(flags);
+	}
+	return 0;
+}
+
+/* Entries per system call: struct kipc_xfer arrays live on the stack. */
+#define KIPC_BATCH_CHUNK	64
+
+/*
+ * One batch ioctl per chunk of up to KIPC_BATCH_CHUNK messages. Only the
+ * first may block; a short or failed later chunk ends the call with the
+ * count so far.
+ */
+static int kipc_batch_run(int ch, struct iovec *msgs, unsigned int n,
+			  struct kipc_msg_info *info, unsigned int flags, int send)
+{
+	struct kipc_xfer x[KIPC_BATCH_CHUNK];
+	unsigned int done = 0, k, i;
+	struct kipc_batch b;
+	long ret;
+
+	if (!n)
+		return -EINVAL;
+	while (done < n) {
+		k = n - done < KIPC_BATCH_CHUNK ? n - done : KIPC_BATCH_CHUNK;
+		ret = kipc_batch_prep(&b, x, msgs + done, k,
+				      done ? flags | KIPC_NONBLOCK : flags, send);
+		if (!ret)
+			ret = kipc__ioctl(ch, send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH, &b);
+		if (!send && info && (ret > 0 || (ret == -EMSGSIZE && !done)))
+			for (i = 0; i < (ret > 0 ? ret : 1); i++)
+				info[done + i] = x[i].info;
+		if (ret < 0)
+			return done ? (int)done : (int)ret;
+		if (!send)
+			for (i = 0; i < ret; i++)
+				msgs[done + i].iov_len = x[i].info.len;
+		done += ret;
+		if (ret < k)
+			break;
+	}
+	return (int)done;
+}
+
+int kipc_send_batch(int ch, const struct iovec *msgs, unsigned int n, unsigned int flags)
+{
+	/* kipc_batch_run() writes to msgs only when receiving */
+	return kipc_batch_run(ch, (struct iovec *)msgs, n, NULL, flags, 1);
+}
+
+int kipc_recv_batch(int ch, struct iovec *msgs, unsigned int n,
+		    struct kipc_msg_info *info, unsigned int flags)
+{
+	return kipc_batch_run(ch, msgs, n, info, flags, 0);
+}
+
 int kipc_chan_stat(int ch, struct kipc_chan_stat *st)
 {
 	memset(st, 0, sizeof(*st));

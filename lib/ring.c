@@ -144,6 +144,26 @@ int kipc_ring_prep_recv(struct io_uring *ring, int ch, void *buf, size_t len,
 				 flags, user_data);
 }
 
+int kipc_ring_prep_batch(struct io_uring *ring, int ch, struct kipc_batch *b, int send,
+			 uint64_t user_data)
+{
+	uint64_t arg = (uintptr_t)b;
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	if (!ring || ch < 0 || !b)
+		return -EINVAL;
+	ret = kipc_ring_sqe(ring, &sqe);
+	if (ret)
+		return ret;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ch, NULL, 0, 0);
+	/* After prep_rw, which clears the union that holds cmd_op. */
+	sqe->cmd_op = send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH;
+	memcpy(sqe->cmd, &arg, sizeof(arg));
+	io_uring_sqe_set_data64(sqe, user_data);
+	return 0;
+}
+
 int kipc_ring_prep_sendv(struct io_uring *ring, int ch, const struct iovec *iov,
 			 unsigned int iovcnt, unsigned int flags, uint64_t user_data)
 {

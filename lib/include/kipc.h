@@ -122,6 +122,32 @@ ssize_t kipc_recvv_timed(int ch, const struct iovec *iov, int iovcnt,
 			 int64_t timeout_ns);
 int kipc_chan_stat(int ch, struct kipc_chan_stat *st);
 
+/*
+ * Batches, as sendmmsg(2)/recvmmsg(2): each iovec is one whole message,
+ * and one system call moves up to 64 of them (more take several calls).
+ * kipc_send_batch() sends msgs[0..n-1] in order; flags: KIPC_NONBLOCK,
+ * KIPC_PRIO(p) for all of them. kipc_recv_batch() receives up to n
+ * messages, one per buffer, and sets msgs[i].iov_len to each one's length
+ * (and info[i], unless info is NULL); flags: KIPC_NONBLOCK. Both block, if
+ * at all, only for the first message, and return how many moved (>= 1)
+ * or -errno (the first message's error; a later error makes the count
+ * short and is reported by the next call).
+ */
+int kipc_send_batch(int ch, const struct iovec *msgs, unsigned int n, unsigned int flags);
+int kipc_recv_batch(int ch, struct iovec *msgs, unsigned int n,
+		    struct kipc_msg_info *info, unsigned int flags);
+
+/*
+ * kipc_batch_prep() - fill a struct kipc_batch and its @n entries at @x
+ * for KIPC_IOC_SEND_BATCH (@send) or KIPC_IOC_RECV_BATCH, one message per
+ * iovec of @msgs; flags as above. For submitting through io_uring
+ * (kipc_ring_prep_batch()): @b, @x and @msgs must stay valid until the
+ * completion. After a receive, x[i].info.len is message i's length.
+ * Returns 0 or -EINVAL (n is 0 or above KIPC_BATCH_MAX, bad flags).
+ */
+int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iovec *msgs,
+		    unsigned int n, unsigned int flags, int send);
+
 /* --- regions, reference handoff, process-shared sync --- */
 #include "kipc_shm.h"
 /* --- batched channel I/O over io_uring --- */

@@ -121,6 +121,18 @@ int kipc_ring_prep_recvv(struct io_uring *ring, int ch, const struct iovec *iov,
 			 unsigned int iovcnt, unsigned int flags, uint64_t user_data);
 
 /*
+ * Queue a whole batch (see kipc_batch_prep() and kipc_send_batch(3)) as
+ * one IORING_OP_URING_CMD: a send (@send) or receive of up to b->nr
+ * messages on channel fd @ch. Its CQE's res is how many moved, 0 when
+ * none could (it never waits: arm a poll to know when to retry), or
+ * -errno. @b and what it points to must stay valid until the completion.
+ * Needs KIPC_FEAT_URING_CMD (Linux 5.19 or later with io_uring).
+ * Return: 0 once queued.
+ */
+int kipc_ring_prep_batch(struct io_uring *ring, int ch, struct kipc_batch *b, int send,
+			 uint64_t user_data);
+
+/*
  * Queue an IORING_OP_ASYNC_CANCEL of the pending request(s) whose
  * user_data is @target (kipc_ring_prep_cancel) or that work on channel fd
  * @ch (kipc_ring_prep_cancel_chan; always every one of them). A cancelled

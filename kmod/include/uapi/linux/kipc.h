@@ -87,6 +87,8 @@
 #define KIPC_FEAT_REGIONS	_BITULL(1)	/* shared-page regions */
 #define KIPC_FEAT_REFS		_BITULL(2)	/* reference handoff */
 #define KIPC_FEAT_NOWAIT	_BITULL(3)	/* IOCB_NOWAIT read/write */
+#define KIPC_FEAT_BATCH		_BITULL(4)	/* KIPC_IOC_SEND_BATCH/RECV_BATCH */
+#define KIPC_FEAT_URING_CMD	_BITULL(5)	/* the batches as IORING_OP_URING_CMD */
 
 /**
  * struct kipc_version - ABI version and features (KIPC_IOC_VERSION)
@@ -237,6 +239,61 @@ struct kipc_xfer {
 };
 
 /**
+ * DOC: batches
+ *
+ * KIPC_IOC_SEND_BATCH and KIPC_IOC_RECV_BATCH move up to @nr messages in
+ * one call, as sendmmsg(2) and recvmmsg(2) do for sockets: one system
+ * call, one lock round and one wake-up for the lot, and one timestamp for
+ * all the messages of a send batch. Each message is still a message of
+ * its own (boundaries, stamps, sequence numbers).
+ *
+ * The array @xfers holds @nr struct kipc_xfer of @xfer_size bytes each
+ * (the struct kipc_xfer size the caller was built with; every entry's own
+ * @size must say the same). An entry's @flags and @deadline_ns must be
+ * zero: the batch's @flags and @deadline_ns apply to the call. A send
+ * entry gives @iov, @iovcnt and @prio; a receive entry gives @iov and
+ * @iovcnt and gets @info back (@info.len is the message length).
+ *
+ * A batch blocks, if at all, only until the first message can move; then
+ * it moves as many more as it can without blocking, in order, and returns
+ * how many moved (>= 1). An error on the first message is the call's
+ * -errno, as for KIPC_IOC_SEND/RECV; an error on a later entry ends the
+ * batch there, short, and that entry (and the rest) moved nothing: the
+ * next call reports it. A receive entry whose buffer is too small ends
+ * the batch the same way, with the message left queued (the first entry
+ * gets -EMSGSIZE and its @info, as KIPC_IOC_RECV does).
+ *
+ * Through io_uring (IORING_OP_URING_CMD with @cmd_op the ioctl number and
+ * the address of the struct kipc_batch in the first 8 bytes of the SQE's
+ * command area) a batch never blocks and never returns -EAGAIN: it
+ * completes with 0 when no message could move, so no io_uring worker
+ * thread is ever parked on a channel; arm IORING_OP_POLL_ADD on the fd to
+ * learn when to submit again.
+ */
+#define KIPC_BATCH_MAX		1024	/* most entries in one batch */
+
+/**
+ * struct kipc_batch - send or receive several messages (KIPC_IOC_SEND_BATCH,
+ *	KIPC_IOC_RECV_BATCH)
+ * @size: sizeof(struct kipc_batch)
+ * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK)
+ * @nr: entries at @xfers, 1..KIPC_BATCH_MAX
+ * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it
+ * @xfers: pointer to @nr struct kipc_xfer
+ * @deadline_ns: with KIPC_XFER_DEADLINE, as in struct kipc_xfer
+ *
+ * Return: the number of messages moved.
+ */
+struct kipc_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 nr;
+	__u32 xfer_size;
+	__aligned_u64 xfers;
+	__aligned_u64 deadline_ns;
+};
+
+/**
  * struct kipc_chan_stat - channel state (KIPC_IOC_CHAN_STAT)
  * @size: sizeof(struct kipc_chan_stat)
  * @flags: must be zero
@@ -379,6 +436,8 @@ struct kipc_ref_xfer {
 #define KIPC_IOC_CHAN_STAT	_IO(KIPC_IOC_MAGIC, 0x22)	/* struct kipc_chan_stat */
 #define KIPC_IOC_SEND_REF	_IO(KIPC_IOC_MAGIC, 0x23)	/* struct kipc_ref_xfer */
 #define KIPC_IOC_RECV_REF	_IO(KIPC_IOC_MAGIC, 0x24)	/* struct kipc_ref_xfer */
+#define KIPC_IOC_SEND_BATCH	_IO(KIPC_IOC_MAGIC, 0x25)	/* struct kipc_batch */
+#define KIPC_IOC_RECV_BATCH	_IO(KIPC_IOC_MAGIC, 0x26)	/* struct kipc_batch */
 
 /* On a region fd. */
 #define KIPC_IOC_SHM_STAT	_IO(KIPC_IOC_MAGIC, 0x40)	/* struct kipc_shm_stat */
