@@ -2347,6 +2347,7 @@ static bool known_cmd(unsigned int cmd)
 	case KIPC_IOC_UNLINK: case KIPC_IOC_SHM_OPEN: case KIPC_IOC_SEND:
 	case KIPC_IOC_RECV: case KIPC_IOC_CHAN_STAT: case KIPC_IOC_SEND_REF:
 	case KIPC_IOC_RECV_REF: case KIPC_IOC_SHM_STAT:
+	case KIPC_IOC_SEND_BATCH: case KIPC_IOC_RECV_BATCH:
 		return true;
 	default:
 		return false;
@@ -2362,7 +2363,7 @@ static bool known_cmd(unsigned int cmd)
 static unsigned int bad_cmd(void)
 {
 	static const unsigned int nrs[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x20, 0x21, 0x22,
-					    0x23, 0x24, 0x40 };
+					    0x23, 0x24, 0x25, 0x26, 0x40 };
 	unsigned int cmd, type;
 
 	for (;;) {
