@@ -74,6 +74,10 @@
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
  * @nr_sending: tasks between the start of a send and its queuing (atomic;
  *	a receiver that finds the queue empty spins while it is not zero)
+ * @nr_out: messages taken off the queue by a receive that has not finished
+ *	delivering them (atomic; raised under @lock). They still hold their
+ *	slots, so a failed delivery can put them back without the queue
+ *	going over @max_msgs.
  * @spare: small messages received and kept for the next sends (xchg()
  *	and cmpxchg() only; see kipc_chan_recycle())
  */
@@ -96,6 +100,7 @@ struct kipc_chan {
 	u64 received;
 	atomic_t nr_waiters;
 	atomic_t nr_sending;
+	atomic_t nr_out;
 	struct kipc_msg *spare[KIPC_CHAN_SPARES];
 };
 
@@ -212,9 +217,15 @@ static bool kipc_chan_can_recv(struct kipc_chan *ch)
 	return READ_ONCE(ch->nr_msgs) || kipc_chan_no_senders(ch);
 }
 
+/* Queued messages and those out for delivery together stay <= max_msgs. */
+static bool kipc_chan_has_room(struct kipc_chan *ch)
+{
+	return READ_ONCE(ch->nr_msgs) + atomic_read(&ch->nr_out) < ch->max_msgs;
+}
+
 static bool kipc_chan_can_send(struct kipc_chan *ch)
 {
-	return READ_ONCE(ch->nr_msgs) < ch->max_msgs || kipc_chan_no_receivers(ch);
+	return kipc_chan_has_room(ch) || kipc_chan_no_receivers(ch);
 }
 
 /* A send is under way: a message may be queued any moment. */
@@ -375,7 +386,7 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			ret = -EPIPE;
 			break;
 		}
-		if (ch->nr_msgs < ch->max_msgs) {
+		if (kipc_chan_has_room(ch)) {
 			ret = msg->len;
 			kipc_chan_enqueue_locked(ch, msg);
 			break;
@@ -457,6 +468,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	if (msg && !(xflags & KIPC_XFER_PEEK)) {
 		kipc_chan_dequeue_locked(ch, msg);
 		ch->received++;
+		atomic_inc(&ch->nr_out);
 	}
 	spin_unlock(&ch->lock);
 	if (WARN_ON_ONCE(!msg)) {	/* kipc_chan_lock_nonempty() saw one */
@@ -469,8 +481,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	 * copy. Only receivers dequeue and they hold recv_lock, so if the
 	 * delivery fails the message goes back to the head of its list and
 	 * no other receiver saw the queue without it: nothing is lost and the
-	 * order is kept. (A sender may have filled the slot meanwhile: the
-	 * queue is then one over its depth until the next receive.)
+	 * order is kept. Its slot stays taken meanwhile (@nr_out).
 	 */
 	ret = deliver(msg, arg);
 	if (xflags & KIPC_XFER_PEEK) {
@@ -480,6 +491,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	if (ret < 0) {
 		spin_lock(&ch->lock);
 		kipc_chan_requeue_locked(ch, msg);
+		atomic_dec(&ch->nr_out);
 		spin_unlock(&ch->lock);
 		mutex_unlock(&ch->recv_lock);
 		/* A poller may have looked while it was out. */
@@ -487,6 +499,8 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 			wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 		return ret;
 	}
+	/* The slot is free now; wq_has_sleeper() orders this before its test. */
+	atomic_dec(&ch->nr_out);
 	mutex_unlock(&ch->recv_lock);
 	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
@@ -791,7 +805,7 @@ static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 			break;
 		}
 		list_for_each_entry_safe(msg, tmp, list, link) {
-			if (ch->nr_msgs >= ch->max_msgs)
+			if (!kipc_chan_has_room(ch))
 				break;
 			list_del(&msg->link);
 			kipc_chan_enqueue_locked(ch, msg);
@@ -910,6 +924,7 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 		list_add_tail(&msg->link, &taken);
 		n++;
 	}
+	atomic_add(n, &ch->nr_out);
 	spin_unlock(&ch->lock);
 
 	list_for_each_entry(msg, &taken, link) {
@@ -929,10 +944,12 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 			list_del(&msg->link);
 			kipc_chan_requeue_locked(ch, msg);
 		}
+		atomic_sub(n - i, &ch->nr_out);
 		spin_unlock(&ch->lock);
 	} else {
 		list_splice_init(&taken, &done);
 	}
+	atomic_sub(i, &ch->nr_out);
 	mutex_unlock(&ch->recv_lock);
 
 	if (i < n && wq_has_sleeper(&ch->recv_wait))
@@ -1068,7 +1085,7 @@ static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
 	if (file->f_mode & FMODE_WRITE) {
 		if (kipc_chan_no_receivers(ch))
 			mask |= EPOLLERR;
-		else if (READ_ONCE(ch->nr_msgs) < ch->max_msgs)
+		else if (kipc_chan_has_room(ch))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	return mask;

@@ -8,6 +8,7 @@
  * two-process run over io_uring that must grow no io-wq worker thread.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,9 +19,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <liburing.h>
+#include <linux/userfaultfd.h>
 
 #include <kipc.h>
 #include <kipc_ring.h>
@@ -353,6 +356,86 @@ TEST(epipe_when_the_peer_is_gone)
 	make_msgs(m, buf, 2, 0);
 	EXPECT_EQ(-EPIPE, kipc_send_batch(tx, m, 2, 0));
 	close(tx);
+}
+
+/* A receive batch stalled in its second entry (a userfaultfd page). */
+struct stalled_recv {
+	int ch;
+	char *page;
+	char bufs[4][MSG];
+	int ret;
+};
+
+static void *stalled_recv_fn(void *arg)
+{
+	struct stalled_recv *r = arg;
+	struct iovec m[4];
+
+	make_bufs(m, r->bufs, 4);
+	m[1].iov_base = r->page;	/* faults until the page is supplied */
+	m[2].iov_len = 1;		/* too small: the batch ends there */
+	r->ret = kipc_recv_batch(r->ch, m, 4, NULL, 0);
+	return NULL;
+}
+
+/*
+ * Messages a receive has taken off for delivery keep their slots until it
+ * is done: no send fits meanwhile, and those it puts back (a later entry
+ * too small) never take the queue over its depth.
+ */
+TEST(slots_out_for_delivery_stay_taken)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct stalled_recv r = { 0 };
+	struct kipc_msg_info info[4];
+	struct kipc_chan_stat st;
+	struct uffdio_register reg;
+	struct uffdio_zeropage zp;
+	char out[4][MSG], in[4][MSG];
+	struct iovec m[4];
+	struct uffd_msg ev;
+	pthread_t th;
+	int uffd, i;
+
+	r.ch = chan(4);
+	ASSERT_LE(0, r.ch);
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		SKIP(return, "no userfaultfd in this kernel (needed to hold a delivery mid-copy)");
+	r.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r.page);
+	reg.range.start = (uintptr_t)r.page;
+	reg.range.len = 4096;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	make_msgs(m, out, 4, 40);
+	ASSERT_EQ(4, kipc_send_batch(r.ch, m, 4, 0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, stalled_recv_fn, &r));
+	ASSERT_EQ(sizeof(ev), read(uffd, &ev, sizeof(ev)));	/* it is in entry 1 */
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(-EAGAIN, kipc_send(r.ch, out[0], MSG, KIPC_NONBLOCK));
+	}
+	ASSERT_EQ(0, kipc_chan_stat(r.ch, &st));
+	EXPECT_EQ(0, st.nr_msgs);
+	zp.range.start = (uintptr_t)r.page;
+	zp.range.len = 4096;
+	zp.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(2, r.ret);
+	EXPECT_EQ(0, check(r.bufs[0], MSG, 40));
+	ASSERT_EQ(0, kipc_chan_stat(r.ch, &st));
+	EXPECT_EQ(2, st.nr_msgs);
+	EXPECT_LE(st.nr_msgs, st.max_msgs);
+	make_bufs(m, in, 4);
+	ASSERT_EQ(2, kipc_recv_batch(r.ch, m, 4, info, KIPC_NONBLOCK));
+	EXPECT_EQ(3, info[0].seq);
+	EXPECT_EQ(0, check(in[0], MSG, 42));
+	EXPECT_EQ(4, info[1].seq);
+	munmap(r.page, 4096);
+	close(uffd);
+	close(r.ch);
 }
 
 /* ---- io_uring ---- */
