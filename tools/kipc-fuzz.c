@@ -26,6 +26,10 @@
  *    moved by anyone else);
  *  - the content of every received message the fuzzer sent (a header
  *    with a seed, and a body generated from it);
+ *  - batches (SEND_BATCH, RECV_BATCH): a bad first entry is the call's
+ *    errno (for a receive, before any wait), a bad later one only makes
+ *    the count short; the count is exact on private channels, and a
+ *    private batch never says EAGAIN with room or messages to move;
  *  - reference receives: the fd fast path, range and region id;
  *  - region mappings: loads and stores on pages known to be mapped never
  *    fault, a load past the region's end (after mremap) gets SIGBUS;
@@ -86,6 +90,7 @@
 #define NERRNO		140
 #define MAX_SEGS	8
 #define NIOV_MANY	1024		/* UIO_MAXIOV */
+#define MAX_BATCH	64		/* entries in the batches the fuzzer builds */
 
 /* The data arena: messages are built in the first half, received into the second. */
 #define AREA_LEN	(256 * 1024)
@@ -112,6 +117,7 @@
 #define MIN_CHAN_STAT	offsetofend(struct kipc_chan_stat, __reserved)
 #define MIN_SHM_STAT	offsetofend(struct kipc_shm_stat, __reserved)
 #define MIN_REF_XFER	offsetofend(struct kipc_ref_xfer, info)
+#define MIN_BATCH	offsetofend(struct kipc_batch, deadline_ns)
 
 /* Exit codes. */
 #define EXIT_FOUND	1	/* a contract violation, leak, crash or hang */
@@ -258,6 +264,7 @@ enum op {
 	OP_CTL_OPEN, OP_CLOSE, OP_DUP, OP_FCNTL, OP_RLIMIT,
 	OP_VERSION, OP_STAT, OP_CHAN_OPEN, OP_SHM_OPEN, OP_UNLINK,
 	OP_SEND, OP_RECV, OP_CHAN_STAT, OP_SEND_REF, OP_RECV_REF, OP_SHM_STAT,
+	OP_SEND_BATCH, OP_RECV_BATCH,
 	OP_BADCMD, OP_READ, OP_WRITE, OP_POLL,
 	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MREMAP,
 	OP_FORK, OP_KILL,
@@ -271,6 +278,7 @@ static const char *const op_name[NOPS] = {
 	[OP_SHM_OPEN] = "SHM_OPEN", [OP_UNLINK] = "UNLINK", [OP_SEND] = "SEND",
 	[OP_RECV] = "RECV", [OP_CHAN_STAT] = "CHAN_STAT", [OP_SEND_REF] = "SEND_REF",
 	[OP_RECV_REF] = "RECV_REF", [OP_SHM_STAT] = "SHM_STAT",
+	[OP_SEND_BATCH] = "SEND_BATCH", [OP_RECV_BATCH] = "RECV_BATCH",
 	[OP_BADCMD] = "unknown-ioctl", [OP_READ] = "read/readv",
 	[OP_WRITE] = "write/writev", [OP_POLL] = "poll", [OP_MMAP] = "mmap",
 	[OP_MUNMAP] = "munmap", [OP_MPROTECT] = "mprotect", [OP_MREMAP] = "mremap",
@@ -343,6 +351,8 @@ static const int *allowed_list(enum op op, enum kind k)
 		return k == K_CTL ? A_UNLINK : A_ENOTTY;
 	case OP_SEND:
 	case OP_RECV:
+	case OP_SEND_BATCH:	/* DOC: batches: as KIPC_IOC_SEND/RECV */
+	case OP_RECV_BATCH:
 		return k == K_CHAN ? A_XFER : A_ENOTTY;
 	case OP_CHAN_STAT:
 		return k == K_CHAN ? A_ARGS : A_ENOTTY;
@@ -569,7 +579,7 @@ struct scratch {
 	size_t len;
 };
 
-static struct scratch s_arg, s_iov, s_name, s_data;
+static struct scratch s_arg, s_iov, s_name, s_data, s_ent;
 
 static int scratch_init(struct scratch *s, size_t len)
 {
@@ -1151,16 +1161,29 @@ struct iovplan {
 static struct iovec iovbuf[NIOV_MANY + 2];
 static uint8_t txbuf[AREA_LEN];
 
-static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
+/* What plan_iov_at() may put in a plan besides plain segments. */
+#define PLAN_BAD	0x1	/* a segment at an unusable address */
+#define PLAN_RO		0x2	/* a segment on the read-only alias */
+#define PLAN_MANY	0x4	/* UIO_MAXIOV entries */
+
+/*
+ * A plan whose iovec array is @iov and whose segments start @off bytes
+ * into the transmit or receive half of the arena. Returns the offset just
+ * past its last segment, where the next plan may start.
+ */
+static size_t plan_iov_at(struct iovplan *p, struct iovec *iov, size_t off, size_t total,
+			  bool tx, unsigned int what)
 {
-	size_t area = tx ? 0 : AREA_LEN, off = 0, left, prefix = 0;
+	size_t area = tx ? 0 : AREA_LEN, left, prefix = 0;
 	unsigned int r = (unsigned int)below(100);
 	int cnt, i;
 
 	memset(p, 0, sizeof(*p));
-	p->iov = iovbuf;
+	p->iov = iov;
 	p->first_bad = SIZE_MAX;
 	cnt = r < 4 ? 0 : r < 55 ? 1 : r < 98 ? 2 + (int)below(MAX_SEGS - 1) : -1;
+	if (cnt < 0 && !(what & PLAN_MANY))
+		cnt = 1;
 	if (cnt == 0)
 		total = 0;
 	if (tx)
@@ -1169,16 +1192,16 @@ static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
 		/* UIO_MAXIOV entries, all but the first empty. */
 		cnt = NIOV_MANY;
 		for (i = 0; i < cnt; i++)
-			iovbuf[i] = (struct iovec){ s_data.rw + area, 0 };
-		iovbuf[0].iov_len = total;
+			iov[i] = (struct iovec){ s_data.rw + area + off, 0 };
+		iov[0].iov_len = total;
 		if (tx)
-			memcpy(s_data.rw, txbuf, total);
-		p->seg[0] = s_data.rw + area;
+			memcpy(s_data.rw + off, txbuf, total);
+		p->seg[0] = s_data.rw + area + off;
 		p->seglen[0] = total;
 		p->nseg = 1;
 		p->cnt = cnt;
 		p->total = total;
-		return;
+		return off + total;
 	}
 	left = total;
 	for (i = 0; i < cnt; i++) {
@@ -1188,7 +1211,7 @@ static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
 		void *base = rw;
 
 		left -= len;
-		if (allow_bad && loc < 6 && len) {
+		if ((what & PLAN_BAD) && loc < 6 && len) {
 			size_t k = 0;
 
 			switch (below(3)) {
@@ -1209,7 +1232,7 @@ static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
 			p->bad = true;
 			if (p->first_bad == SIZE_MAX)
 				p->first_bad = prefix + k;
-		} else if (loc < 14) {
+		} else if ((what & PLAN_RO) && loc < 14) {
 			/* The read-only alias: fine to send from, faults when received into. */
 			base = s_data.ro + area + off;
 			if (tx)
@@ -1223,12 +1246,18 @@ static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
 			p->seg[p->nseg] = rw;
 			p->seglen[p->nseg++] = len;
 		}
-		iovbuf[i] = (struct iovec){ base, len };
+		iov[i] = (struct iovec){ base, len };
 		prefix += len;
 		off += len + below(64);
 	}
 	p->cnt = cnt;
 	p->total = total;
+	return off;
+}
+
+static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
+{
+	plan_iov_at(p, iovbuf, 0, total, tx, (allow_bad ? PLAN_BAD : 0) | PLAN_RO | PLAN_MANY);
 }
 
 /* The first @n received bytes, gathered from the plan's segments. */
@@ -1324,13 +1353,69 @@ static void xmode_apply(enum xmode m, __u32 *flags, __u64 *deadline_ns)
 	}
 }
 
-/* Deadline field defects, shared by the four transfer ioctls. */
+/* Deadline field defects, shared by the transfer ioctls. */
 static void deadline_defect(__u32 *flags, __u64 *deadline_ns)
 {
 	if (*flags & KIPC_XFER_DEADLINE)
 		*deadline_ns = 0;		/* flagged but zero */
 	else
 		*deadline_ns = 1 + below(1000);	/* set but not flagged */
+}
+
+/* A transfer ioctl, bounded by the timer unless @xflags says NONBLOCK. */
+static long xfer_ioctl(int fd, unsigned long cmd, void *arg, __u32 xflags)
+{
+	long r;
+
+	if (!(xflags & KIPC_XFER_NONBLOCK))
+		arm_timer();
+	r = sys_ret(ioctl(fd, cmd, arg));
+	disarm_timer();
+	return r;
+}
+
+/*
+ * What sending the message of plan @p on @t must give, past the argument
+ * checks: EMSGSIZE above the channel's max_msg_size, EFAULT for a segment
+ * the kernel cannot read (or EMSGSIZE, whichever it checks first).
+ */
+static void send_data_expect(struct expect *ex, const struct slot *t, const struct iovplan *p)
+{
+	if (t->kind != K_CHAN)
+		return;
+	if (p->total > t->max_msg_size && !p->bad)
+		expect_err(ex, EMSGSIZE, "message above the channel's max_msg_size");
+	if (p->bad && !ex->err && !ex->fail) {
+		ex->err = EFAULT;
+		ex->err2 = p->total > t->max_msg_size ? EMSGSIZE : 0;
+		ex->why = "a message segment is not readable";
+	}
+}
+
+/*
+ * A receive into plan @p that gave @r (bytes or -errno) and @info: the
+ * length fits, nothing landed past the first unwritable byte, and the
+ * content is what the fuzzer sent.
+ */
+static void recv_check(const char *how, long r, const struct kipc_msg_info *info,
+		       const struct iovplan *p)
+{
+	if (r == -EMSGSIZE && info->len <= p->total)
+		violation("%s gave EMSGSIZE but info.len %u fits the %zu-byte buffer: %s",
+			  how, info->len, p->total, desc);
+	if (r < 0)
+		return;
+	if ((size_t)r > p->total || info->len != (uint32_t)r || info->prio > KIPC_PRIO_MAX) {
+		violation("%s returned %ld with info.len %u prio %u into %zu bytes: %s", how, r,
+			  info->len, info->prio, p->total, desc);
+		return;
+	}
+	if ((size_t)r > p->first_bad) {
+		violation("%s delivered %ld bytes but only %zu were writable: %s", how, r,
+			  p->first_bad, desc);
+		return;
+	}
+	msg_check(gather(p, (size_t)r), (size_t)r, (info->flags & KIPC_MSG_REF) ? 1 : 0, how);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1895,22 +1980,13 @@ static void op_send(void)
 		expect_err(&ex, EBADF, "send on a receive-only fd");
 	if (iovx.err)
 		expect_err(&ex, iovx.err, iovx.why);
-	if (t->kind == K_CHAN && p.total > t->max_msg_size && !p.bad)
-		expect_err(&ex, EMSGSIZE, "message above the channel's max_msg_size");
-	if (p.bad && !ex.err && !ex.fail) {
-		ex.err = EFAULT;
-		ex.err2 = p.total > t->max_msg_size ? EMSGSIZE : 0;
-		ex.why = "a message segment is not readable";
-	}
+	send_data_expect(&ex, t, &p);
 	kind_rule(t, K_CHAN, &ex);
 	D("fd %d size=%u flags=%#x prio=%u iovcnt=%u iov=%s len=%zu%s deadline=%" PRIu64 " ptr=%s",
 	  t->fd, a.usize, x.flags, x.prio, x.iovcnt, iovhow, p.total, p.bad ? " (bad segment)" : "",
 	  (uint64_t)x.deadline_ns, ptr_name[a.mode]);
 	snap_take(&sn, t);
-	if (!(x.flags & KIPC_XFER_NONBLOCK))
-		arm_timer();
-	r = sys_ret(ioctl(t->fd, KIPC_IOC_SEND, a.uptr));
-	disarm_timer();
+	r = xfer_ioctl(t->fd, KIPC_IOC_SEND, a.uptr, x.flags);
 	if (judge(OP_SEND, t->kind, r, &ex) == 0 && (size_t)r != p.total)
 		violation("SEND returned %ld for a %zu-byte message: %s", r, p.total, desc);
 	snap_check(&sn, "SEND", r, 1, 0);
@@ -1981,32 +2057,13 @@ static void op_recv(void)
 	  p.first_bad != SIZE_MAX ? " (bad segment)" : "", (uint64_t)x.deadline_ns,
 	  ptr_name[a.mode]);
 	snap_take(&sn, t);
-	if (!(x.flags & KIPC_XFER_NONBLOCK))
-		arm_timer();
-	r = sys_ret(ioctl(t->fd, KIPC_IOC_RECV, a.uptr));
-	disarm_timer();
+	r = xfer_ioctl(t->fd, KIPC_IOC_RECV, a.uptr, x.flags);
 	judge(OP_RECV, t->kind, r, &ex);
 	snap_check(&sn, "RECV", r, 0, (x.flags & KIPC_XFER_PEEK) ? 0 : 1);
 	if (d == D_CHAOS || a.mode != P_GOOD || t->kind != K_CHAN)
 		return;
 	arg_result(&a, &x, sizeof(x));
-	if (r == -EMSGSIZE && x.info.len <= p.total)
-		violation("RECV gave EMSGSIZE but info.len %u fits the %zu-byte buffer: %s",
-			  x.info.len, p.total, desc);
-	if (r < 0)
-		return;
-	if ((size_t)r > p.total || x.info.len != (uint32_t)r || x.info.prio > KIPC_PRIO_MAX) {
-		violation("RECV returned %ld with info.len %u prio %u into %zu bytes: %s", r,
-			  x.info.len, x.info.prio, p.total, desc);
-		return;
-	}
-	if ((size_t)r > p.first_bad) {
-		violation("RECV delivered %ld bytes but only %zu were writable: %s", r,
-			  p.first_bad, desc);
-		return;
-	}
-	msg_check(gather(&p, (size_t)r), (size_t)r, (x.info.flags & KIPC_MSG_REF) ? 1 : 0,
-		  "RECV");
+	recv_check("RECV", r, &x.info, &p);
 }
 
 static void op_chan_stat(void)
@@ -2159,10 +2216,7 @@ static void op_send_ref(void)
 	  " region=%" PRIu64 " prio=%u ptr=%s", t->fd, a.usize, x.flags, x.shm_fd, shmhow,
 	  (uint64_t)x.offset, (uint64_t)x.len, rlen, x.prio, ptr_name[a.mode]);
 	snap_take(&sn, t);
-	if (!(x.flags & KIPC_XFER_NONBLOCK))
-		arm_timer();
-	r = sys_ret(ioctl(t->fd, KIPC_IOC_SEND_REF, a.uptr));
-	disarm_timer();
+	r = xfer_ioctl(t->fd, KIPC_IOC_SEND_REF, a.uptr, x.flags);
 	if (!judge(OP_SEND_REF, t->kind, r, &ex) && r != 0 && d != D_CHAOS)
 		violation("SEND_REF returned %ld, not 0: %s", r, desc);
 	snap_check(&sn, "SEND_REF", r, 1, 0);
@@ -2262,10 +2316,7 @@ static void op_recv_ref(void)
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) ptr=%s", t->fd, a.usize, x.flags, x.shm_fd,
 	  hinthow, ptr_name[a.mode]);
 	snap_take(&sn, t);
-	if (!(x.flags & KIPC_XFER_NONBLOCK))
-		arm_timer();
-	r = sys_ret(ioctl(t->fd, KIPC_IOC_RECV_REF, a.uptr));
-	disarm_timer();
+	r = xfer_ioctl(t->fd, KIPC_IOC_RECV_REF, a.uptr, x.flags);
 	judge(OP_RECV_REF, t->kind, r, &ex);
 	snap_check(&sn, "RECV_REF", r, 0, (x.flags & KIPC_XFER_PEEK) ? 0 : 1);
 	if (r < 0 || a.mode != P_GOOD)
@@ -2301,6 +2352,386 @@ static void op_recv_ref(void)
 				  (uint64_t)x.len, (uint64_t)st.length, x.info.flags, x.info.len);
 	}
 	add_slot(&s);
+}
+
+/* ---- batches (KIPC_IOC_SEND_BATCH, KIPC_IOC_RECV_BATCH) ---- */
+
+/*
+ * A batch gets at most one defect in its entries, in the odd entry @bi
+ * (0 or a later one): a later bad entry must make the count short, not
+ * fail the call (DOC: batches).
+ */
+enum edefect { E_NONE, E_SIZE, E_TAIL, E_PRIO, E_IOVCNT, E_FLAGS, E_DEADLINE, E_INFO,
+	       E_IOV, E_SEG, E_UNREADABLE };
+
+static const char *const edefect_name[] = {
+	"none", "size", "tail", "prio", "iovcnt", "flags", "deadline", "info", "iov",
+	"segment", "unreadable",
+};
+
+/* Where the entry array is. */
+enum entmode { EM_RW, EM_RO, EM_NULL, EM_BAD, EM_STRADDLE };
+
+static const char *const entmode_name[] = {
+	[EM_RW] = "good", [EM_RO] = "read-only", [EM_NULL] = "NULL", [EM_BAD] = "unmapped",
+	[EM_STRADDLE] = "straddles-guard",
+};
+
+static struct {
+	bool send;
+	uint32_t nr;		/* entries built */
+	uint32_t stride;	/* their spacing: xfer_size if valid */
+	uint32_t bi;		/* the odd entry */
+	enum edefect ed;	/* its defect */
+	enum entmode em;
+	uint8_t *ents;		/* the entries, for reading back (NULL: nowhere) */
+	uint32_t readable;	/* entries wholly in readable memory */
+	uint32_t fe;		/* the first entry that must fail (@nr: none) ... */
+	struct expect fex;	/* ... and how */
+	bool late;		/* receive: @fe's error comes only once a message is taken */
+	struct iovplan p[MAX_BATCH];
+} bp;
+
+static size_t ent_dirty;	/* bytes of s_ent written since it was last cleared */
+
+static uint32_t pick_xfer_size(void)
+{
+	unsigned int r = (unsigned int)below(100);
+
+	if (r < 80)
+		return MIN_XFER;
+	if (r < 92)
+		return MIN_XFER + 8 * (1 + (uint32_t)below(16));
+	if (r < 97)
+		return MIN_XFER + (uint32_t)below((uint64_t)pg - MIN_XFER + 1);
+	return (uint32_t)pg;
+}
+
+/* A struct defect in entry @x (E_TAIL: the caller sets the tail byte). */
+static void entry_defect(struct kipc_xfer *x, enum edefect e, bool send, struct expect *ex)
+{
+	switch (e) {
+	case E_SIZE:
+		x->size = chance(50) ? (uint32_t)below(x->size) : x->size + 1 + (uint32_t)below(64);
+		expect_err(ex, EINVAL, "entry size is not xfer_size");
+		break;
+	case E_TAIL:
+		expect_err(ex, E2BIG, "non-zero bytes past struct kipc_xfer in an entry");
+		break;
+	case E_PRIO:
+		x->prio = send ? KIPC_PRIO_MAX + 1 + (uint32_t)below(1000) :
+			  1 + (uint32_t)below(40);
+		expect_err(ex, EINVAL, send ? "entry priority above KIPC_PRIO_MAX" :
+			   "receive entry with a priority");
+		break;
+	case E_FLAGS:
+		x->flags = 1u << below(32);
+		expect_err(ex, EINVAL, "entry flags must be zero");
+		break;
+	case E_DEADLINE:
+		x->deadline_ns = 1 + below(1000000000);
+		expect_err(ex, EINVAL, "entry deadline_ns must be zero");
+		break;
+	case E_INFO:
+		((uint8_t *)&x->info)[below(sizeof(x->info))] = (uint8_t)(1 + below(255));
+		expect_err(ex, EINVAL, "entry info must be zero");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Room for the next entry's message: a fair share of what is left. */
+static size_t batch_share(size_t used, uint32_t left)
+{
+	size_t share = ((size_t)AREA_LEN - (size_t)pg - used) / left;
+
+	return share > MAX_SEGS * 64 ? share - MAX_SEGS * 64 : 0;
+}
+
+/* The length of the message (send) or buffer (receive) of one entry. */
+static size_t batch_len(const struct slot *t, bool send, bool fit, size_t share)
+{
+	size_t len, max = t->kind == K_CHAN ? t->max_msg_size : 64;
+
+	if (send)
+		len = pick_msg_len();
+	else
+		len = chance(10) ? below(65) : max;
+	if (fit && len > max)
+		len = below(max + 1);
+	return len < share ? len : share;
+}
+
+/*
+ * Build the entries of @b (on @t) in s_ent, with defect @ed in the odd
+ * entry (@chaos: random defects in others too), and point @b at them.
+ * Records in bp the first entry that must fail.
+ */
+static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, enum edefect ed,
+			bool chaos_ents)
+{
+	size_t xs = sizeof(struct kipc_xfer), used = 0, base = 0, k = 0;
+	struct iovec *iov = iovbuf;
+	bool fit = chance(85);
+	uint32_t j;
+
+	memset(s_ent.rw, 0, ent_dirty);
+	memset(&bp.fex, 0, sizeof(bp.fex));
+	bp.send = send;
+	bp.stride = b->xfer_size >= xs && b->xfer_size <= (uint64_t)pg ? b->xfer_size :
+		    (uint32_t)xs;
+	bp.nr = b->nr < 1 ? 1 : b->nr < MAX_BATCH ? b->nr : MAX_BATCH;
+	bp.bi = chance(50) ? 0 : (uint32_t)below(bp.nr);
+	bp.ed = ed;
+	bp.late = false;
+	if (ed == E_TAIL && bp.stride == xs)
+		bp.ed = ed = E_SIZE;	/* no tail to set */
+	bp.em = EM_RW;
+	if (ed == E_UNREADABLE)
+		bp.em = !send && chance(25) ? EM_RO : (enum entmode)(EM_NULL + below(3));
+	else if (send && chance(10))
+		bp.em = EM_RO;		/* the kernel only reads a send batch's entries */
+	if (bp.em == EM_STRADDLE) {
+		k = below(bp.stride);	/* bytes of entry bi before the guard */
+		base = s_ent.len - (size_t)bp.bi * bp.stride - k;
+		bp.nr = bp.bi + 1;
+	} else if (chance(50)) {
+		base = below(64);	/* entries need no alignment */
+	}
+	bp.fe = bp.nr;
+	for (j = 0; j < bp.nr; j++) {
+		struct kipc_xfer x = { .size = bp.stride };
+		struct expect e = { 0 }, iovx = { 0 };
+		struct iovplan *p = &bp.p[j];
+		enum edefect jd = j == bp.bi ? ed : E_NONE;
+		unsigned int what = send ? PLAN_RO : 0;
+		uint8_t *dst = s_ent.rw + base + (size_t)j * bp.stride;
+		const char *iovhow;
+		size_t len;
+		int early;
+
+		if (chaos_ents && jd == E_NONE && chance(5))
+			jd = (enum edefect)(E_SIZE + below(E_INFO));
+		if (j == bp.bi)
+			what |= PLAN_RO | (jd == E_SEG ? PLAN_BAD : 0);
+		len = batch_len(t, send, fit, batch_share(used, bp.nr - j));
+		used = plan_iov_at(p, iov, used, len, send, what);
+		iov += p->cnt;
+		x.iov = (uintptr_t)(j == bp.bi ? place_iov(p, jd == E_IOV, &iovx, &iovhow) :
+				    p->iov);
+		x.iovcnt = (uint32_t)p->cnt;
+		if (jd == E_IOVCNT) {
+			x.iovcnt = NIOV_MANY + 1 + (uint32_t)below(10);
+			iovx = (struct expect){ .err = EINVAL,
+						.why = "entry iovcnt above UIO_MAXIOV" };
+		}
+		if (send)
+			x.prio = (uint32_t)below(KIPC_PRIO_MAX + 1);
+		entry_defect(&x, jd, send, &e);
+		early = e.err;
+		if (bp.em == EM_STRADDLE && j == bp.bi) {
+			memcpy(dst, &x, k < xs ? k : xs);	/* the rest is zero */
+			expect_err(&e, EFAULT, "entry runs into an unmapped page");
+		} else {
+			memcpy(dst, &x, xs);
+			if (jd == E_TAIL && bp.stride > xs)
+				dst[xs + below(bp.stride - xs)] = (uint8_t)(1 + below(255));
+		}
+		if (iovx.err)
+			expect_err(&e, iovx.err, iovx.why);
+		if (send)
+			send_data_expect(&e, t, p);
+		if (bp.fe == bp.nr && (e.err || e.fail)) {
+			bp.fe = j;
+			bp.fex = e;
+			/* A receive reads the iovec array only at delivery. */
+			bp.late = !send && !early;
+		}
+	}
+	if (base + (size_t)bp.nr * bp.stride > ent_dirty)
+		ent_dirty = base + (size_t)bp.nr * bp.stride;
+	if (ent_dirty > s_ent.len)
+		ent_dirty = s_ent.len;
+	bp.readable = bp.em == EM_STRADDLE ? bp.bi : bp.nr;
+	bp.ents = s_ent.rw + base;
+	switch (bp.em) {
+	case EM_RW:
+	case EM_STRADDLE:
+		b->xfers = (uintptr_t)(s_ent.rw + base);
+		break;
+	case EM_RO:
+		b->xfers = (uintptr_t)(s_ent.ro + base);
+		break;
+	default:
+		b->xfers = bp.em == EM_NULL ? 0 : (uintptr_t)bad_ptr();
+		bp.ents = NULL;
+		bp.readable = 0;
+		bp.fe = 0;
+		bp.late = false;
+		bp.fex = (struct expect){ .err = EFAULT, .why = "entry array not accessible" };
+		break;
+	}
+}
+
+/* An errno only a bad entry gives, never the queue. */
+static bool entry_errno(int e, bool fault_ok)
+{
+	return e == EINVAL || e == E2BIG || (e == EFAULT && !fault_ok) ||
+	       (e == EMSGSIZE && bp.send);
+}
+
+/*
+ * The promises of DOC: batches beyond the errno table, for a batch whose
+ * arguments passed (@sn: a snapshot of a private channel, or not valid).
+ */
+static void batch_check(const struct kipc_batch *b, const struct snap *sn, long r)
+{
+	const char *how = bp.send ? "SEND_BATCH" : "RECV_BATCH";
+	bool fault0 = !bp.send && (bp.em == EM_RO || bp.p[0].first_bad != SIZE_MAX);
+	uint32_t fe = bp.fe, j, n, room;
+	int e = r < 0 ? (int)-r : 0;
+	struct kipc_xfer x;
+
+	if (r == 0 || r > b->nr)
+		violation("%s returned %ld for a batch of %u: %s", how, r, b->nr, desc);
+	if (r > fe)
+		violation("%s moved %ld messages, past entry %u, which must fail (%s): %s", how, r,
+			  fe, bp.fex.why, desc);
+	if (e && fe > 0 && entry_errno(e, fault0))
+		violation("%s failed with %s, but its first entry is good (a later bad entry makes the count short): %s",
+			  how, ename(e), desc);
+	if (sn->valid && fe > 0 && bp.send) {
+		room = sn->st.nr_msgs < sn->st.max_msgs ? sn->st.max_msgs - sn->st.nr_msgs : 0;
+		n = fe < room ? fe : room;
+		if (r > 0 ? (uint32_t)r != n : n && (e == EAGAIN || e == ETIMEDOUT))
+			violation("%s on a private channel with %u free slots and %u good entries gave %ld (%s): %s",
+				  how, room, fe, r, e ? ename(e) : "moved", desc);
+	}
+	if (bp.send)
+		return;
+	n = sn->valid ? (sn->st.nr_msgs < b->nr ? sn->st.nr_msgs : b->nr) : 0;
+	if (n && fe > 0 && (e == EAGAIN || e == ETIMEDOUT || e == EPIPE))
+		violation("%s returned %s with %u message(s) queued on a private channel: %s", how,
+			  ename(e), sn->st.nr_msgs, desc);
+	if (r == -EMSGSIZE && bp.readable) {
+		memcpy(&x, bp.ents, sizeof(x));
+		recv_check(how, r, &x.info, &bp.p[0]);
+	}
+	for (j = 0; r > 0 && j < (uint32_t)r && j < bp.readable; j++) {
+		memcpy(&x, bp.ents + (size_t)j * bp.stride, sizeof(x));
+		recv_check(how, x.info.len, &x.info, &bp.p[j]);
+	}
+	/* A private batch stops short only at an entry that could not take its message. */
+	if (r > 0 && (uint32_t)r < n && (uint32_t)r < fe && (uint32_t)r < bp.readable &&
+	    bp.p[r].first_bad == SIZE_MAX) {
+		memcpy(&x, bp.ents + (size_t)r * bp.stride, sizeof(x));
+		if (x.info.len <= bp.p[r].total)
+			violation("%s moved %ld of %u queued messages, but entry %ld (a %zu-byte buffer, info.len %u) was good: %s",
+				  how, r, n, r, bp.p[r].total, x.info.len, desc);
+	}
+}
+
+static void batch_op(bool send)
+{
+	enum op op = send ? OP_SEND_BATCH : OP_RECV_BATCH;
+	struct kipc_batch b = { .size = sizeof(b) };
+	enum defect d = pick_defect();
+	enum edefect ed = E_NONE;
+	struct expect ex = { 0 };
+	int sub = (int)below(4);	/* D_VALUE: batch or entry; D_PTR: which pointer */
+	bool reached;
+	struct slot *t;
+	struct snap sn;
+	struct argp a;
+	long r;
+
+	t = pick_chan(send);
+	/* Never blocking: NONBLOCK or a deadline at most 3 ms away. */
+	xmode_apply(chance(75) ? X_NONBLOCK : X_DEADLINE, &b.flags, &b.deadline_ns);
+	b.nr = chance(50) ? 1 + (uint32_t)below(8) : 1 + (uint32_t)below(MAX_BATCH);
+	b.xfer_size = pick_xfer_size();
+	switch (d) {
+	case D_FLAGS:
+		b.flags |= chance(30) ? KIPC_XFER_PEEK : 1u << (3 + below(29));
+		expect_err(&ex, EINVAL, "flag not valid for a batch");
+		break;
+	case D_RESERVED:
+		ed = (enum edefect)(E_FLAGS + below(3));
+		break;
+	case D_VALUE:
+		if (sub) {
+			ed = (enum edefect)(E_SIZE + below(4));
+			break;
+		}
+		switch (below(3)) {
+		case 0:
+			b.nr = chance(50) ? 0 : chance(50) ? KIPC_BATCH_MAX + 1 :
+			       (uint32_t)rnd() | 0x80000000u;
+			break;
+		case 1:
+			b.xfer_size = chance(50) ? (uint32_t)below(MIN_XFER) :
+				      (uint32_t)pg + 1 + (uint32_t)below(100000);
+			break;
+		default:
+			deadline_defect(&b.flags, &b.deadline_ns);
+			break;
+		}
+		expect_err(&ex, EINVAL, "nr, xfer_size or deadline invalid");
+		break;
+	case D_NAME:
+		d = D_NONE;
+		break;
+	case D_PTR:
+		ed = sub == 1 ? E_UNREADABLE : sub == 2 ? E_IOV : sub == 3 ? E_SEG : E_NONE;
+		break;
+	case D_CHAOS:
+		b.flags = chance(50) ? chaos32() : b.flags;
+		if (!(b.flags & KIPC_XFER_DEADLINE))
+			b.flags |= KIPC_XFER_NONBLOCK;
+		b.nr = chance(30) ? chaos32() : b.nr;
+		b.xfer_size = chance(30) ? chaos32() : b.xfer_size;
+		b.deadline_ns = chance(20) ? rnd() : b.deadline_ns;
+		ed = (enum edefect)below(E_UNREADABLE + 1);
+		break;
+	default:
+		break;
+	}
+	batch_build(&b, t, send, ed, d == D_CHAOS);
+	arg_place(&a, &b, sizeof(b), MIN_BATCH, d == D_PTR && sub ? D_NONE : d, WB_NEVER, &ex);
+	/* The kernel's order: the batch, the fd's mode, the entries in order. */
+	if (send ? !t->wr : !t->rd)
+		expect_err(&ex, EBADF, send ? "send batch on a receive-only fd" :
+			   "receive batch on a send-only fd");
+	reached = !ex.err && !ex.fail && t->kind == K_CHAN && d != D_CHAOS;
+	if (reached && bp.fe == 0 && !bp.late)
+		ex = bp.fex;
+	else if (reached && ((bp.fe == 0 && bp.late) || (!send && bp.em == EM_RO)))
+		ex = (struct expect){ .fail = true, .why = bp.fe == 0 && bp.late ? bp.fex.why :
+				      "entries read-only: info cannot be written back" };
+	kind_rule(t, K_CHAN, &ex);
+	D("fd %d size=%u flags=%#x nr=%u xfer_size=%u xfers=%s odd=%u(%s) must-fail=%u deadline=%"
+	  PRIu64 " ptr=%s", t->fd, a.usize, b.flags, b.nr, b.xfer_size, entmode_name[bp.em], bp.bi,
+	  edefect_name[bp.ed], bp.fe, (uint64_t)b.deadline_ns, ptr_name[a.mode]);
+	snap_take(&sn, t);
+	/* With a message queued, a late entry-0 error is the call's, exactly. */
+	if (reached && bp.late && bp.fe == 0 && sn.valid && sn.st.nr_msgs)
+		ex = bp.fex;
+	r = xfer_ioctl(t->fd, send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH, a.uptr, b.flags);
+	judge(op, t->kind, r, &ex);
+	snap_check(&sn, op_name[op], r, send && r > 0 ? (int)r : 0, !send && r > 0 ? (int)r : 0);
+	if (reached)
+		batch_check(&b, &sn, r);
+}
+
+static void op_send_batch(void)
+{
+	batch_op(true);
+}
+
+static void op_recv_batch(void)
+{
+	batch_op(false);
 }
 
 static void op_shm_stat(void)
@@ -2555,13 +2986,7 @@ static void op_write(void)
 			rwf = RWF_NOWAIT;
 	}
 	rw_expect(&ex, t, true, variant != 0, &iovx, p.bad);
-	if (t->kind == K_CHAN && p.total > t->max_msg_size && !p.bad)
-		expect_err(&ex, EMSGSIZE, "message above the channel's max_msg_size");
-	if (t->kind == K_CHAN && p.bad && !ex.err && !ex.fail) {
-		ex.err = EFAULT;
-		ex.err2 = p.total > t->max_msg_size ? EMSGSIZE : 0;
-		ex.why = "a message segment is not readable";
-	}
+	send_data_expect(&ex, t, &p);
 	sends = variant != 0 && !p.total ? 0 : 1;
 	snap_take(&sn, t);
 	if (!rwf)
@@ -3003,6 +3428,7 @@ static const struct choice menu[] = {
 	{ op_rlimit, 1 }, { op_version, 2 }, { op_stat, 2 }, { op_chan_open, 9 },
 	{ op_shm_open, 6 }, { op_unlink, 4 }, { op_send, 14 }, { op_recv, 12 },
 	{ op_chan_stat, 3 }, { op_send_ref, 8 }, { op_recv_ref, 7 }, { op_shm_stat, 2 },
+	{ op_send_batch, 6 }, { op_recv_batch, 5 },
 	{ op_badcmd, 3 }, { op_read, 6 }, { op_write, 6 }, { op_poll, 3 },
 	{ op_mmap, 5 }, { op_munmap, 3 }, { op_mprotect, 2 }, { op_mremap, 1 },
 	{ op_touch, 6 },
@@ -3116,7 +3542,8 @@ static void worker(int idx, uint64_t seed)
 	sh->w[me].pid = getpid();
 	if (install_handlers() || scratch_init(&s_arg, (size_t)pg) ||
 	    scratch_init(&s_iov, (size_t)pg) || scratch_init(&s_name, (size_t)pg) ||
-	    scratch_init(&s_data, DATA_LEN)) {
+	    scratch_init(&s_data, DATA_LEN) ||
+	    scratch_init(&s_ent, MAX_BATCH * (size_t)pg)) {
 		event("SETUP", "worker setup failed: %s", strerror(errno));
 		_exit(EXIT_ENV);
 	}
