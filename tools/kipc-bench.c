@@ -17,9 +17,9 @@
  * pipe and to the floors as the headline), CSV and JSON.
  *
  * Source layout (tools/bench/): runner.c runs one cell in two processes,
- * xport_kipc.c and xport_std.c are the transports, floors.c, scale.c and
- * xport_rpc.c the other measurements, report.c the output, pattern.c the
- * payload.
+ * xport_kipc.c, xport_uring.c, xport_batch.c and xport_std.c are the
+ * transports, floors.c, scale.c and xport_rpc.c the other measurements,
+ * report.c the output, pattern.c the payload.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +38,8 @@
 #include "bench/bench.h"
 
 const struct xport *const bench_xports[] = {
-	&xp_kipc_chan, &xp_kipc_uring, &xp_kipc_ref, &xp_kipc_sem, &xp_kipc_spin,
+	&xp_kipc_chan, &xp_kipc_uring, &xp_kipc_batch, &xp_kipc_uring_batch,
+	&xp_kipc_ref, &xp_kipc_sem, &xp_kipc_spin,
 	&xp_pipe, &xp_unix_stream, &xp_unix_seqpacket, &xp_posix_mq,
 	&xp_sysv_msg, &xp_eventfd, &xp_tcp, &xp_pvm_readv,
 };
@@ -232,9 +233,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_LIST:
 			for (i = 0; i < bench_nxports; i++)
-				printf("%-15s %s\n", bench_xports[i]->name, bench_xports[i]->label);
+				printf("%-16s %s\n", bench_xports[i]->name, bench_xports[i]->label);
 			for (i = 0; i < RPC_NXPORTS; i++)
-				printf("%-15s %s\n", rpc_xports[i].name, rpc_xports[i].label);
+				printf("%-16s %s\n", rpc_xports[i].name, rpc_xports[i].label);
 			exit(0);
 		case OPT_TIME:
 			opt.budget = strtod(optarg, &end);
@@ -465,7 +466,7 @@ static void phase_progress(int n, int total, int pass, const struct xport *xp, s
 	if (opt.passes > 1)
 		snprintf(line + l, sizeof(line) - l, "pass %d/%d ", pass + 1, opt.passes);
 	l = strlen(line);
-	snprintf(line + l, sizeof(line) - l, "%-15s %-7s %-6s ", xp->name,
+	snprintf(line + l, sizeof(line) - l, "%-16s %-7s %-6s ", xp->name,
 		 fmt_size(size, sz, sizeof(sz)), ph == PH_PINGPONG ? "rtt" : "stream");
 	l = strlen(line);
 	if (r->status != ST_OK)

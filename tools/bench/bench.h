@@ -111,6 +111,15 @@ struct cell {
 static inline int tx_lane(const struct cell *c) { return c->side; }
 static inline int rx_lane(const struct cell *c) { return !c->side; }
 static inline int nr_lanes(const struct cell *c) { return c->phase == PH_PINGPONG ? 2 : 1; }
+/* Does this side send / receive in this phase? (Both do in ping-pong.) */
+static inline bool side_sends(const struct cell *c)
+{
+	return c->phase == PH_PINGPONG || c->side == SIDE_A;
+}
+static inline bool side_receives(const struct cell *c)
+{
+	return c->phase == PH_PINGPONG || c->side == SIDE_B;
+}
 
 /* Outcome of one phase of one cell. */
 enum bench_status { ST_NOTRUN = 0, ST_OK, ST_NA, ST_FAIL };
@@ -169,7 +178,29 @@ extern const struct xport xp_pipe, xp_unix_stream, xp_unix_seqpacket, xp_posix_m
 	xp_sysv_msg, xp_eventfd, xp_tcp, xp_pvm_readv;
 extern const struct xport xp_kipc_chan_rr;	/* scale test: N channels round robin */
 extern const struct xport xp_kipc_uring;	/* xport_uring.c */
+extern const struct xport xp_kipc_batch, xp_kipc_uring_batch;	/* xport_batch.c */
 int kchan_open(struct cell *c, uint32_t depth, uint32_t msg_size, int *fd);
+/*
+ * The rows that move messages on kipc channels in batches (kipc-uring,
+ * kipc-batch, kipc-uring-batch): channels, slots and io_uring helpers
+ * (xport_uring.c).
+ */
+struct xp_slots {
+	int ch[2];			/* per lane */
+	unsigned int batch;		/* messages per batch (1 in ping-pong) */
+	size_t stride;
+	unsigned char *tx, *rx;		/* a batch of slots each */
+};
+struct io_uring;
+struct kipc_ring_cqe;
+int xp_slots_setup(struct cell *c, struct xp_slots *s);
+int xp_slots_attach(struct cell *c, struct xp_slots *s, unsigned int max);
+void xp_slots_free(struct xp_slots *s, struct io_uring *ring);
+int xp_ring_probe(struct cell *c);
+int xp_ring_init(struct cell *c, struct io_uring *ring, unsigned int entries);
+int xp_ring_reap(struct cell *c, struct io_uring *ring, struct kipc_ring_cqe *cqe,
+		 unsigned int max, unsigned int wait_nr);
+int xp_ring_no_workers(struct cell *c);
 extern const struct xport *const bench_xports[];
 extern const int bench_nxports;
 extern bool xp_selected[];		/* [index in bench_xports] */

@@ -102,6 +102,8 @@ struct ratio_def {
 static const struct ratio_def ratio_defs[] = {
 	{ "kipc-chan/pipe", "kipc-chan", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-uring/pipe", "kipc-uring", "pipe", R_GBPS_VS, "bw" },
+	{ "kipc-batch/pipe", "kipc-batch", "pipe", R_GBPS_VS, "bw" },
+	{ "kipc-uring-batch/pipe", "kipc-uring-batch", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-ref/pipe", "kipc-ref", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-sem/pipe", "kipc-sem", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-spin/pipe", "kipc-spin", "pipe", R_GBPS_VS, "bw" },
@@ -235,7 +237,11 @@ static void goal(struct goal *g, int *n, const char *id, double value, double ta
 
 static int compute_goals(struct goal *g)
 {
-	int n = 0;
+	static const struct { const char *id, *xp, *how; } g8[] = {
+		{ "8a", "kipc-uring", "IORING_OP_READ/WRITE x32" },
+		{ "8b", "kipc-uring-batch", "URING_CMD batch of 32" },
+	};
+	int n = 0, i;
 	double r1k = scale_rate(1000), r1 = scale_rate(1);
 
 	goal(g, &n, "1a", st_rate("kipc-chan", 64) / st_rate("pipe", 64), 1.0, false,
@@ -270,12 +276,17 @@ static int compute_goals(struct goal *g)
 	     "issue 7: RPC null call p50: rpc-kipc / rpc-tcp");
 	goal(g, &n, "7b", rpc_p50("rpc-kipc", 0) / rpc_p50("rpc-unix", 0), 1.0, true,
 	     "issue 7: RPC null call p50: rpc-kipc / rpc-unix");
-	goal(g, &n, "8", st_rate("kipc-uring", 64) / st_rate("pipe", 64), 3.0, false,
-	     "issue 8: 64 B stream rate: kipc-uring / pipe");
-	/* kipc-uring fails a cell in which an io-wq worker thread appeared. */
-	if (ok_result("kipc-uring", 64, PH_STREAM))
-		snprintf(g[n - 1].note, sizeof(g[n - 1].note),
-			 "batches of 32; no io-wq worker thread in either process");
+	/*
+	 * Issue 8 is met by the better of its two io_uring paths. Both rows
+	 * fail a cell in which an io-wq worker thread appeared.
+	 */
+	for (i = 0; i < 2; i++) {
+		goal(g, &n, g8[i].id, st_rate(g8[i].xp, 64) / st_rate("pipe", 64), 3.0, false,
+		     "issue 8 (%s): %s / pipe", g8[i].how, g8[i].xp);
+		snprintf(g[n - 1].note, sizeof(g[n - 1].note), "64 B stream rate%s",
+			 ok_result(g8[i].xp, 64, PH_STREAM) ?
+			 "; no io-wq worker thread in either process" : "");
+	}
 	return n;
 }
 
@@ -309,7 +320,7 @@ static char *fmt_short_size(size_t s, char *b, size_t n)
 }
 
 #define COLW	8
-#define ROWW	20
+#define ROWW	22
 
 static void matrix_head(FILE *f, const char *title)
 {
@@ -584,9 +595,10 @@ void report_table(FILE *f)
 	report_rpc(f);
 
 	n = compute_goals(g);
-	fprintf(f, "\nGoals (issue 5: 1a..5b, issue 7: 7a, 7b, issue 8: 8; one run, not pass/fail tests):\n");
+	fprintf(f, "\nGoals (issue 5: 1a..5b, issue 7: 7a, 7b, issue 8: 8a or 8b; "
+		"one run, not pass/fail tests):\n");
 	for (i = 0; i < n; i++)
-		fprintf(f, "  %-3s %-48s %8s  target %s%-4g %s%s%s\n", g[i].id, g[i].text,
+		fprintf(f, "  %-3s %-58s %8s  target %s%-4g %s%s%s\n", g[i].id, g[i].text,
 			fmt_num(g[i].value, b1, sizeof(b1)), g[i].le ? "<= " : ">= ",
 			g[i].target, goal_verdict(&g[i]), g[i].note[0] ? "; " : "", g[i].note);
 
@@ -594,10 +606,10 @@ void report_table(FILE *f)
 	fprintf(f, "\nTransports:\n");
 	for (x = 0; x < bench_nxports; x++)
 		if (xp_selected[x])
-			fprintf(f, "  %-15s %s\n", bench_xports[x]->name, bench_xports[x]->label);
+			fprintf(f, "  %-16s %s\n", bench_xports[x]->name, bench_xports[x]->label);
 	for (x = 0; rpc_results.done && x < RPC_NXPORTS; x++)
 		if (rpc_selected[x])
-			fprintf(f, "  %-15s %s\n", rpc_xports[x].name, rpc_xports[x].label);
+			fprintf(f, "  %-16s %s\n", rpc_xports[x].name, rpc_xports[x].label);
 }
 
 /* ---- CSV --------------------------------------------------------------- */

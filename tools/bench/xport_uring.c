@@ -46,12 +46,9 @@
 #define UR_RECV		(1ull << 63)	/* user_data: a read; low bits: its slot */
 
 struct kuring {
-	int ch[2];			/* per lane */
+	struct xp_slots s;		/* channels, UR_BATCH slots each way */
 	struct io_uring ring;
 	bool ring_up;
-	unsigned int batch;		/* UR_BATCH, fewer for big messages; 1 in ping-pong */
-	size_t stride;
-	unsigned char *tx, *rx;		/* batch slots each */
 	/* producer */
 	unsigned int held;		/* messages noted by send(), not yet queued */
 	size_t held_len[UR_BATCH];
@@ -63,44 +60,134 @@ struct kuring {
 	unsigned int cur;		/* slot handed out by the last recv() */
 };
 
-static bool side_sends(const struct cell *c)
-{
-	return c->phase == PH_PINGPONG || c->side == SIDE_A;
-}
+/* ---- shared with xport_batch.c (declared in bench.h) ---- */
 
-static bool side_receives(const struct cell *c)
+/* Can this process make an io_uring? 0, XP_NA or -errno. */
+int xp_ring_probe(struct cell *c)
 {
-	return c->phase == PH_PINGPONG || c->side == SIDE_B;
-}
-
-static int kur_setup(struct cell *c)
-{
-	struct kuring *k = calloc(1, sizeof(*k));
 	struct io_uring probe;
-	int l, ret;
+	int ret = kipc_ring_init(&probe, 2, 0);
 
-	if (!k)
-		return xp_fail(c, -ENOMEM, "calloc");
-	k->ch[0] = k->ch[1] = -1;
-	c->priv = k;
-	ret = kipc_ring_init(&probe, 2, 0);
 	if (ret == -ENOSYS || ret == -EPERM)
 		return xp_na(c, "io_uring unavailable: %s", strerror(-ret));
 	if (ret)
 		return xp_fail(c, ret, "kipc_ring_init");
 	kipc_ring_exit(&probe);
+	return 0;
+}
+
+/* This side's own ring, made after the fork (see the top of this file). */
+int xp_ring_init(struct cell *c, struct io_uring *ring, unsigned int entries)
+{
+	int ret = kipc_ring_init(ring, entries,
+				 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+
+	if (ret == -EINVAL)	/* before Linux 6.1 */
+		ret = kipc_ring_init(ring, entries, 0);
+	return ret ? xp_fail(c, ret, "kipc_ring_init") : 0;
+}
+
+/*
+ * Submit what is queued on @ring, wait for at least @wait_nr completions
+ * and copy up to @max of them to @cqe. Returns how many, or fails the cell.
+ */
+int xp_ring_reap(struct cell *c, struct io_uring *ring, struct kipc_ring_cqe *cqe,
+		 unsigned int max, unsigned int wait_nr)
+{
+	int n;
+
+	do
+		n = kipc_ring_reap(ring, cqe, max, wait_nr, -1);
+	while (eintr_retry(n));
+	if (n < 0)
+		return xp_fail(c, n, "kipc_ring_reap");
+	/* A wait cut short after a submission returns no error: check here. */
+	if (g_abort)
+		return xp_fail(c, -EINTR, "kipc_ring_reap");
+	return n;
+}
+
+/*
+ * A channel per lane, as deep as the window (as for kipc-chan), and the
+ * fds marked unused for xp_slots_free(). Returns 0, XP_NA or -errno.
+ */
+int xp_slots_setup(struct cell *c, struct xp_slots *s)
+{
+	int l, ret;
+
+	s->ch[0] = s->ch[1] = -1;
 	for (l = 0; l < nr_lanes(c); l++) {
-		ret = kchan_open(c, c->window, (uint32_t)c->size, &k->ch[l]);
+		ret = kchan_open(c, c->window, (uint32_t)c->size, &s->ch[l]);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
+/*
+ * After the fork: batches of @max messages in streaming (fewer if the
+ * window is smaller), of one in ping-pong, and a batch of slots for each
+ * way this side moves messages.
+ */
+int xp_slots_attach(struct cell *c, struct xp_slots *s, unsigned int max)
+{
+	s->batch = c->phase == PH_STREAM ? (c->window < max ? c->window : max) : 1;
+	s->stride = slot_stride(c->size);
+	if (side_sends(c) && !(s->tx = buf_alloc(s->batch * s->stride)))
+		return xp_fail(c, -ENOMEM, "send buffers");
+	if (side_receives(c) && !(s->rx = buf_alloc(s->batch * s->stride)))
+		return xp_fail(c, -ENOMEM, "receive buffers");
+	return 0;
+}
+
+/* Close the channels, free the slots and exit @ring unless it is NULL. */
+void xp_slots_free(struct xp_slots *s, struct io_uring *ring)
+{
+	int l;
+
+	if (ring)
+		kipc_ring_exit(ring);
+	for (l = 0; l < 2; l++)
+		if (s->ch[l] >= 0)
+			close(s->ch[l]);
+	buf_free(s->tx, s->batch * s->stride);
+	buf_free(s->rx, s->batch * s->stride);
+}
+
+/* End of a cell: fail it if this side has an io-wq worker thread. */
+int xp_ring_no_workers(struct cell *c)
+{
+	int ret = kipc_ring_workers(0);
+
+	if (ret < 0)
+		return xp_fail(c, ret, "counting io-wq workers (/proc/self/task)");
+	if (ret > 0) {
+		snprintf(c->why, sizeof(c->why),
+			 "%d io-wq worker thread(s) (iou-wrk) in the %s: requests were handed to threads",
+			 ret, c->side == SIDE_A ? "producer" : "consumer");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- kipc-uring ---- */
+
+static int kur_setup(struct cell *c)
+{
+	struct kuring *k = calloc(1, sizeof(*k));
+	int ret;
+
+	if (!k)
+		return xp_fail(c, -ENOMEM, "calloc");
+	c->priv = k;
+	ret = xp_slots_setup(c, &k->s);
+	return ret ? ret : xp_ring_probe(c);
+}
+
 /* Queue the read into receive slot @slot; it goes to the kernel with the next wait. */
 static int kur_arm(struct cell *c, struct kuring *k, unsigned int slot)
 {
-	int ret = kipc_ring_prep_recv(&k->ring, k->ch[rx_lane(c)], k->rx + slot * k->stride,
+	int ret = kipc_ring_prep_recv(&k->ring, k->s.ch[rx_lane(c)], k->s.rx + slot * k->s.stride,
 				      c->size, 0, UR_RECV | slot);
 
 	return ret ? xp_fail(c, ret, "kipc_ring_prep_recv") : 0;
@@ -112,22 +199,14 @@ static int kur_attach(struct cell *c)
 	unsigned int i;
 	int ret;
 
-	k->batch = c->phase == PH_STREAM ? (c->window < UR_BATCH ? c->window : UR_BATCH) : 1;
-	k->stride = slot_stride(c->size);
-	ret = kipc_ring_init(&k->ring, 2 * k->batch,
-			     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
-	if (ret == -EINVAL)	/* before Linux 6.1 */
-		ret = kipc_ring_init(&k->ring, 2 * k->batch, 0);
+	ret = xp_slots_attach(c, &k->s, UR_BATCH);
+	if (!ret)
+		ret = xp_ring_init(c, &k->ring, 2 * k->s.batch);
 	if (ret)
-		return xp_fail(c, ret, "kipc_ring_init");
+		return ret;
 	k->ring_up = true;
-	if (side_sends(c) && !(k->tx = buf_alloc(k->batch * k->stride)))
-		return xp_fail(c, -ENOMEM, "send buffers");
 	if (side_receives(c)) {
-		k->rx = buf_alloc(k->batch * k->stride);
-		if (!k->rx)
-			return xp_fail(c, -ENOMEM, "receive buffers");
-		for (i = 0; i < k->batch; i++) {
+		for (i = 0; i < k->s.batch; i++) {
 			ret = kur_arm(c, k, i);
 			if (ret)
 				return ret;
@@ -144,16 +223,10 @@ static int kur_attach(struct cell *c)
 static int kur_reap(struct cell *c, struct kuring *k, unsigned int wait_nr)
 {
 	struct kipc_ring_cqe cqe[2 * UR_BATCH];
-	int n, i;
+	int n = xp_ring_reap(c, &k->ring, cqe, 2 * UR_BATCH, wait_nr), i;
 
-	do
-		n = kipc_ring_reap(&k->ring, cqe, 2 * UR_BATCH, wait_nr, -1);
-	while (eintr_retry(n));
 	if (n < 0)
-		return xp_fail(c, n, "kipc_ring_reap");
-	/* A wait cut short after a submission returns no error: check here. */
-	if (g_abort)
-		return xp_fail(c, -EINTR, "kipc_ring_reap");
+		return n;
 	for (i = 0; i < n; i++) {
 		int32_t res = cqe[i].res;
 
@@ -177,7 +250,7 @@ static int kur_tx_buf(struct cell *c, void **buf)
 {
 	struct kuring *k = c->priv;
 
-	*buf = k->tx + k->held * k->stride;
+	*buf = k->s.tx + k->held * k->s.stride;
 	return 0;
 }
 
@@ -188,7 +261,7 @@ static int kur_tx_buf(struct cell *c, void **buf)
 static int kur_room(struct cell *c, struct kuring *k)
 {
 	struct kipc_chan_stat st;
-	int ret = kipc_chan_stat(k->ch[tx_lane(c)], &st);
+	int ret = kipc_chan_stat(k->s.ch[tx_lane(c)], &st);
 
 	if (ret)
 		return xp_fail(c, ret, "kipc_chan_stat");
@@ -215,7 +288,7 @@ static int kur_flush(struct cell *c, struct kuring *k)
 	for (i = 0; i < k->held; i++) {
 		unsigned int f = i >= (unsigned int)room && i + 1 < k->held ? KIPC_RING_LINK : 0;
 
-		ret = kipc_ring_prep_send(&k->ring, k->ch[tx_lane(c)], k->tx + i * k->stride,
+		ret = kipc_ring_prep_send(&k->ring, k->s.ch[tx_lane(c)], k->s.tx + i * k->s.stride,
 					  k->held_len[i], f, i);
 		if (ret)
 			return xp_fail(c, ret, "kipc_ring_prep_send");
@@ -237,7 +310,7 @@ static int kur_send(struct cell *c, size_t len)
 	struct kuring *k = c->priv;
 
 	k->held_len[k->held++] = len;
-	return k->held == k->batch ? kur_flush(c, k) : 0;
+	return k->held == k->s.batch ? kur_flush(c, k) : 0;
 }
 
 static int kur_recv(struct cell *c, size_t len, const void **data)
@@ -254,7 +327,7 @@ static int kur_recv(struct cell *c, size_t len, const void **data)
 	k->cur = k->done[k->next];
 	k->next = (k->next + 1) % UR_BATCH;
 	k->ndone--;
-	*data = k->rx + k->cur * k->stride;
+	*data = k->s.rx + k->cur * k->s.stride;
 	return 0;
 }
 
@@ -269,34 +342,16 @@ static int kur_finish(struct cell *c)
 	struct kuring *k = c->priv;
 	int ret = k->held ? kur_flush(c, k) : 0;
 
-	if (ret)
-		return ret;
-	ret = kipc_ring_workers(0);
-	if (ret < 0)
-		return xp_fail(c, ret, "counting io-wq workers (/proc/self/task)");
-	if (ret > 0) {
-		snprintf(c->why, sizeof(c->why),
-			 "%d io-wq worker thread(s) (iou-wrk) in the %s: requests were handed to threads",
-			 ret, c->side == SIDE_A ? "producer" : "consumer");
-		return -EPROTO;
-	}
-	return 0;
+	return ret ? ret : xp_ring_no_workers(c);
 }
 
 static void kur_teardown(struct cell *c)
 {
 	struct kuring *k = c->priv;
-	int l;
 
 	if (!k)
 		return;
-	if (k->ring_up)
-		kipc_ring_exit(&k->ring);
-	for (l = 0; l < 2; l++)
-		if (k->ch[l] >= 0)
-			close(k->ch[l]);
-	buf_free(k->tx, k->batch * k->stride);
-	buf_free(k->rx, k->batch * k->stride);
+	xp_slots_free(&k->s, k->ring_up ? &k->ring : NULL);
 	free(k);
 	c->priv = NULL;
 }
