@@ -77,10 +77,21 @@ int xp_ring_probe(struct cell *c)
 }
 
 /* This side's own ring, made after the fork (see the top of this file). */
+/*
+ * io-wq workers of this process when its ring for the current cell was
+ * set up. An io-wq belongs to the task, not the ring, and its last worker
+ * stays for the task's life: in the long-lived side B, a worker made by
+ * an earlier cell must not be blamed on every later one.
+ */
+static int ring_workers_before;
+
 int xp_ring_init(struct cell *c, struct io_uring *ring, unsigned int entries)
 {
-	int ret = kipc_ring_init(ring, entries,
-				 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+	int ret;
+
+	ring_workers_before = kipc_ring_workers(0);
+	ret = kipc_ring_init(ring, entries,
+			     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
 
 	if (ret == -EINVAL)	/* before Linux 6.1 */
 		ret = kipc_ring_init(ring, entries, 0);
@@ -159,12 +170,13 @@ int xp_ring_no_workers(struct cell *c)
 {
 	int ret = kipc_ring_workers(0);
 
-	if (ret < 0)
-		return xp_fail(c, ret, "counting io-wq workers (/proc/self/task)");
-	if (ret > 0) {
+	if (ret < 0 || ring_workers_before < 0)
+		return xp_fail(c, ret < 0 ? ret : ring_workers_before,
+			       "counting io-wq workers (/proc/self/task)");
+	if (ret > ring_workers_before) {
 		snprintf(c->why, sizeof(c->why),
-			 "%d io-wq worker thread(s) (iou-wrk) in the %s: requests were handed to threads",
-			 ret, c->side == SIDE_A ? "producer" : "consumer");
+			 "%d new io-wq worker thread(s) (iou-wrk) in the %s: requests were handed to threads",
+			 ret - ring_workers_before, c->side == SIDE_A ? "producer" : "consumer");
 		return -EPROTO;
 	}
 	return 0;
