@@ -358,6 +358,53 @@ static void kipc_msg_stamp(struct kipc_msg *msg, u64 now_ns)
 	msg->time_ns = now_ns;
 }
 
+/*
+ * Stamp the messages on @list (one time for all) and queue as many as fit,
+ * in order, blocking only while none fits. Queued ones leave @list.
+ * Return: how many were queued (>= 1), or -EPIPE, -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS with nothing queued.
+ */
+static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
+				struct list_head *list, u32 xflags, u64 deadline_ns)
+{
+	u64 now_ns = ktime_get_ns();
+	struct kipc_msg *msg, *tmp;
+	long ret, n = 0;
+
+	list_for_each_entry(msg, list, link)
+		kipc_msg_stamp(msg, now_ns);
+	for (;;) {
+		spin_lock(&ch->lock);
+		if (kipc_chan_no_receivers(ch)) {
+			ret = -EPIPE;
+			break;
+		}
+		list_for_each_entry_safe(msg, tmp, list, link) {
+			if (!kipc_chan_has_room(ch))
+				break;
+			list_del(&msg->link);
+			kipc_chan_enqueue_locked(ch, msg);
+			n++;
+		}
+		if (n) {
+			ret = n;
+			break;
+		}
+		spin_unlock(&ch->lock);
+
+		if (kipc_nonblock(file, xflags))
+			return -EAGAIN;
+		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, kipc_chan_receiver_busy,
+				ch, deadline_ns);
+		if (ret)
+			return ret;
+	}
+	spin_unlock(&ch->lock);
+	if (ret > 0 && wq_has_sleeper(&ch->recv_wait))
+		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
 /**
  * kipc_chan_send_msg() - stamp and queue a prepared message
  * @ch: the channel
@@ -374,37 +421,19 @@ static void kipc_msg_stamp(struct kipc_msg *msg, u64 now_ns)
 long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			struct kipc_msg *msg, u32 xflags, u64 deadline_ns)
 {
+	long len = msg->len;	/* once queued, @msg is the receivers' */
+	LIST_HEAD(list);
 	long ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	kipc_msg_stamp(msg, ktime_get_ns());
-
-	for (;;) {
-		spin_lock(&ch->lock);
-		if (kipc_chan_no_receivers(ch)) {
-			ret = -EPIPE;
-			break;
-		}
-		if (kipc_chan_has_room(ch)) {
-			ret = msg->len;
-			kipc_chan_enqueue_locked(ch, msg);
-			break;
-		}
-		spin_unlock(&ch->lock);
-
-		if (kipc_nonblock(file, xflags))
-			return -EAGAIN;
-		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, kipc_chan_receiver_busy,
-				ch, deadline_ns);
-		if (ret)
-			return ret;
+	list_add(&msg->link, &list);
+	ret = kipc_chan_send_list(ch, file, &list, xflags, deadline_ns);
+	if (ret < 0) {
+		list_del_init(&msg->link);
+		return ret;
 	}
-	spin_unlock(&ch->lock);
-	/* wq_has_sleeper() pairs with the barrier in prepare_to_wait(). */
-	if (ret >= 0 && wq_has_sleeper(&ch->recv_wait))
-		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
-	return ret;
+	return len;
 }
 
 /*
@@ -781,53 +810,6 @@ static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
 		return ret;
 	*up = p;
 	return 0;
-}
-
-/*
- * Stamp the messages on @list (one time for all) and queue as many as fit,
- * in order, blocking only while none fits. Queued ones leave @list.
- * Return: how many were queued (>= 1), or -EPIPE, -EAGAIN, -ETIMEDOUT,
- * -ERESTARTSYS with nothing queued.
- */
-static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
-				struct list_head *list, u32 xflags, u64 deadline_ns)
-{
-	u64 now_ns = ktime_get_ns();
-	struct kipc_msg *msg, *tmp;
-	long ret, n = 0;
-
-	list_for_each_entry(msg, list, link)
-		kipc_msg_stamp(msg, now_ns);
-	for (;;) {
-		spin_lock(&ch->lock);
-		if (kipc_chan_no_receivers(ch)) {
-			ret = -EPIPE;
-			break;
-		}
-		list_for_each_entry_safe(msg, tmp, list, link) {
-			if (!kipc_chan_has_room(ch))
-				break;
-			list_del(&msg->link);
-			kipc_chan_enqueue_locked(ch, msg);
-			n++;
-		}
-		if (n) {
-			ret = n;
-			break;
-		}
-		spin_unlock(&ch->lock);
-
-		if (kipc_nonblock(file, xflags))
-			return -EAGAIN;
-		ret = kipc_wait(&ch->send_wait, kipc_chan_can_send, kipc_chan_receiver_busy,
-				ch, deadline_ns);
-		if (ret)
-			return ret;
-	}
-	spin_unlock(&ch->lock);
-	if (ret > 0 && wq_has_sleeper(&ch->recv_wait))
-		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
-	return ret;
 }
 
 static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
