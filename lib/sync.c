@@ -114,14 +114,29 @@ int kipc_mutex_init(kipc_mutex_t *m)
 	return 0;
 }
 
-/* Give the futex word back: userspace if nobody waits, else the kernel. */
+/*
+ * Give the futex word back: here if nobody waits, else through the kernel,
+ * which hands the lock to the first waiter. The word names us; it may also
+ * carry FUTEX_OWNER_DIED (kept by the kernel since a dead owner's word was
+ * taken over), and the only change others can make to it now is setting
+ * FUTEX_WAITERS. So clear the whole word while FUTEX_WAITERS is unset, and
+ * call FUTEX_UNLOCK_PI only once it is set: the kernel then reads the final
+ * value. (Called earlier, a waiter setting the bit between the kernel's
+ * read and its update makes FUTEX_UNLOCK_PI fail with EINVAL when
+ * FUTEX_OWNER_DIED is set, instead of retrying; the kill storm test hit
+ * that on a slow debug kernel.)
+ */
 static int kipc_mutex_release(kipc_mutex_t *m, uint32_t tid)
 {
-	uint32_t expected = tid;
+	uint32_t v = __atomic_load_n(&m->__futex, __ATOMIC_RELAXED);
 
-	if (__atomic_compare_exchange_n(&m->__futex, &expected, 0, false,
-					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
-		return 0;
+	while (!(v & FUTEX_WAITERS)) {
+		if ((v & FUTEX_TID_MASK) != tid)
+			return -EPERM;
+		if (__atomic_compare_exchange_n(&m->__futex, &v, 0, true,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return 0;
+	}
 	return (int)kipc_futex(&m->__futex, FUTEX_UNLOCK_PI, 0, NULL, 0);
 }
 

@@ -65,6 +65,8 @@ struct shared {
 	uint32_t violations;
 	uint32_t owner_dead_seen;
 	int32_t inside;		/* pid of the worker between a++ and b++ */
+	int32_t storm_err;	/* first failing call's -errno, and its word */
+	uint32_t storm_word;
 	/* the ring */
 	kipc_sem_t free_slots;
 	kipc_sem_t used_slots;
@@ -497,6 +499,16 @@ TEST_F(sync, robust_second_owner_dies_too)
  * returns 0 must never see a != b: that would be an owner death the
  * mutex failed to report.
  */
+static void storm_fail(struct shared *sh, int code, int ret)
+{
+	int32_t none = 0;
+
+	__atomic_compare_exchange_n(&sh->storm_err, &none, ret, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	sh->storm_word = __atomic_load_n(&sh->m.__futex, __ATOMIC_SEQ_CST);
+	_exit(code);
+}
+
 static void storm_worker(struct shared *sh)
 {
 	volatile int spin;
@@ -507,10 +519,11 @@ static void storm_worker(struct shared *sh)
 		if (ret == -EOWNERDEAD) {
 			__atomic_fetch_add(&sh->owner_dead_seen, 1, __ATOMIC_RELAXED);
 			sh->b = sh->a;		/* repair */
-			if (kipc_mutex_consistent(&sh->m))
-				_exit(2);
+			ret = kipc_mutex_consistent(&sh->m);
+			if (ret)
+				storm_fail(sh, 2, ret);
 		} else if (ret) {
-			_exit(1);
+			storm_fail(sh, 1, ret);
 		} else if (sh->a != sh->b) {
 			__atomic_fetch_add(&sh->violations, 1, __ATOMIC_RELAXED);
 		}
@@ -520,8 +533,9 @@ static void storm_worker(struct shared *sh)
 			;
 		__atomic_store_n(&sh->inside, 0, __ATOMIC_RELAXED);
 		sh->b++;
-		if (kipc_mutex_unlock(&sh->m))
-			_exit(3);
+		ret = kipc_mutex_unlock(&sh->m);
+		if (ret)
+			storm_fail(sh, 3, ret);
 	}
 }
 
@@ -547,7 +561,11 @@ TEST_F_TIMEOUT(sync, robust_kill_storm, 300)
 		if (i == 3 || !(k % 2))
 			i = rand() % 3;
 		ASSERT_EQ(0, kill(pid[i], SIGKILL));
-		ASSERT_EQ(128 + SIGKILL, wait_child(pid[i]));
+		ret = wait_child(pid[i]);
+		if (ret != 128 + SIGKILL)
+			TH_LOG("worker failed at step %d: %s, futex word 0x%x", ret,
+			       strerror(-sh->storm_err), sh->storm_word);
+		ASSERT_EQ(128 + SIGKILL, ret);
 		pid[i] = fork_child();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
