@@ -18,6 +18,9 @@
  *   kipc_chan.lock (spinlock) protects the queue, the counters and the
  *   peer counts. It is held only for list and counter updates, never
  *   across a copy, so senders never wait for a receiver's copy out.
+ *   kipc_chan.spare_lock (spinlock) protects the list of spare small
+ *   messages (@spares, @nr_spares) and nothing else; it nests inside no
+ *   other lock and nothing is taken under it.
  *   Allocation and the copy in happen before any lock. Waiters sleep on
  *   @recv_wait/@send_wait without either lock, testing READ_ONCE()
  *   snapshots, and are woken after the locks are dropped.
@@ -78,8 +81,12 @@
  *	delivering them (atomic; raised under @lock). They still hold their
  *	slots, so a failed delivery can put them back without the queue
  *	going over @max_msgs.
- * @spare: small messages received and kept for the next sends (xchg()
- *	and cmpxchg() only; see kipc_chan_recycle())
+ * @hot_spare: one spare small message, taken and given back with xchg()
+ *	and cmpxchg() only: the fast path of one-message sends and receives
+ * @spare_lock: protects @spares and @nr_spares (see the overview)
+ * @spares: more spare small messages, at most KIPC_CHAN_SPARES (see
+ *	kipc_chan_recycle_list())
+ * @nr_spares: messages on @spares
  */
 struct kipc_chan {
 	struct kipc_obj obj;
@@ -101,17 +108,23 @@ struct kipc_chan {
 	atomic_t nr_waiters;
 	atomic_t nr_sending;
 	atomic_t nr_out;
-	struct kipc_msg *spare[KIPC_CHAN_SPARES];
+	struct kipc_msg *hot_spare;
+	spinlock_t spare_lock;	/* see the locking overview above */
+	struct list_head spares;
+	u32 nr_spares;
 };
 
 static const struct file_operations kipc_chan_fops;
 static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg);
+static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list);
+static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info);
 
 /*
  * Small messages are all allocated with room for KIPC_SMALL_MSG bytes, so
  * that any of them can carry any small payload: a channel keeps up to
- * KIPC_CHAN_SPARES of those its receivers are done with, and its senders
- * take them before asking the allocator. In a stream, a message buffer
+ * KIPC_CHAN_SPARES of those its receivers are done with (a batch's worth),
+ * and its senders take them before asking the allocator; a batch takes or
+ * gives back all its spares in one lock round. In a stream, a message buffer
  * then goes round between the two sides without being freed, zeroed
  * (init_on_alloc) or charged again, and its pid and quota account
  * references are kept when the same process sends again.
@@ -570,68 +583,112 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 	 */
 	if (co->x && (ret >= 0 || ret == -EMSGSIZE)) {
 		kipc_msg_fill_info(msg, &co->x->info);
-		if (kipc_copy_arg_out(co->uarg, co->x, sizeof(*co->x)))
+		if (kipc_info_to_user(co->uarg, &co->x->info))
 			return -EFAULT;
 	}
 	return ret;
 }
 
-/* A spare small message of @ch, or NULL. */
-static struct kipc_msg *kipc_chan_take_spare(struct kipc_chan *ch)
+/* Move up to @n spare small messages of @ch to @pool; returns how many. */
+static u32 kipc_chan_take_spares(struct kipc_chan *ch, struct list_head *pool, u32 n)
 {
-	struct kipc_msg *msg;
-	int i;
+	struct kipc_msg *msg, *tmp;
+	u32 got = 0;
 
-	for (i = 0; i < KIPC_CHAN_SPARES; i++) {
-		if (READ_ONCE(ch->spare[i])) {
-			msg = xchg(&ch->spare[i], NULL);
-			if (msg)
-				return msg;
-		}
+	if (!READ_ONCE(ch->nr_spares))
+		return 0;
+	spin_lock(&ch->spare_lock);
+	list_for_each_entry_safe(msg, tmp, &ch->spares, link) {
+		if (got == n)
+			break;
+		list_move_tail(&msg->link, pool);
+		got++;
 	}
-	return NULL;
+	ch->nr_spares -= got;
+	spin_unlock(&ch->spare_lock);
+	return got;
 }
 
 /*
- * Done with @msg, a message taken off @ch: keep it as a spare if it is
- * small and there is a free slot, else free it. A spare holds no quota
- * charge but keeps its pid and account references for its next sender.
+ * Done with the messages on @list, all taken off @ch (or never queued):
+ * keep the small ones as spares while there is room, free the rest. A
+ * spare holds no quota charge but keeps its pid and account references
+ * for its next sender. @list is left empty.
  */
-static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg)
+static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 {
-	int i;
+	struct kipc_msg *msg, *tmp;
+	LIST_HEAD(keep);
+	u32 n = 0;
 
-	if (msg->room == KIPC_SMALL_MSG && !msg->region) {
+	list_for_each_entry_safe(msg, tmp, list, link) {
+		if (msg->room != KIPC_SMALL_MSG || msg->region)
+			continue;
 		if (msg->user)
 			kipc_user_uncharge(msg->user, KIPC_QUOTA_QUEUED, msg->len);
 		msg->len = 0;
-		for (i = 0; i < KIPC_CHAN_SPARES; i++) {
-			if (!READ_ONCE(ch->spare[i]) && !cmpxchg(&ch->spare[i], NULL, msg))
-				return;
-		}
+		list_del_init(&msg->link);
+		if (!READ_ONCE(ch->hot_spare) && !cmpxchg(&ch->hot_spare, NULL, msg))
+			continue;
+		list_add_tail(&msg->link, &keep);
+		n++;
 	}
-	kipc_msg_free(msg);
+	if (n) {
+		spin_lock(&ch->spare_lock);
+		while (n && ch->nr_spares < KIPC_CHAN_SPARES) {
+			list_move(keep.next, &ch->spares);
+			ch->nr_spares++;
+			n--;
+		}
+		spin_unlock(&ch->spare_lock);
+		list_splice(&keep, list);
+	}
+	list_for_each_entry_safe(msg, tmp, list, link) {
+		list_del(&msg->link);
+		kipc_msg_free(msg);
+	}
 }
 
-/* A message with room for @len bytes: a spare of @ch, or a new one. */
-static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len)
+/* Done with @msg, a message taken off @ch: kipc_chan_recycle_list() of one. */
+static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg)
+{
+	LIST_HEAD(list);
+
+	list_add(&msg->link, &list);
+	kipc_chan_recycle_list(ch, &list);
+}
+
+/*
+ * A message with room for @len bytes: one from @pool (spares already taken
+ * by the caller, may be NULL), a spare of @ch, or a new one.
+ */
+static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
+					  struct list_head *pool)
 {
 	struct kipc_msg *msg;
+	LIST_HEAD(one);
 
 	if (len > KIPC_SMALL_MSG)
 		return kipc_msg_alloc(len);
-	msg = kipc_chan_take_spare(ch);
-	if (msg) {
-		msg->prio = 0;
-		msg->flags = 0;
-		msg->offset = 0;
-	} else {
-		msg = kipc_msg_alloc(KIPC_SMALL_MSG);
+	msg = READ_ONCE(ch->hot_spare) ? xchg(&ch->hot_spare, NULL) : NULL;
+	if (!msg) {
+		if (!pool || list_empty(pool)) {
+			pool = &one;
+			kipc_chan_take_spares(ch, pool, 1);
+		}
+		if (list_empty(pool))
+			return kipc_msg_alloc(KIPC_SMALL_MSG);
+		msg = list_first_entry(pool, struct kipc_msg, link);
+		list_del_init(&msg->link);
 	}
+	msg->prio = 0;
+	msg->flags = 0;
+	msg->offset = 0;
 	return msg;
 }
 
-static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter *from)
+static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter *from,
+					   struct list_head *pool)
 {
 	size_t len = iov_iter_count(from);
 	struct kipc_msg *msg;
@@ -639,7 +696,7 @@ static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter
 
 	if (len > ch->max_msg_size)
 		return ERR_PTR(-EMSGSIZE);
-	msg = kipc_chan_msg_get(ch, len);
+	msg = kipc_chan_msg_get(ch, len, pool);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	msg->len = 0;		/* nothing charged yet */
@@ -688,7 +745,7 @@ static long kipc_chan_send_iter(struct kipc_chan *ch, struct file *file,
 	long ret;
 
 	atomic_inc(&ch->nr_sending);
-	msg = kipc_msg_from_iter(ch, from);
+	msg = kipc_msg_from_iter(ch, from, NULL);
 	if (IS_ERR(msg)) {
 		ret = PTR_ERR(msg);
 	} else {
@@ -709,6 +766,101 @@ static ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		xflags |= KIPC_XFER_NONBLOCK;
 	return kipc_chan_send_iter(file->private_data, file, from, 0, xflags, 0);
+}
+
+/*
+ * Small user structs on the per-message path (batch entries, the iovec of
+ * a one-buffer message, the info written back) are read and written field
+ * by field inside one user access window rather than with copy_from_user()
+ * and copy_to_user(): no string copy for a few words, and no usercopy
+ * hardening walk per message.
+ */
+
+/*
+ * The iovec array @x->iov of @x->iovcnt entries, as import_iovec() would
+ * (same checks and errors), with a single entry read directly.
+ * Return: the byte count (>= 0) or -errno; kfree(*@iov) afterwards.
+ */
+static ssize_t kipc_import_xfer_iov(int dir, const struct kipc_xfer *x,
+				    struct iovec *iovstack, struct iovec **iov,
+				    struct iov_iter *iter)
+{
+	const struct iovec __user *uv = u64_to_user_ptr(x->iov);
+	void __user *base;
+	size_t len;
+
+	if (x->iovcnt != 1)
+		return import_iovec(dir, uv, x->iovcnt, UIO_FASTIOV, iov, iter);
+	*iov = NULL;
+	if (!user_read_access_begin(uv, sizeof(*uv)))
+		return -EFAULT;
+	unsafe_get_user(base, &uv->iov_base, efault);
+	unsafe_get_user(len, &uv->iov_len, efault);
+	user_read_access_end();
+	if ((ssize_t)len < 0)
+		return -EINVAL;
+	len = min_t(size_t, len, MAX_RW_COUNT);
+	if (!access_ok(base, len))
+		return -EFAULT;
+	iov_iter_ubuf(iter, dir, base, len);
+	return len;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/* Write @info into the struct kipc_xfer at @ux (its other fields are inputs). */
+static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info)
+{
+	struct kipc_msg_info __user *u = &ux->info;
+
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(info->seq, &u->seq, efault);
+	unsafe_put_user(info->time_ns, &u->time_ns, efault);
+	unsafe_put_user(info->pid, &u->pid, efault);
+	unsafe_put_user(info->uid, &u->uid, efault);
+	unsafe_put_user(info->gid, &u->gid, efault);
+	unsafe_put_user(info->len, &u->len, efault);
+	unsafe_put_user(info->prio, &u->prio, efault);
+	unsafe_put_user(info->flags, &u->flags, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+/*
+ * Read a struct kipc_xfer whose @info must be zero on input: the input
+ * fields into @x, @x->info zeroed; -EINVAL if the caller's @info is not
+ * zero, -EFAULT if unreadable.
+ */
+static int kipc_xfer_from_user(struct kipc_xfer *x, const struct kipc_xfer __user *ux)
+{
+	const u64 __user *ui = (const u64 __user *)&ux->info;
+	u64 w0, w1, w2, w3, w4;
+
+	BUILD_BUG_ON(sizeof(ux->info) != 5 * sizeof(u64));
+	if (!user_read_access_begin(ux, sizeof(*ux)))
+		return -EFAULT;
+	unsafe_get_user(x->size, &ux->size, efault);
+	unsafe_get_user(x->flags, &ux->flags, efault);
+	unsafe_get_user(x->iov, &ux->iov, efault);
+	unsafe_get_user(x->iovcnt, &ux->iovcnt, efault);
+	unsafe_get_user(x->prio, &ux->prio, efault);
+	unsafe_get_user(x->deadline_ns, &ux->deadline_ns, efault);
+	unsafe_get_user(w0, &ui[0], efault);
+	unsafe_get_user(w1, &ui[1], efault);
+	unsafe_get_user(w2, &ui[2], efault);
+	unsafe_get_user(w3, &ui[3], efault);
+	unsafe_get_user(w4, &ui[4], efault);
+	user_read_access_end();
+	memset(&x->info, 0, sizeof(x->info));
+	return (w0 | w1 | w2 | w3 | w4) ? -EINVAL : 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
 }
 
 static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
@@ -739,8 +891,7 @@ static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void _
 		return ret;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	ret = import_iovec(ITER_SOURCE, u64_to_user_ptr(x.iov), x.iovcnt,
-			   ARRAY_SIZE(iovstack), &iov, &iter);
+	ret = kipc_import_xfer_iov(ITER_SOURCE, &x, iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	ret = kipc_chan_send_iter(ch, file, &iter, x.prio, x.flags, x.deadline_ns);
@@ -766,8 +917,7 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	ret = import_iovec(ITER_DEST, u64_to_user_ptr(x.iov), x.iovcnt,
-			   ARRAY_SIZE(iovstack), &iov, &iter);
+	ret = kipc_import_xfer_iov(ITER_DEST, &x, iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
@@ -800,7 +950,13 @@ static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
 	void __user *p = u64_to_user_ptr(b->xfers + (u64)i * b->xfer_size);
 	int ret;
 
-	ret = copy_struct_from_user(x, sizeof(*x), p, b->xfer_size);
+	/* As copy_struct_from_user(): a longer struct's tail must be zero. */
+	if (b->xfer_size > sizeof(*x)) {
+		ret = check_zeroed_user(p + sizeof(*x), b->xfer_size - sizeof(*x));
+		if (ret <= 0)
+			return ret ? ret : -E2BIG;
+	}
+	ret = kipc_xfer_from_user(x, p);
 	if (ret)
 		return ret;
 	if (x->size != b->xfer_size || (!send && x->prio))
@@ -815,14 +971,16 @@ static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
 static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
 				 const struct kipc_batch *b)
 {
-	struct kipc_msg *msg, *tmp;
+	struct kipc_msg *msg;
 	long ret = 0;
 	LIST_HEAD(list);
+	LIST_HEAD(pool);
 	u32 i;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	atomic_inc(&ch->nr_sending);
+	kipc_chan_take_spares(ch, &pool, b->nr);
 	/* Copy every message in first; an entry that fails ends the batch. */
 	for (i = 0; i < b->nr; i++) {
 		struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
@@ -833,11 +991,10 @@ static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
 		ret = kipc_batch_entry(b, i, true, &x, &up);
 		if (ret)
 			break;
-		ret = import_iovec(ITER_SOURCE, u64_to_user_ptr(x.iov), x.iovcnt,
-				   ARRAY_SIZE(iovstack), &iov, &iter);
+		ret = kipc_import_xfer_iov(ITER_SOURCE, &x, iovstack, &iov, &iter);
 		if (ret < 0)
 			break;
-		msg = kipc_msg_from_iter(ch, &iter);
+		msg = kipc_msg_from_iter(ch, &iter, &pool);
 		kfree(iov);
 		if (IS_ERR(msg)) {
 			ret = PTR_ERR(msg);
@@ -848,10 +1005,9 @@ static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
 	}
 	if (i)
 		ret = kipc_chan_send_list(ch, file, &list, b->flags, b->deadline_ns);
-	list_for_each_entry_safe(msg, tmp, &list, link) {
-		list_del(&msg->link);
-		kipc_msg_free(msg);
-	}
+	/* Unsent messages and unused spares go back (or are freed). */
+	list_splice_init(&pool, &list);
+	kipc_chan_recycle_list(ch, &list);
 	atomic_dec(&ch->nr_sending);
 	return ret;
 }
@@ -868,8 +1024,7 @@ static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, struct kipc_ms
 	ret = kipc_batch_entry(b, i, false, &x, &co.uarg);
 	if (ret)
 		return ret;
-	ret = import_iovec(ITER_DEST, u64_to_user_ptr(x.iov), x.iovcnt,
-			   ARRAY_SIZE(iovstack), &iov, &iter);
+	ret = kipc_import_xfer_iov(ITER_DEST, &x, iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
@@ -938,11 +1093,9 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 	if (i && wq_has_sleeper(&ch->send_wait))
 		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
-	list_for_each_entry_safe(msg, tmp, &done, link) {
-		list_del_init(&msg->link);
+	list_for_each_entry(msg, &done, link)
 		trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
-		kipc_chan_recycle(ch, msg);
-	}
+	kipc_chan_recycle_list(ch, &done);
 	return i ? i : ret;
 }
 
@@ -1123,12 +1276,11 @@ static void kipc_chan_free(struct kipc_obj *obj)
 		}
 	}
 	spin_unlock(&ch->lock);
+	list_splice_init(&ch->spares, &dead);
+	if (ch->hot_spare)
+		list_add(&ch->hot_spare->link, &dead);
 	list_for_each_entry_safe(msg, tmp, &dead, link)
 		kipc_msg_free(msg);
-	for (p = 0; p < KIPC_CHAN_SPARES; p++) {
-		if (ch->spare[p])
-			kipc_msg_free(ch->spare[p]);
-	}
 	mutex_destroy(&ch->recv_lock);
 	kfree(ch);
 	atomic_dec(&kipc_nr_chans);
@@ -1218,6 +1370,8 @@ static struct kipc_obj *kipc_chan_create(void *arg)
 	kipc_obj_init(&ch->obj, KIPC_OBJ_CHAN, &kipc_chan_ops, a->mode);
 	mutex_init(&ch->recv_lock);
 	spin_lock_init(&ch->lock);
+	spin_lock_init(&ch->spare_lock);
+	INIT_LIST_HEAD(&ch->spares);
 	init_waitqueue_head(&ch->recv_wait);
 	init_waitqueue_head(&ch->send_wait);
 	for (p = 0; p <= KIPC_PRIO_MAX; p++)

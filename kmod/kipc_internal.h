@@ -201,8 +201,11 @@ struct kipc_msg {
 
 struct kipc_chan;
 
-/* Received small messages a channel keeps for its next sends (kipc_chan.c). */
-#define KIPC_CHAN_SPARES	2
+/*
+ * Received small messages a channel keeps for its next sends (kipc_chan.c):
+ * a batch's worth, so that a stream of 32-message batches never allocates.
+ */
+#define KIPC_CHAN_SPARES	32
 
 struct kipc_msg *kipc_msg_alloc(size_t len);
 void kipc_msg_free(struct kipc_msg *msg);
