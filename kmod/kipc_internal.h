@@ -16,6 +16,9 @@
  *	protects one channel's queue, counters and peer counts; taken inside
  *	recv_lock by receivers, alone by senders, only around list and
  *	counter updates. Nothing sleeps or copies under it.
+ *   kipc_chan.spare_lock (spinlock, kipc_chan.c)
+ *	protects one channel's list of spare small messages; a leaf lock,
+ *	taken alone by senders and receivers, around list updates only.
  *   Regions have no lock: their fields are immutable after creation and
  *	their counters atomic.
  *

@@ -2066,37 +2066,65 @@ static void op_recv(void)
 	recv_check("RECV", r, &x.info, &p);
 }
 
+/*
+ * The defects every STAT ioctl shares (@flags and @reserved are the
+ * argument's): an unknown flag or a reserved field set is EINVAL; chaos
+ * scrambles the flags (the caller scrambles outputs); the rest do not
+ * apply and become D_NONE. Returns the defect to place the argument with.
+ */
+static enum defect stat_defect(enum defect d, uint32_t *flags, uint32_t *reserved,
+			       struct expect *ex)
+{
+	if (d == D_FLAGS) {
+		*flags = 1u << below(32);
+		expect_err(ex, EINVAL, "unknown flag");
+	} else if (d == D_RESERVED) {
+		*reserved = 1 + (uint32_t)below(100);
+		expect_err(ex, EINVAL, "reserved field set");
+	} else if (d == D_CHAOS) {
+		*flags = chance(50) ? chaos32() : 0;
+	} else if (d == D_VALUE || d == D_NAME) {
+		d = D_NONE;
+	}
+	return d;
+}
+
+/*
+ * Place a STAT argument @st (@size bytes, at least @min), run @cmd on @t
+ * and judge it. Returns true when @st holds a result worth checking.
+ */
+static bool stat_call(struct slot *t, enum kind kind, enum op op, unsigned long cmd,
+		      void *st, size_t size, size_t min, enum defect d, struct expect *ex)
+{
+	const uint32_t *hdr = st;	/* size, flags; __reserved is the caller's */
+	struct argp a;
+
+	arg_place(&a, st, size, min, d, WB_ALWAYS, ex);
+	if (d == D_NONE)
+		ex->ok = true;
+	kind_rule(t, kind, ex);
+	D("fd %d size=%u flags=%#x ptr=%s", t->fd, a.usize, hdr[1], ptr_name[a.mode]);
+	if (judge(op, t->kind, sys_ret(ioctl(t->fd, cmd, a.uptr)), ex) ||
+	    a.mode != P_GOOD || d == D_CHAOS)
+		return false;
+	arg_result(&a, st, size);
+	return true;
+}
+
 static void op_chan_stat(void)
 {
 	struct kipc_chan_stat st = { .size = sizeof(st) };
 	enum defect d = pick_defect();
 	struct expect ex = { 0 };
 	struct slot *t;
-	struct argp a;
 
 	t = pick_target(K_CHAN);
-	if (d == D_FLAGS) {
-		st.flags = 1u << below(32);
-		expect_err(&ex, EINVAL, "unknown flag");
-	} else if (d == D_RESERVED) {
-		st.__reserved = 1 + (uint32_t)below(100);
-		expect_err(&ex, EINVAL, "reserved field set");
-	} else if (d == D_CHAOS) {
-		st.flags = chance(50) ? chaos32() : 0;
+	d = stat_defect(d, &st.flags, &st.__reserved, &ex);
+	if (d == D_CHAOS)
 		st.nr_msgs = chaos32();	/* output: ignored on input */
-	} else if (d == D_VALUE || d == D_NAME) {
-		d = D_NONE;
-	}
-	arg_place(&a, &st, sizeof(st), MIN_CHAN_STAT, d, WB_ALWAYS, &ex);
-	if (d == D_NONE)
-		ex.ok = true;
-	kind_rule(t, K_CHAN, &ex);
-	D("fd %d size=%u flags=%#x rsv=%u ptr=%s", t->fd, a.usize, st.flags, st.__reserved,
-	  ptr_name[a.mode]);
-	if (judge(OP_CHAN_STAT, t->kind, sys_ret(ioctl(t->fd, KIPC_IOC_CHAN_STAT, a.uptr)), &ex) ||
-	    a.mode != P_GOOD || d == D_CHAOS)
+	if (!stat_call(t, K_CHAN, OP_CHAN_STAT, KIPC_IOC_CHAN_STAT, &st, sizeof(st),
+		       MIN_CHAN_STAT, d, &ex))
 		return;
-	arg_result(&a, &st, sizeof(st));
 	if (st.nr_msgs > st.max_msgs || st.mode > 0777 || st.received > st.sent ||
 	    (!st.nr_msgs && st.bytes_queued) || (st.state & ~(KIPC_CHAN_NAMED | KIPC_CHAN_ANON)) ||
 	    (t->rd && !st.nr_receivers) || (t->wr && !st.nr_senders) ||
@@ -2740,31 +2768,14 @@ static void op_shm_stat(void)
 	enum defect d = pick_defect();
 	struct expect ex = { 0 };
 	struct slot *t;
-	struct argp a;
 
 	t = pick_target(K_REGION);
-	if (d == D_FLAGS) {
-		st.flags = 1u << below(32);
-		expect_err(&ex, EINVAL, "unknown flag");
-	} else if (d == D_RESERVED) {
-		st.__reserved = 1 + (uint32_t)below(100);
-		expect_err(&ex, EINVAL, "reserved field set");
-	} else if (d == D_CHAOS) {
-		st.flags = chance(50) ? chaos32() : 0;
+	d = stat_defect(d, &st.flags, &st.__reserved, &ex);
+	if (d == D_CHAOS)
 		st.length = rnd();
-	} else if (d == D_VALUE || d == D_NAME) {
-		d = D_NONE;
-	}
-	arg_place(&a, &st, sizeof(st), MIN_SHM_STAT, d, WB_ALWAYS, &ex);
-	if (d == D_NONE)
-		ex.ok = true;
-	kind_rule(t, K_REGION, &ex);
-	D("fd %d size=%u flags=%#x rsv=%u ptr=%s", t->fd, a.usize, st.flags, st.__reserved,
-	  ptr_name[a.mode]);
-	if (judge(OP_SHM_STAT, t->kind, sys_ret(ioctl(t->fd, KIPC_IOC_SHM_STAT, a.uptr)), &ex) ||
-	    a.mode != P_GOOD || d == D_CHAOS)
+	if (!stat_call(t, K_REGION, OP_SHM_STAT, KIPC_IOC_SHM_STAT, &st, sizeof(st),
+		       MIN_SHM_STAT, d, &ex))
 		return;
-	arg_result(&a, &st, sizeof(st));
 	if (st.length != t->len || st.id != t->id || st.mode > 0777 || st.length % (uint64_t)pg)
 		violation("SHM_STAT inconsistent: length %" PRIu64 " (expected %" PRIu64 ") id %" PRIu64
 			  " (expected %" PRIu64 ") mode %o", (uint64_t)st.length, t->len,

@@ -269,6 +269,9 @@ static int kur_tx_buf(struct cell *c, void **buf)
 /*
  * Room on the channel for this many more messages (the producer is the
  * only sender, so the room can only grow until it sends), or -errno.
+ * A message the consumer is copying out has left the queue (nr_msgs) but
+ * keeps its slot until the copy is done, and this consumer copies one at
+ * a time: one slot less.
  */
 static int kur_room(struct cell *c, struct kuring *k)
 {
@@ -277,7 +280,7 @@ static int kur_room(struct cell *c, struct kuring *k)
 
 	if (ret)
 		return xp_fail(c, ret, "kipc_chan_stat");
-	return (int)(st.max_msgs - st.nr_msgs);
+	return st.max_msgs > st.nr_msgs ? (int)(st.max_msgs - st.nr_msgs) - 1 : 0;
 }
 
 /*

@@ -299,7 +299,8 @@ struct kipc_batch {
  * @flags: must be zero
  * @max_msgs: output, queue depth
  * @max_msg_size: output, largest message
- * @nr_msgs: output, messages queued
+ * @nr_msgs: output, messages queued (one a receiver is still copying out
+ *	is no longer counted, but keeps its slot until the copy ends)
  * @nr_senders: output, open send-capable fds
  * @bytes_queued: output, payload bytes queued
  * @sent: output, messages sent since creation
