@@ -23,14 +23,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "kipc_test_util.h"
 
 static void make_name(char *buf, size_t len, const char *tag)
 {
@@ -46,15 +39,6 @@ static struct kipc_chan_stat chan_stat(int ch)
 	if (kipc_chan_stat(ch, &st) < 0)
 		memset(&st, 0xff, sizeof(st));
 	return st;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* Wait until @pid is asleep (state S) so we know it blocked in the kernel. */

@@ -13,60 +13,9 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define OBJECTS "/sys/kernel/debug/kipc/objects"
-
-static const char *tracefs(void)
-{
-	if (!access("/sys/kernel/tracing/events/kipc", F_OK))
-		return "/sys/kernel/tracing";
-	if (!access("/sys/kernel/debug/tracing/events/kipc", F_OK))
-		return "/sys/kernel/debug/tracing";
-	return NULL;
-}
-
-static int write_file(const char *dir, const char *file, const char *s)
-{
-	char path[256];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
-/* Read a whole file into a malloc'ed string. */
-static char *slurp(const char *path)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || !buf) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf)
-				break;
-		}
-	}
-	close(fd);
-	if (buf)
-		buf[len] = 0;
-	return buf;
-}
 
 /* The listing line of the object called @name, or NULL. */
 static char *find_line(char *listing, const char *name, char *out, size_t outlen)

@@ -15,6 +15,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define PARAMS "/sys/module/kipc/parameters/"
 
@@ -45,15 +46,6 @@ static int write_param(const char *name, long v)
 		return -errno;
 	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
 	return fclose(f) ? -errno : ret;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static void become(uid_t uid)

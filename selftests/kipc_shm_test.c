@@ -27,6 +27,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #ifndef offsetofend
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
@@ -45,15 +46,6 @@ static void make_name(char *buf, size_t len, const char *tag)
 	static int n;
 
 	snprintf(buf, len, "t-%s-%d-%d", tag, getpid(), n++);
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static long xioctl(int fd, unsigned long cmd, void *arg)
@@ -664,35 +656,6 @@ TEST(region_quota_per_user)
 
 #define OBJECTS "/sys/kernel/debug/kipc/objects"
 
-/* Read a whole file into a malloc'ed string. */
-static char *slurp(const char *path)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap), *nbuf;
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || !buf) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			cap *= 2;
-			nbuf = realloc(buf, cap);
-			if (!nbuf)
-				break;
-			buf = nbuf;
-		}
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
-}
-
 TEST_F(shm, debugfs_listing)
 {
 	char type[8], lname[300], mode[8], depth[32], *all, *line;
@@ -737,29 +700,6 @@ TEST_F(shm, debugfs_listing)
 	munmap(b, len);
 }
 
-static const char *tracefs(void)
-{
-	if (!access("/sys/kernel/tracing/events/kipc", F_OK))
-		return "/sys/kernel/tracing";
-	if (!access("/sys/kernel/debug/tracing/events/kipc", F_OK))
-		return "/sys/kernel/debug/tracing";
-	return NULL;
-}
-
-static int trace_write(const char *dir, const char *file, const char *s)
-{
-	char path[256];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
 TEST(tracepoints_follow_a_region)
 {
 	static const char *const events[] = {
@@ -780,8 +720,8 @@ TEST(tracepoints_follow_a_region)
 	if (!tr || geteuid() != 0)
 		SKIP(return, "tracefs with events/kipc not mounted, or not root");
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, trace_write(tr, events[i], "1"));
-	ASSERT_EQ(0, trace_write(tr, "trace", ""));
+		ASSERT_EQ(0, write_file(tr, events[i], "1"));
+	ASSERT_EQ(0, write_file(tr, "trace", ""));
 
 	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 3 * pg);
 	ASSERT_LE(0, fd);
@@ -791,7 +731,7 @@ TEST(tracepoints_follow_a_region)
 	close(fd);
 
 	for (i = 0; i < 3; i++)
-		trace_write(tr, events[i], "0");
+		write_file(tr, events[i], "0");
 	snprintf(path, sizeof(path), "%s/trace", tr);
 	trace = slurp(path);
 	ASSERT_NE(NULL, trace);

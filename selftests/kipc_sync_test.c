@@ -26,6 +26,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define NS_PER_MS	1000000ll
 #define NS_PER_SEC	1000000000ll
@@ -75,14 +76,6 @@ struct shared {
 	struct ring_rec slots[RING_SLOTS];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 static uint64_t rec_check(uint32_t producer, uint32_t seq)
 {
 	uint64_t x = ((uint64_t)producer << 32 | seq) * 0x9e3779b97f4a7c15ull;
@@ -98,15 +91,6 @@ static pid_t fork_child(void)
 	if (pid == 0)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	return pid;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* The state letter of /proc/PID/stat, or 0. */

@@ -24,6 +24,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define MSG_SIZE	64
 #define BATCH		32
@@ -68,23 +69,6 @@ static uint64_t check_msg(const unsigned char *m)
 		if (m[i] != (unsigned char)(seq * 31 + i))
 			return UINT64_MAX;
 	return seq;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Reap exactly one completion (waiting up to LONG_NS); res or -ETIMEDOUT. */
