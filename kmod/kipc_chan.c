@@ -863,6 +863,35 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * A struct kipc_xfer of @usize bytes at @up (the caller's size, at least
+ * ours), as copy_struct_from_user() would take it: a longer struct's tail
+ * must be zero (-E2BIG). Then kipc_xfer_from_user().
+ */
+static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up, u32 usize)
+{
+	int ret;
+
+	if (usize > sizeof(*x)) {
+		ret = check_zeroed_user(up + sizeof(*x), usize - sizeof(*x));
+		if (ret <= 0)
+			return ret ? ret : -E2BIG;
+	}
+	return kipc_xfer_from_user(x, up);
+}
+
+/* The argument of KIPC_IOC_SEND and KIPC_IOC_RECV, as kipc_copy_arg() would. */
+static int kipc_xfer_arg(struct kipc_xfer *x, const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < sizeof(*x))
+		return -EINVAL;
+	return kipc_xfer_sized_from_user(x, uarg, usize);
+}
+
 static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
 {
 	if (x->flags & ~allowed)
@@ -883,7 +912,7 @@ static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void _
 	struct kipc_xfer x;
 	long ret;
 
-	ret = kipc_copy_arg(&x, sizeof(x), offsetofend(struct kipc_xfer, info), uarg);
+	ret = kipc_xfer_arg(&x, uarg);
 	if (ret)
 		return ret;
 	ret = kipc_xfer_check(&x, KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE);
@@ -907,7 +936,7 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 	struct kipc_xfer x;
 	long ret;
 
-	ret = kipc_copy_arg(&x, sizeof(x), offsetofend(struct kipc_xfer, info), uarg);
+	ret = kipc_xfer_arg(&x, uarg);
 	if (ret)
 		return ret;
 	ret = kipc_xfer_check(&x, KIPC_XFER_ALL);
@@ -950,13 +979,7 @@ static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
 	void __user *p = u64_to_user_ptr(b->xfers + (u64)i * b->xfer_size);
 	int ret;
 
-	/* As copy_struct_from_user(): a longer struct's tail must be zero. */
-	if (b->xfer_size > sizeof(*x)) {
-		ret = check_zeroed_user(p + sizeof(*x), b->xfer_size - sizeof(*x));
-		if (ret <= 0)
-			return ret ? ret : -E2BIG;
-	}
-	ret = kipc_xfer_from_user(x, p);
+	ret = kipc_xfer_sized_from_user(x, p, b->xfer_size);
 	if (ret)
 		return ret;
 	if (x->size != b->xfer_size || (!send && x->prio))
