@@ -139,6 +139,90 @@ TEST(bad_arguments_are_einval)
 	close(ch);
 }
 
+/* The batch ioctl's result: the count moved, or -errno. */
+static long raw_n(int ch, unsigned long cmd, struct kipc_batch *b)
+{
+	long r = ioctl(ch, cmd, b);
+
+	return r < 0 ? -errno : r;
+}
+
+/* Copy @x[0..n) into entries of @esz bytes at @ents; the batch uses them. */
+static void long_entries(struct kipc_batch *b, struct kipc_xfer *x, int n,
+			 unsigned char *ents, size_t esz)
+{
+	int i;
+
+	memset(ents, 0, n * esz);
+	for (i = 0; i < n; i++) {
+		x[i].size = esz;
+		memcpy(ents + i * esz, &x[i], sizeof(x[i]));
+	}
+	b->xfer_size = esz;
+	b->xfers = (uintptr_t)ents;
+}
+
+/*
+ * Entries of a newer, longer struct kipc_xfer: accepted while the bytes
+ * past today's struct are zero, E2BIG otherwise; info must be zero on
+ * input in every entry; a receive writes back info and nothing else.
+ */
+TEST(longer_entries_and_entry_info)
+{
+	const size_t esz = sizeof(struct kipc_xfer) + 8;
+	unsigned char ents[2 * (sizeof(struct kipc_xfer) + 8)];
+	struct kipc_xfer x[2], *e0, *e1;
+	char buf[2][MSG], got[2][MSG];
+	struct kipc_batch b;
+	struct iovec m[2];
+	size_t k;
+	int ch = chan(8);
+
+	ASSERT_LE(0, ch);
+	e0 = (struct kipc_xfer *)ents;
+	e1 = (struct kipc_xfer *)(ents + esz);
+	make_msgs(m, buf, 2, 0);
+	ASSERT_EQ(0, kipc_batch_prep(&b, x, m, 2, 0, 1));
+	long_entries(&b, x, 2, ents, esz);
+
+	ents[esz - 1] = 1;			/* the first entry's tail */
+	EXPECT_EQ(-E2BIG, raw_n(ch, KIPC_IOC_SEND_BATCH, &b));
+	ents[esz - 1] = 0;
+	e0->info.uid = 1;			/* an output, set on input */
+	EXPECT_EQ(-EINVAL, raw_n(ch, KIPC_IOC_SEND_BATCH, &b));
+	e0->info.uid = 0;
+	ents[2 * esz - 1] = 1;			/* the second one: a short batch */
+	EXPECT_EQ(1, raw_n(ch, KIPC_IOC_SEND_BATCH, &b));
+	ents[2 * esz - 1] = 0;
+	e0->iov = e1->iov;			/* then message 1, alone */
+	b.nr = 1;
+	EXPECT_EQ(1, raw_n(ch, KIPC_IOC_SEND_BATCH, &b));
+
+	/* Receive into longer entries; a later entry with info set ends it. */
+	make_bufs(m, got, 2);
+	ASSERT_EQ(0, kipc_batch_prep(&b, x, m, 2, 0, 0));
+	long_entries(&b, x, 2, ents, esz);
+	e1->info.seq = 7;
+	ASSERT_EQ(1, raw_n(ch, KIPC_IOC_RECV_BATCH, &b));
+	EXPECT_EQ(0, check(got[0], MSG, 0));
+	EXPECT_EQ(MSG, e0->info.len);
+	EXPECT_NE(0, e0->info.seq);
+	EXPECT_EQ(getpid(), e0->info.pid);
+	EXPECT_EQ(esz, e0->size);		/* inputs are not written back */
+	EXPECT_EQ((uintptr_t)&m[0], e0->iov);
+	for (k = sizeof(struct kipc_xfer); k < esz; k++)
+		EXPECT_EQ(0, ents[k]);
+	EXPECT_EQ(7, e1->info.seq);		/* untouched: it moved nothing */
+
+	/* The second message is still there, for a clean entry. */
+	ASSERT_EQ(0, kipc_batch_prep(&b, x, m + 1, 1, 0, 0));
+	long_entries(&b, x, 1, ents, esz);
+	ASSERT_EQ(1, raw_n(ch, KIPC_IOC_RECV_BATCH, &b));
+	EXPECT_EQ(0, check(got[1], MSG, 1));
+	EXPECT_EQ(MSG, e0->info.len);
+	close(ch);
+}
+
 TEST(send_batch_then_recv_batch_in_order_with_stamps)
 {
 	char out[N][MSG], in[N][MSG];
