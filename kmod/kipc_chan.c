@@ -892,6 +892,7 @@ static int kipc_xfer_arg(struct kipc_xfer *x, const void __user *uarg)
 	return kipc_xfer_sized_from_user(x, uarg, usize);
 }
 
+/* The input fields of @x, read by kipc_xfer_from_user() (which checked @info). */
 static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
 {
 	if (x->flags & ~allowed)
@@ -899,8 +900,6 @@ static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
 	if (x->prio > KIPC_PRIO_MAX)
 		return -EINVAL;
 	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
-		return -EINVAL;
-	if (memchr_inv(&x->info, 0, sizeof(x->info)))
 		return -EINVAL;
 	return 0;
 }
