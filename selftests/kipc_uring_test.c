@@ -3,7 +3,8 @@
  * kipc channels over io_uring (libkipc's kipc_ring_* helpers on liburing):
  * single and vectored transfers, errors carried in CQEs, receives parked
  * before their message arrives, cancellation, plain calls mixed with ring
- * requests on one channel, one submission spanning many channels, and a
+ * requests on one channel, one submission spanning many channels, a slow
+ * sender whose receiver arms receives as kipc_ring(3) advises, and a
  * long batched run between two processes with sequence checks that also
  * watches for io_uring worker threads ("iou-wrk-*", counted by
  * kipc_ring_workers(); a forced worker shows that the count works): a
@@ -595,6 +596,67 @@ static int long_run_sender(const char *name, unsigned int total, int chain)
 	kipc_ring_exit(&ring);
 	close(w);
 	return 0;
+}
+
+/*
+ * A sender slower than the receiver, so receives keep being parked on an
+ * empty queue: armed as kipc_ring(3) advises (receives for the messages
+ * queued plus one, at most BATCH), every message arrives in order and no
+ * io-wq worker appears. (Keeping all BATCH receives parked instead makes
+ * io_uring hand the ones woken in vain to workers: about a hundred of
+ * them over this run on 6.12.)
+ */
+TEST_F(uring, slow_sender_one_parked_receive_no_workers)
+{
+	enum { NR = 3000 };
+	static unsigned char bufs[BATCH][MSG_SIZE];
+	unsigned int idle[BATCH], nidle = 0, out = 0, i, want;
+	struct kipc_ring_cqe c[BATCH];
+	struct kipc_chan_stat st;
+	uint64_t got = 0, seq;
+	int n, status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned char m[MSG_SIZE];
+
+		for (seq = 0; seq < NR; seq++) {
+			fill_msg(m, seq);
+			if (kipc_send(self->ch, m, MSG_SIZE, 0) != MSG_SIZE)
+				_exit(1);
+			usleep(50);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < BATCH; i++)
+		idle[nidle++] = i;
+	while (got < NR) {
+		ASSERT_EQ(0, kipc_chan_stat(self->ch, &st));
+		want = st.nr_msgs + 1 > out ? st.nr_msgs + 1 - out : 0;
+		while (want-- && nidle && got + out < NR) {
+			i = idle[--nidle];
+			ASSERT_EQ(0, kipc_ring_prep_recv(&self->ring, self->ch, bufs[i],
+							 MSG_SIZE, 0, i));
+			out++;
+		}
+		n = kipc_ring_reap(&self->ring, c, BATCH, 1, LONG_NS);
+		ASSERT_LT(0, n) TH_LOG("reap after %llu messages: %s",
+				       (unsigned long long)got, strerror(-n));
+		for (i = 0; i < (unsigned int)n; i++) {
+			ASSERT_EQ(MSG_SIZE, c[i].res);
+			ASSERT_EQ(got, check_msg(bufs[c[i].user_data]));
+			idle[nidle++] = (unsigned int)c[i].user_data;
+			out--;
+			got++;
+		}
+	}
+	ASSERT_EQ(0, iou_workers(getpid()))
+		TH_LOG("io_uring worker threads appeared: receives were punted to io-wq");
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
 FIXTURE(long_run) {

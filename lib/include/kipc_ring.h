@@ -45,7 +45,7 @@
  *     struct io_uring ring;
  *     struct kipc_ring_cqe done[32];
  *     kipc_ring_init(&ring, 64, 0);
- *     for (i = 0; i < 32; i++)
+ *     for (i = 0; i < st.nr_msgs + 1 && i < 32; i++)   (kipc_chan_stat(ch, &st))
  *             kipc_ring_prep_recv(&ring, ch, bufs[i], 64, 0, i);
  *     n = kipc_ring_reap(&ring, done, 32, 1, -1);   (submits, waits >= 1)
  *     kipc_ring_exit(&ring);

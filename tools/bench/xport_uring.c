@@ -14,12 +14,19 @@
  * when the channel had room (6.1, TCG): a chain advances one send at a
  * time through task_work.
  *
- * Consumer: BATCH IORING_OP_READs stay armed on the channel. One wait
- * reaps every completion that is ready; recv() hands those messages out
- * one by one in completion order, which is channel order; release()
- * queues the buffer's read again, and the re-armed reads go to the kernel
- * with the next wait, so the consumer too enters the kernel about once
- * per batch when messages are waiting.
+ * Consumer: up to BATCH IORING_OP_READs, one per receive slot. Before
+ * each wait it arms reads for the messages the channel holds
+ * (kipc_chan_stat()) plus one, never more than its idle slots, so at most
+ * one read is parked on an empty channel at a time. Every message wakes
+ * every read parked on the channel (io_uring's poll entries are not
+ * exclusive), and a read woken in vain too often is handed to an io-wq
+ * thread (after 128 retries on Linux 6.1.y and 6.12): 32 parked reads
+ * did that often on 6.12, and now and then on 6.1, whenever the consumer
+ * was faster than the producer (kipc(7), "io_uring"). One wait reaps
+ * every completion that is ready; recv() hands those messages out one by
+ * one in completion order, which is channel order; release() gives the
+ * slot back, so the consumer too enters the kernel about once per batch
+ * when messages are waiting.
  *
  * Ping-pong runs the same code with batches of one (one message in flight
  * each way).
@@ -58,6 +65,9 @@ struct kuring {
 	unsigned int done[UR_BATCH];
 	unsigned int ndone, next;
 	unsigned int cur;		/* slot handed out by the last recv() */
+	unsigned int idle[UR_BATCH];	/* slots with no read armed */
+	unsigned int nidle;
+	unsigned int reads_out;		/* reads armed, not yet completed */
 };
 
 /* ---- shared with xport_batch.c (declared in bench.h) ---- */
@@ -196,13 +206,32 @@ static int kur_setup(struct cell *c)
 	return ret ? ret : xp_ring_probe(c);
 }
 
-/* Queue the read into receive slot @slot; it goes to the kernel with the next wait. */
-static int kur_arm(struct cell *c, struct kuring *k, unsigned int slot)
+/*
+ * Queue reads into idle receive slots, for the messages the channel holds
+ * plus one, less the reads already out; they go to the kernel with the
+ * next wait. See the top of this file for why not one per slot.
+ */
+static int kur_arm(struct cell *c, struct kuring *k)
 {
-	int ret = kipc_ring_prep_recv(&k->ring, k->s.ch[rx_lane(c)], k->s.rx + slot * k->s.stride,
-				      c->size, 0, UR_RECV | slot);
+	struct kipc_chan_stat st;
+	unsigned int want, slot;
+	int ret;
 
-	return ret ? xp_fail(c, ret, "kipc_ring_prep_recv") : 0;
+	if (!k->nidle)
+		return 0;
+	ret = kipc_chan_stat(k->s.ch[rx_lane(c)], &st);
+	if (ret)
+		return xp_fail(c, ret, "kipc_chan_stat");
+	want = st.nr_msgs + 1 > k->reads_out ? st.nr_msgs + 1 - k->reads_out : 0;
+	while (want-- && k->nidle) {
+		slot = k->idle[--k->nidle];
+		ret = kipc_ring_prep_recv(&k->ring, k->s.ch[rx_lane(c)],
+					  k->s.rx + slot * k->s.stride, c->size, 0, UR_RECV | slot);
+		if (ret)
+			return xp_fail(c, ret, "kipc_ring_prep_recv");
+		k->reads_out++;
+	}
+	return 0;
 }
 
 static int kur_attach(struct cell *c)
@@ -218,11 +247,8 @@ static int kur_attach(struct cell *c)
 		return ret;
 	k->ring_up = true;
 	if (side_receives(c)) {
-		for (i = 0; i < k->s.batch; i++) {
-			ret = kur_arm(c, k, i);
-			if (ret)
-				return ret;
-		}
+		for (i = 0; i < k->s.batch; i++)
+			k->idle[k->nidle++] = i;
 	}
 	return 0;
 }
@@ -248,6 +274,7 @@ static int kur_reap(struct cell *c, struct kuring *k, unsigned int wait_nr)
 				k->send_err = res < 0 ? res : -EPROTO;
 			continue;
 		}
+		k->reads_out--;
 		if (res < 0)
 			return xp_fail(c, res, "io_uring read");
 		if ((size_t)res != c->size)
@@ -335,7 +362,9 @@ static int kur_recv(struct cell *c, size_t len, const void **data)
 
 	(void)len;	/* kur_reap() checked every read against c->size */
 	while (!k->ndone) {
-		ret = kur_reap(c, k, 1);
+		ret = kur_arm(c, k);
+		if (!ret)
+			ret = kur_reap(c, k, 1);
 		if (ret)
 			return ret;
 	}
@@ -346,10 +375,13 @@ static int kur_recv(struct cell *c, size_t len, const void **data)
 	return 0;
 }
 
-/* The runner is done with the buffer: read into it again. */
+/* The runner is done with the buffer: the slot can take a read again. */
 static int kur_release(struct cell *c)
 {
-	return kur_arm(c, c->priv, ((struct kuring *)c->priv)->cur);
+	struct kuring *k = c->priv;
+
+	k->idle[k->nidle++] = k->cur;
+	return 0;
 }
 
 static int kur_finish(struct cell *c)
@@ -373,7 +405,7 @@ static void kur_teardown(struct cell *c)
 
 const struct xport xp_kipc_uring = {
 	.name = "kipc-uring",
-	.label = "kipc channel over io_uring: 32 writes per submit, 32 reads kept armed",
+	.label = "kipc channel over io_uring: 32 writes per submit, reads armed for the queued messages + 1 (up to 32)",
 	.flags = XP_KIPC,
 	.setup = kur_setup,
 	.attach = kur_attach,
