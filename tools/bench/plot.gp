@@ -31,7 +31,7 @@ set xtics rotate by -45
 is_kipc(t) = strstrt(t, 'kipc-') == 1
 lw(t) = is_kipc(t) ? 2.5 : t eq 'pipe' ? 2 : 1.2
 dt(t) = is_kipc(t) || t eq 'pipe' ? 1 : 2
-colors = '#9400d3 #009e73 #56b4e9 #e69f00 #000000 #0072b2 #d55e00 #cc79a7 #8c564b #bcbd22 #17becf #7f7f7f'
+colors = '#9400d3 #009e73 #56b4e9 #e69f00 #e41a1c #0072b2 #d55e00 #cc79a7 #8c564b #bcbd22 #17becf #7f7f7f'
 lc(i) = word(transports, i) eq 'pipe' ? '#000000' : word(colors, (i - 1) % 12 + 1)
 file(t) = datadir.'/'.t.'.dat'
 t(i) = word(transports, i)
