@@ -22,11 +22,11 @@
  * exclusive), and a read woken in vain too often is handed to an io-wq
  * thread (after 128 retries on Linux 6.1.y and 6.12): 32 parked reads
  * did that often on 6.12, and now and then on 6.1, whenever the consumer
- * was faster than the producer (kipc(7), "io_uring"). One wait reaps
- * every completion that is ready; recv() hands those messages out one by
- * one in completion order, which is channel order; release() gives the
- * slot back, so the consumer too enters the kernel about once per batch
- * when messages are waiting.
+ * was faster than the producer (kipc_ring(3), "How requests wait"). One
+ * wait reaps every completion that is ready; recv() hands those messages
+ * out one by one in completion order, which is channel order; release()
+ * gives the slot back, so the consumer too enters the kernel about once
+ * per batch when messages are waiting.
  *
  * Ping-pong runs the same code with batches of one (one message in flight
  * each way).
