@@ -111,7 +111,10 @@ static void usage(FILE *f)
 "in the test VM).\n"
 "\n"
 "Options:\n"
-"  --seconds S      run time of the load phase (default 30)\n"
+"  --seconds S      run time of the load phase (default 30); it ends early\n"
+"                   once all %d producer incarnations of up to %d messages\n"
+"                   each have run (the ledger's size; about 6 minutes with\n"
+"                   the defaults under TCG, sooner with a shorter --kill-ms)\n"
 "  --seed S         seed of all random choices (default: from the clock;\n"
 "                   always printed)\n"
 "  --chans N        channels, 1..%d (default 3)\n"
@@ -129,7 +132,7 @@ static void usage(FILE *f)
 "  " PROG ": seed=S sent=N received=N drained=N lost=0 duplicated=0 corrupt=0 ...\n"
 "Exit status: 0 nothing lost, duplicated or corrupt and no leak; 1 otherwise;\n"
 "2 usage; 3 could not run.\n",
-		MAX_CHANS, MAX_PER_CHAN, MAX_PER_CHAN);
+		MAX_PROD_INC, MAX_SEQ, MAX_CHANS, MAX_PER_CHAN, MAX_PER_CHAN);
 }
 
 /* ------------------------------------------------------------------ */
@@ -693,6 +696,17 @@ static void settle(struct wslot *w, int status, bool was_killed)
 	}
 }
 
+/* Is any producer running? */
+static bool producers_alive(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_WORKERS; i++)
+		if (L->w[i].role == PRODUCER && L->w[i].pid > 0)
+			return true;
+	return false;
+}
+
 static int new_generation(int c)
 {
 	int fd;
@@ -932,6 +946,17 @@ int main(int argc, char **argv)
 				new_generation(c);
 			}
 			next_unlink = now + below((uint64_t)opt.unlink_ms * 2000000);
+		}
+		/*
+		 * The ledger has room for MAX_PROD_INC producer incarnations of
+		 * MAX_SEQ messages each. Once every one has been started and
+		 * the last ones have finished, nothing more is sent: say so and
+		 * end the load phase rather than idle until --seconds.
+		 */
+		if (next_prod >= MAX_PROD_INC && !producers_alive()) {
+			printf(PROG ": all %d producer incarnations have run (t=%.0fs): ending the load phase early\n",
+			       MAX_PROD_INC, (double)(now - t0) / 1e9);
+			break;
 		}
 		if (now >= next_progress) {
 			printf(PROG ": progress t=%.0fs sends=%" PRIu64 " refs=%" PRIu64
