@@ -610,7 +610,7 @@ TEST_F(uring, slow_sender_one_parked_receive_no_workers)
 {
 	enum { NR = 3000 };
 	static unsigned char bufs[BATCH][MSG_SIZE];
-	unsigned int idle[BATCH], nidle = 0, out = 0, i, want;
+	unsigned int idle[BATCH], nidle = 0, out, i, want;
 	struct kipc_ring_cqe c[BATCH];
 	struct kipc_chan_stat st;
 	uint64_t got = 0, seq;
@@ -634,12 +634,13 @@ TEST_F(uring, slow_sender_one_parked_receive_no_workers)
 		idle[nidle++] = i;
 	while (got < NR) {
 		ASSERT_EQ(0, kipc_chan_stat(self->ch, &st));
+		out = BATCH - nidle;	/* a slot is idle or has a receive out */
 		want = st.nr_msgs + 1 > out ? st.nr_msgs + 1 - out : 0;
 		while (want-- && nidle && got + out < NR) {
 			i = idle[--nidle];
 			ASSERT_EQ(0, kipc_ring_prep_recv(&self->ring, self->ch, bufs[i],
 							 MSG_SIZE, 0, i));
-			out++;
+			out++;	/* for the got + out < NR bound */
 		}
 		n = kipc_ring_reap(&self->ring, c, BATCH, 1, LONG_NS);
 		ASSERT_LT(0, n) TH_LOG("reap after %llu messages: %s",
@@ -648,7 +649,6 @@ TEST_F(uring, slow_sender_one_parked_receive_no_workers)
 			ASSERT_EQ(MSG_SIZE, c[i].res);
 			ASSERT_EQ(got, check_msg(bufs[c[i].user_data]));
 			idle[nidle++] = (unsigned int)c[i].user_data;
-			out--;
 			got++;
 		}
 	}

@@ -67,7 +67,6 @@ struct kuring {
 	unsigned int cur;		/* slot handed out by the last recv() */
 	unsigned int idle[UR_BATCH];	/* slots with no read armed */
 	unsigned int nidle;
-	unsigned int reads_out;		/* reads armed, not yet completed */
 };
 
 /* ---- shared with xport_batch.c (declared in bench.h) ---- */
@@ -207,14 +206,16 @@ static int kur_setup(struct cell *c)
 }
 
 /*
- * Queue reads into idle receive slots, for the messages the channel holds
- * plus one, less the reads already out; they go to the kernel with the
- * next wait. See the top of this file for why not one per slot.
+ * Called when no completed read is waiting (k->ndone == 0) and no slot is
+ * handed out, so every slot that is not idle has a read out. Queue reads
+ * into idle slots for the messages the channel holds plus one, less the
+ * reads already out; they go to the kernel with the next wait. See the top
+ * of this file for why not one per slot.
  */
 static int kur_arm(struct cell *c, struct kuring *k)
 {
+	unsigned int want, slot, out = k->s.batch - k->nidle;
 	struct kipc_chan_stat st;
-	unsigned int want, slot;
 	int ret;
 
 	if (!k->nidle)
@@ -222,14 +223,13 @@ static int kur_arm(struct cell *c, struct kuring *k)
 	ret = kipc_chan_stat(k->s.ch[rx_lane(c)], &st);
 	if (ret)
 		return xp_fail(c, ret, "kipc_chan_stat");
-	want = st.nr_msgs + 1 > k->reads_out ? st.nr_msgs + 1 - k->reads_out : 0;
+	want = st.nr_msgs + 1 > out ? st.nr_msgs + 1 - out : 0;
 	while (want-- && k->nidle) {
 		slot = k->idle[--k->nidle];
 		ret = kipc_ring_prep_recv(&k->ring, k->s.ch[rx_lane(c)],
 					  k->s.rx + slot * k->s.stride, c->size, 0, UR_RECV | slot);
 		if (ret)
 			return xp_fail(c, ret, "kipc_ring_prep_recv");
-		k->reads_out++;
 	}
 	return 0;
 }
@@ -274,7 +274,6 @@ static int kur_reap(struct cell *c, struct kuring *k, unsigned int wait_nr)
 				k->send_err = res < 0 ? res : -EPROTO;
 			continue;
 		}
-		k->reads_out--;
 		if (res < 0)
 			return xp_fail(c, res, "io_uring read");
 		if ((size_t)res != c->size)
