@@ -11,7 +11,8 @@
  * reference. The receiver must see uid 1000 on every message, and the
  * helper's pid. The converse holds too: an fd root opened and handed to
  * uid 1000 sends as root (a privileged opener lends its identity on
- * purpose).
+ * purpose). The same helper flooding the fd is held to uid 1000's queued
+ * bytes quota: its own CAP_SYS_RESOURCE does not count, the opener's does.
  *
  * Runs as root (to install the helper and switch uids) and SKIPs
  * otherwise, or when no writable filesystem honours setuid.
@@ -37,6 +38,7 @@
 #include "kipc_test_util.h"
 
 #define HELPER_ARG	"--setuid-helper"
+#define FLOOD_ARG	"--setuid-flood"
 #define USER		1000
 
 /* What the helper sends, in order; each message's payload is its path. */
@@ -101,6 +103,18 @@ static int setuid_helper(void)
 	return 0;
 }
 
+/* Flood fd 1 with empty messages: exit 0 on EDQUOT, 1 on another error. */
+static int setuid_flood(void)
+{
+	ssize_t r;
+
+	if (geteuid() != 0)
+		return 77;
+	while ((r = kipc_send(1, "", 0, KIPC_NONBLOCK)) == 0)
+		;
+	return r == -EDQUOT ? 0 : 1;
+}
+
 static void become(uid_t uid)
 {
 	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
@@ -155,6 +169,7 @@ FIXTURE(ident) {
 	char name[64];
 	char helper[PATH_MAX];
 	int rx;
+	long queued;
 };
 
 FIXTURE_SETUP(ident)
@@ -163,6 +178,7 @@ FIXTURE_SETUP(ident)
 
 	self->rx = -1;
 	self->helper[0] = 0;
+	self->queued = -1;
 	if (geteuid() != 0)
 		SKIP(return, "needs root to install a setuid helper and switch uids");
 	if (kipc_version(NULL) <= 0)
@@ -176,6 +192,8 @@ FIXTURE_TEARDOWN(ident)
 {
 	if (self->helper[0])
 		unlink(self->helper);
+	if (self->queued >= 0)
+		write_param("user_max_queued_bytes", self->queued);
 	if (self->rx >= 0) {
 		kipc_chan_unlink(self->name);
 		close(self->rx);
@@ -204,6 +222,24 @@ static int expect_stamps(struct __test_metadata *_metadata, int rx, uid_t uid, p
 	return got;
 }
 
+/* Run the installed helper in @mode as uid USER, with a USER fd as stdout. */
+static pid_t run_helper(const char *helper, const char *name, const char *mode)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd;
+
+		become(USER);
+		fd = kipc_chan_open(name, O_WRONLY, 0, NULL);
+		if (fd < 0 || dup2(fd, 1) != 1)
+			_exit(98);
+		execl(helper, helper, mode, (char *)NULL);
+		_exit(97);
+	}
+	return pid;
+}
+
 TEST_F(ident, setuid_helper_sends_as_the_fd_opener)
 {
 	int ret, status;
@@ -212,23 +248,42 @@ TEST_F(ident, setuid_helper_sends_as_the_fd_opener)
 	ret = install_helper(self->helper, sizeof(self->helper));
 	if (ret)
 		SKIP(return, "no writable filesystem honours setuid here");
-	pid = fork();
+	pid = run_helper(self->helper, self->name, HELPER_ARG);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd;
-
-		become(USER);
-		fd = kipc_chan_open(self->name, O_WRONLY, 0, NULL);
-		if (fd < 0 || dup2(fd, 1) != 1)
-			_exit(98);
-		execl(self->helper, self->helper, HELPER_ARG, (char *)NULL);
-		_exit(97);
-	}
 	status = wait_child(pid);
 	if (status == 77)
 		SKIP(return, "the helper did not run as euid 0 (setuid ignored)");
 	ASSERT_EQ(0, status) TH_LOG("helper failed at step %d", status);
 	ASSERT_EQ(NR_PATHS, expect_stamps(_metadata, self->rx, USER, pid, paths, NR_PATHS));
+}
+
+/*
+ * The helper's own CAP_SYS_RESOURCE does not lift uid 1000's quota: with
+ * 16 KiB, 42 empty messages (384 bytes each) fit in the 64 slots, then
+ * EDQUOT. (The old module let root fill the queue: EAGAIN at 64.)
+ */
+TEST_F(ident, setuid_helper_is_held_to_the_openers_quota)
+{
+	const long limit = 16 * 1024;
+	struct kipc_chan_stat st;
+	int status;
+	pid_t pid;
+
+	self->queued = read_param("user_max_queued_bytes");
+	if (self->queued < 0)
+		SKIP(return, "kipc module parameters not found under " KIPC_PARAMS);
+	if (install_helper(self->helper, sizeof(self->helper)))
+		SKIP(return, "no writable filesystem honours setuid here");
+	ASSERT_EQ(0, write_param("user_max_queued_bytes", limit));
+	pid = run_helper(self->helper, self->name, FLOOD_ARG);
+	ASSERT_LE(0, pid);
+	status = wait_child(pid);
+	if (status == 77)
+		SKIP(return, "the helper did not run as euid 0 (setuid ignored)");
+	ASSERT_EQ(0, kipc_chan_stat(self->rx, &st));
+	EXPECT_EQ(0, status) TH_LOG("the helper's flood did not end in EDQUOT (%u queued)",
+				    st.nr_msgs);
+	EXPECT_EQ(limit / (SMALL_ROOM + MSG_OVERHEAD), st.nr_msgs);
 }
 
 /* The rule's other side: a root-opened fd lent to uid 1000 sends as root. */
@@ -259,5 +314,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], HELPER_ARG))
 		return setuid_helper();
+	if (argc == 2 && !strcmp(argv[1], FLOOD_ARG))
+		return setuid_flood();
 	return test_harness_run(argc, argv);
 }

@@ -23,42 +23,6 @@
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
 
-#define PARAMS "/sys/module/kipc/parameters/"
-
-/* What each queued message costs besides its payload (kipc(7)). */
-#define MSG_OVERHEAD	256
-/* Payload room of a message of at most this size (kipc(7)). */
-#define SMALL_ROOM	128
-
-static long read_param(const char *name)
-{
-	char path[128], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (f && fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 0);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static int write_param(const char *name, long v)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	return fclose(f) ? -errno : ret;
-}
-
 static void become(uid_t uid)
 {
 	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
@@ -77,7 +41,7 @@ FIXTURE_SETUP(quota)
 	self->objects = read_param("user_max_objects");
 	self->queued = read_param("user_max_queued_bytes");
 	if (self->objects < 0 || self->queued < 0)
-		SKIP(return, "kipc module parameters not found under " PARAMS);
+		SKIP(return, "kipc module parameters not found under " KIPC_PARAMS);
 }
 
 FIXTURE_TEARDOWN(quota)
@@ -315,6 +279,83 @@ TEST_F(quota, empty_messages_and_references_end_in_edquot)
 	wait_child(a);
 	close(p[0]);
 	close(p[1]);
+}
+
+/* As uid, flood a fresh channel with empty messages: how many fit, or -1. */
+static int flood_empty(uid_t uid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct kipc_chan_attr attr = { .max_msgs = 65536, .max_msg_size = 64 };
+		ssize_t r;
+		int ch, n = 0;
+
+		become(uid);
+		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+		if (ch < 0)
+			_exit(255);
+		while ((r = kipc_send(ch, "", 0, KIPC_NONBLOCK)) == 0)
+			n++;
+		_exit(r == -EDQUOT && n < 255 ? n : 255);
+	}
+	return pid < 0 ? -1 : wait_child(pid);
+}
+
+/* As uid, send @n empty messages on channel @name: 0 or 1. */
+static int send_empty(uid_t uid, const char *name, int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int ch;
+
+		become(uid);
+		ch = kipc_chan_open(name, O_WRONLY, 0, NULL);
+		if (ch < 0)
+			_exit(1);
+		while (n--)
+			if (kipc_send(ch, "", 0, KIPC_NONBLOCK) != 0)
+				_exit(1);
+		_exit(0);
+	}
+	return pid < 0 ? -1 : wait_child(pid);
+}
+
+/*
+ * A channel keeps up to SPARES received small messages for reuse. They
+ * stay charged to their last sender, so they count in its quota, until
+ * another user's send reuses them (the charge moves) or they are freed.
+ */
+#define SPARES	33
+TEST_F(quota, spare_messages_stay_charged_until_reused)
+{
+	const long limit = 64 * 1024, cost = SMALL_ROOM + MSG_OVERHEAD;
+	struct kipc_chan_attr attr = { .max_msgs = 256, .max_msg_size = 64 };
+	char name[64], buf[64];
+	int ch, i;
+
+	ASSERT_EQ(0, write_param("user_max_queued_bytes", limit));
+	snprintf(name, sizeof(name), "quota-spares-%d", getpid());
+	ch = kipc_chan_open(name, O_RDWR | O_CREAT, 0666, &attr);
+	ASSERT_LE(0, ch);
+
+	EXPECT_EQ(limit / cost, flood_empty(1000));
+	ASSERT_EQ(0, send_empty(1000, name, 40));
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	/* 33 of the 40 are kept, still charged to uid 1000 */
+	EXPECT_EQ((limit - SPARES * cost) / cost, flood_empty(1000));
+	/* uid 1001 reuses them: the charge moves to uid 1001 */
+	ASSERT_EQ(0, send_empty(1001, name, SPARES));
+	for (i = 0; i < SPARES; i++)
+		ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	EXPECT_EQ(limit / cost, flood_empty(1000));
+	EXPECT_EQ((limit - SPARES * cost) / cost, flood_empty(1001));
+	/* freeing the channel frees them and gives the charge back */
+	kipc_chan_unlink(name);
+	close(ch);
+	EXPECT_EQ(limit / cost, flood_empty(1001));
 }
 
 /*
