@@ -61,7 +61,8 @@
  *   close or unmap them. Neither struct is thread-safe: one cache per
  *   receiving thread.
  *   If mapping a newly received region fails (-ENOMEM), the message has
- *   been consumed and is lost; the error is returned.
+ *   been consumed and is lost; the error is returned (a cache keeps the
+ *   region it had).
  *
  *   The payload stays where the sender wrote it: the sender must not reuse
  *   the range until the receiver says it is done with it (for example with
@@ -81,9 +82,10 @@
  *     before a post are visible after the wait that consumes it. A
  *     semaphore orders nothing for a waiter that did not get a count
  *     (-EAGAIN, -ETIMEDOUT, -EINTR).
- *   - kipc_send_ref() and kipc_recv_ref() are system calls that pass
- *     through the channel's lock: writes made before kipc_send_ref() are
- *     visible to the receiver once kipc_recv_ref() returns that reference.
+ *   - kipc_send_ref() and kipc_recv_ref() (or kipc_recv_ref_cached()) are
+ *     system calls that pass through the channel's lock: writes made
+ *     before kipc_send_ref() are visible to the receiver once the receive
+ *     returns that reference.
  *   - After -EOWNERDEAD the protected data may be half-updated: repair it,
  *     then call kipc_mutex_consistent() before unlocking; unlocking without
  *     it makes the mutex unusable (-ENOTRECOVERABLE) until kipc_mutex_init().
