@@ -312,8 +312,8 @@ static const int A_OPEN[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EEXIS
 static const int A_UNLINK[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EACCES, 0 };
 static const int A_XFER[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
 			      ETIMEDOUT, EPIPE, EDQUOT, 0 };
-static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
-				  EPIPE, EDQUOT, 0 };
+static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
+				  ETIMEDOUT, EPIPE, EDQUOT, 0 };
 static const int A_RECV_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
 				  EPIPE, EACCES, ENOMSG, 0 };
 /* read(2)/write(2) on a channel: EINVAL only for bad iovec counts/lengths. */
@@ -2239,6 +2239,8 @@ static void op_send_ref(void)
 	if (shmhow[0] == 'r' && (x.offset + x.len < x.offset || x.offset + x.len > rlen ||
 				 x.len > UINT32_MAX))
 		expect_err(&ex, EINVAL, "range outside the region");
+	else if (shmhow[0] == 'r' && t->kind == K_CHAN && x.len > t->max_msg_size)
+		expect_err(&ex, EMSGSIZE, "reference above the channel's max_msg_size");
 	kind_rule(t, K_CHAN, &ex);
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) offset=%" PRIu64 " len=%" PRIu64
 	  " region=%" PRIu64 " prio=%u ptr=%s", t->fd, a.usize, x.flags, x.shm_fd, shmhow,
