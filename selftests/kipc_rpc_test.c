@@ -131,11 +131,12 @@ static pid_t start_server_as(const char *name, unsigned int flags, const struct 
 	if (pid == 0) {
 		SVCXPRT *x;
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
 		if (uid >= 0 && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
 				 setresuid(uid, uid, uid)))
 			_exit(9);
+		/* After the uid change, which clears it: a failed test leaves no server. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		x = kipc_rpc_svc_create(name, flags);
 		if (!x)
 			_exit(10);
