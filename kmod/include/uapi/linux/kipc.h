@@ -306,7 +306,8 @@ struct kipc_xfer {
  * struct kipc_batch - send or receive several messages (KIPC_IOC_SEND_BATCH,
  *	KIPC_IOC_RECV_BATCH)
  * @size: sizeof(struct kipc_batch)
- * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK)
+ * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK or
+ *	KIPC_XFER_DISCARD)
  * @nr: entries at @xfers, 1..KIPC_BATCH_MAX
  * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it
  * @xfers: pointer to @nr struct kipc_xfer
