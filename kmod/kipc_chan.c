@@ -78,7 +78,8 @@
  * @bytes: inline payload bytes queued
  * @seq: last sequence number given
  * @sent: messages queued since creation
- * @received: messages dequeued by receivers since creation
+ * @received: messages dequeued by receivers since creation, not discarded
+ * @discarded: messages dropped by KIPC_XFER_DISCARD since creation
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
  * @nr_sending: tasks between the start of a send and its queuing (atomic;
  *	a receiver that finds the queue empty spins while it is not zero)
@@ -110,6 +111,7 @@ struct kipc_chan {
 	u64 seq;
 	u64 sent;
 	u64 received;
+	u64 discarded;
 	atomic_t nr_waiters;
 	atomic_t nr_sending;
 	atomic_t nr_out;
@@ -392,7 +394,20 @@ static void kipc_chan_dequeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 		WRITE_ONCE(ch->bytes, ch->bytes - msg->len);
 }
 
-/* Put back at the head of its list a message whose delivery failed. */
+/* Count a message taken off the queue by a receive (or a discard). */
+static void kipc_chan_count_locked(struct kipc_chan *ch, u32 xflags, s64 n)
+{
+	lockdep_assert_held(&ch->lock);
+	if (xflags & KIPC_XFER_DISCARD)
+		ch->discarded += n;
+	else
+		ch->received += n;
+}
+
+/*
+ * Put back at the head of its list a message whose delivery failed; the
+ * caller uncounts it (kipc_chan_count_locked()).
+ */
 static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 {
 	lockdep_assert_held(&ch->lock);
@@ -401,7 +416,6 @@ static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
-	ch->received--;
 }
 
 /*
@@ -476,10 +490,13 @@ static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
  * @xflags: KIPC_XFER_NONBLOCK honoured
  * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
  *
+ * A message longer than the channel's max_msg_size (a reference's @len
+ * included) is refused: no receiver could take it with a plain receive.
+ *
  * Context: process context, may sleep; takes @ch->lock.
  * Return: the message length once queued (the channel owns @msg), or
- * -EBADF, -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS (the caller still
- * owns @msg).
+ * -EBADF, -EMSGSIZE, -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS (the caller
+ * still owns @msg).
  */
 long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			struct kipc_msg *msg, u32 xflags, u64 deadline_ns)
@@ -490,6 +507,8 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (msg->len > ch->max_msg_size)
+		return -EMSGSIZE;
 	list_add(&msg->link, &list);
 	ret = kipc_chan_send_list(ch, file, &list, xflags, deadline_ns);
 	if (ret < 0) {
@@ -533,7 +552,8 @@ static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
  * kipc_chan_recv_msg() - deliver the head message through @deliver
  * @ch: the channel
  * @file: the receiver's file (checked for read access and O_NONBLOCK)
- * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured
+ * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured; with
+ *	KIPC_XFER_DISCARD the message is counted as discarded, not received
  * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
  * @deliver: called with @ch->recv_lock held (and @ch->lock not held) on
  *	the head message; a negative return leaves it queued, at the head
@@ -559,7 +579,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	msg = kipc_chan_head_locked(ch);
 	if (msg && !(xflags & KIPC_XFER_PEEK)) {
 		kipc_chan_dequeue_locked(ch, msg);
-		ch->received++;
+		kipc_chan_count_locked(ch, xflags, 1);
 		atomic_inc(&ch->nr_out);
 	}
 	spin_unlock(&ch->lock);
@@ -583,6 +603,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	if (ret < 0) {
 		spin_lock(&ch->lock);
 		kipc_chan_requeue_locked(ch, msg);
+		kipc_chan_count_locked(ch, xflags, -1);
 		atomic_dec(&ch->nr_out);
 		spin_unlock(&ch->lock);
 		mutex_unlock(&ch->recv_lock);
@@ -637,6 +658,21 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 			return -EFAULT;
 	}
 	return ret;
+}
+
+/*
+ * KIPC_XFER_DISCARD: tell the receiver what it drops, deliver nothing. No
+ * permission check on a referenced region: nothing of it is read. A fault
+ * writing @info leaves the message queued, like any other fault.
+ */
+static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_copy_out *co = arg;
+
+	kipc_msg_fill_info(msg, &co->x->info);
+	if (kipc_info_to_user(co->uarg, &co->x->info))
+		return -EFAULT;
+	return msg->len;
 }
 
 /* Move up to @n spare small messages of @ch to @pool; returns how many. */
@@ -1038,16 +1074,19 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 	ret = kipc_xfer_check(&x, KIPC_XFER_ALL);
 	if (ret)
 		return ret;
-	if (x.prio)
+	if (x.prio || (x.flags & KIPC_XFER_PEEK && x.flags & KIPC_XFER_DISCARD))
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	co.x = &x;
+	co.uarg = uarg;
+	if (x.flags & KIPC_XFER_DISCARD)	/* @iov is not used */
+		return kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns,
+					  kipc_deliver_discard, &co);
 	ret = kipc_import_xfer_iov(ITER_DEST, &x, in_compat_syscall(), iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
-	co.x = &x;
-	co.uarg = uarg;
 	ret = kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns, kipc_deliver_copy, &co);
 	kfree(iov);
 	return ret;
@@ -1201,6 +1240,7 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 			list_del(&msg->link);
 			kipc_chan_requeue_locked(ch, msg);
 		}
+		kipc_chan_count_locked(ch, 0, -(s64)(n - i));
 		atomic_sub(n - i, &ch->nr_out);
 		spin_unlock(&ch->lock);
 	} else {
@@ -1292,6 +1332,7 @@ static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
 	st.bytes_queued = ch->bytes;
 	st.sent = ch->sent;
 	st.received = ch->received;
+	st.discarded = ch->discarded;
 	spin_unlock(&ch->lock);
 
 	st.uid = from_kuid_munged(ns, ch->obj.uid);
@@ -1520,8 +1561,10 @@ static int kipc_chan_check_open(const struct kipc_chan_open *o, struct kipc_chan
 	a->mode = o->mode;
 	a->max_msgs = o->max_msgs ? o->max_msgs : READ_ONCE(kipc_default_msgs);
 	a->max_msg_size = o->max_msg_size ? o->max_msg_size : READ_ONCE(kipc_default_msg_size);
+	/* Every message must fit one read(2): no more than MAX_RW_COUNT. */
 	if (a->max_msgs > READ_ONCE(kipc_max_msgs) ||
-	    a->max_msg_size > READ_ONCE(kipc_max_msg_size))
+	    a->max_msg_size > READ_ONCE(kipc_max_msg_size) ||
+	    a->max_msg_size > MAX_RW_COUNT)
 		return -EINVAL;
 	return 0;
 }

@@ -503,10 +503,11 @@ static int kipc_ref_xfer_check(const struct kipc_ref_xfer *x, u32 allowed)
  *
  * @shm_fd must be a region fd open for reading (-EBADF if it is not an
  * open fd or not readable, -EINVAL if it is not a region fd), and
- * [@offset, @offset + @len) must lie within the region, with @len below
- * 4 GiB (-EINVAL). The queued message holds a region reference, so the
- * region outlives the sender's fds, mappings and name until it is
- * received.
+ * [@offset, @offset + @len) must lie within the region (-EINVAL), and
+ * @len is held to the channel's max_msg_size like an inline message
+ * (-EMSGSIZE): a receiver can always take it with a plain read. The queued
+ * message holds a region reference, so the region outlives the sender's
+ * fds, mappings and name until it is received.
  *
  * Context: process context, may sleep; takes the channel lock.
  * Return: 0 once queued, or -errno as for KIPC_IOC_SEND.
@@ -666,7 +667,8 @@ static long kipc_deliver_ref(struct kipc_msg *msg, void *arg)
  * If the head message is not a reference: -ENOMSG, and it stays queued.
  * If the caller's @shm_fd (or -1) is a region fd of the referenced region,
  * it is reused; otherwise the caller needs read permission on the region
- * (-EACCES, the message stays queued) and gets a new read-only region fd
+ * (-EACCES, the message stays queued until a KIPC_IOC_RECV with
+ * KIPC_XFER_DISCARD drops it) and gets a new read-only region fd
  * (O_CLOEXEC with KIPC_REF_CLOEXEC). A @shm_fd that is neither -1 nor an
  * open region fd gives -EBADF.
  *
@@ -684,7 +686,9 @@ long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
 	ret = kipc_copy_arg(&rr.x, sizeof(rr.x), offsetofend(struct kipc_ref_xfer, info), uarg);
 	if (ret)
 		return ret;
-	ret = kipc_ref_xfer_check(&rr.x, KIPC_XFER_ALL | KIPC_REF_CLOEXEC);
+	/* KIPC_XFER_DISCARD is KIPC_IOC_RECV's (it drops either kind). */
+	ret = kipc_ref_xfer_check(&rr.x, (KIPC_XFER_ALL & ~KIPC_XFER_DISCARD) |
+				  KIPC_REF_CLOEXEC);
 	if (ret)
 		return ret;
 	if (rr.x.prio || rr.x.offset || rr.x.len)

@@ -211,6 +211,119 @@ TEST_F(chan, default_limits_are_real_world)
 	close(ch);
 }
 
+/*
+ * KIPC_DISCARD: the way past a head message the receiver cannot take
+ * (here one too big for its buffer); its info comes back, its payload
+ * does not, and the messages behind it are received as usual.
+ */
+TEST_F(chan, discard_oversized_head)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 4, .max_msg_size = 100 };
+	struct kipc_msg_info info;
+	struct kipc_chan_stat st;
+	char buf[200];
+	struct iovec v = { .iov_base = buf, .iov_len = sizeof(buf) };
+	int ch;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ(100, kipc_send(ch, buf, 100, KIPC_PRIO(7)));
+	ASSERT_EQ(5, kipc_send(ch, "after", 5, 0));
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(-EMSGSIZE, kipc_recv(ch, buf, 10, &info, KIPC_NONBLOCK));
+	ASSERT_EQ(100, info.len);
+	ASSERT_EQ(2, chan_stat(ch).nr_msgs);	/* nothing lost by the failure */
+
+	memset(&info, 0xaa, sizeof(info));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(100, kipc_recv(ch, buf, 10, &info, KIPC_DISCARD | KIPC_NONBLOCK))
+		TH_LOG("the head message is not discarded: the receiver stays stuck");
+	ASSERT_EQ(0, buf[0]);			/* nothing delivered */
+	ASSERT_EQ(1, info.seq);
+	ASSERT_EQ(100, info.len);
+	ASSERT_EQ(7, info.prio);
+	ASSERT_EQ(0, info.flags);
+	ASSERT_EQ(getpid(), info.pid);
+	ASSERT_EQ(geteuid(), info.uid);
+	ASSERT_EQ(5, kipc_recv(ch, buf, 10, &info, KIPC_NONBLOCK));
+	ASSERT_EQ(0, memcmp(buf, "after", 5));
+	ASSERT_EQ(2, info.seq);
+
+	st = chan_stat(ch);
+	ASSERT_EQ(2, st.sent);
+	ASSERT_EQ(1, st.received);
+	ASSERT_EQ(1, st.discarded);
+	ASSERT_EQ(0, st.nr_msgs);
+	ASSERT_EQ(0, st.bytes_queued);
+
+	/* An empty channel: EAGAIN (and ETIMEDOUT with a timeout), as for a receive. */
+	ASSERT_EQ(-EAGAIN, kipc_recv(ch, NULL, 0, &info, KIPC_DISCARD | KIPC_NONBLOCK));
+	ASSERT_EQ(-ETIMEDOUT, kipc_recv_timed(ch, NULL, 0, NULL, KIPC_DISCARD, 1000000));
+	/* Not with PEEK, not on a send; nothing is touched. */
+	ASSERT_EQ(1, kipc_send(ch, "k", 1, 0));
+	ASSERT_EQ(-EINVAL, kipc_recv(ch, buf, sizeof(buf), &info, KIPC_DISCARD | KIPC_PEEK));
+	ASSERT_EQ(-EINVAL, kipc_send(ch, "k", 1, KIPC_DISCARD));
+	/* Not in a batch (KIPC_IOC_RECV takes it). */
+	ASSERT_EQ(-EINVAL, kipc_recv_batch(ch, &v, 1, NULL, KIPC_DISCARD));
+	ASSERT_EQ(1, chan_stat(ch).nr_msgs);
+	/* With no info wanted, and at its blocking best. */
+	ASSERT_EQ(1, kipc_recv(ch, NULL, 0, NULL, KIPC_DISCARD));
+	ASSERT_EQ(2, chan_stat(ch).discarded);
+	close(ch);
+}
+
+/* A discard is a receive: it needs a receive-capable fd. */
+TEST_F(chan, discard_needs_read_access)
+{
+	int wr = kipc_chan_open(self->name, O_WRONLY, 0, NULL);
+
+	ASSERT_LE(0, wr);
+	ASSERT_EQ(1, kipc_send(wr, "z", 1, 0));
+	ASSERT_EQ(-EBADF, kipc_recv(wr, NULL, 0, NULL, KIPC_DISCARD | KIPC_NONBLOCK));
+	ASSERT_EQ(1, chan_stat(self->ch).nr_msgs);
+	ASSERT_EQ(0, chan_stat(self->ch).discarded);
+	close(wr);
+}
+
+#define MAX_MSG_SIZE_PARAM "/sys/module/kipc/parameters/max_msg_size"
+
+/*
+ * Every queued message fits one read(2): even with the module parameter
+ * raised to its top, no channel takes a max_msg_size above MAX_RW_COUNT.
+ */
+TEST(max_msg_size_capped_at_max_rw_count)
+{
+	unsigned long max_rw = INT32_MAX & ~((unsigned long)sysconf(_SC_PAGESIZE) - 1);
+	struct kipc_chan_attr attr = { .max_msgs = 1 };
+	int ch, above, top;
+	unsigned long old;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid() != 0 || access(MAX_MSG_SIZE_PARAM, W_OK))
+		SKIP(return, "needs root to raise the max_msg_size parameter");
+	old = read_ulong(MAX_MSG_SIZE_PARAM);
+	ASSERT_NE(0, old);
+	ASSERT_EQ(0, write_ulong(MAX_MSG_SIZE_PARAM, UINT32_MAX));
+	attr.max_msg_size = (uint32_t)max_rw + 1;
+	above = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	attr.max_msg_size = UINT32_MAX;
+	top = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	attr.max_msg_size = (uint32_t)max_rw;
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_EQ(0, write_ulong(MAX_MSG_SIZE_PARAM, old));
+	if (above >= 0)
+		close(above);
+	if (top >= 0)
+		close(top);
+	EXPECT_EQ(-EINVAL, above) TH_LOG("max_msg_size MAX_RW_COUNT + 1 accepted");
+	EXPECT_EQ(-EINVAL, top) TH_LOG("max_msg_size 4 GiB - 1 accepted");
+	ASSERT_LE(0, ch) TH_LOG("max_msg_size MAX_RW_COUNT refused: %d", ch);
+	ASSERT_EQ(max_rw, chan_stat(ch).max_msg_size);
+	close(ch);
+}
+
 TEST_F(chan, peek)
 {
 	struct kipc_msg_info info;

@@ -312,8 +312,8 @@ static const int A_OPEN[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EEXIS
 static const int A_UNLINK[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EACCES, 0 };
 static const int A_XFER[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
 			      ETIMEDOUT, EPIPE, EDQUOT, 0 };
-static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
-				  EPIPE, EDQUOT, 0 };
+static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
+				  ETIMEDOUT, EPIPE, EDQUOT, 0 };
 static const int A_RECV_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
 				  EPIPE, EACCES, ENOMSG, 0 };
 /* read(2)/write(2) on a channel: EINVAL only for bad iovec counts/lengths. */
@@ -1471,7 +1471,7 @@ static void snap_check(const struct snap *s, const char *call, long ret, int dse
 		return;
 	memcpy(desc, saved, sizeof(desc));
 	ds = a.sent - s->st.sent;
-	dr = a.received - s->st.received;
+	dr = a.received - s->st.received + a.discarded - s->st.discarded;	/* taken off */
 	if (ds != (uint64_t)ws || dr != (uint64_t)wr ||
 	    a.nr_msgs != s->st.nr_msgs + ds - dr) {
 		char res[32];
@@ -2017,7 +2017,7 @@ static void op_recv(void)
 		x.flags |= KIPC_XFER_PEEK;
 	switch (d) {
 	case D_FLAGS:
-		x.flags |= 1u << (3 + below(29));
+		x.flags |= 1u << (4 + below(28));	/* bit 3 is KIPC_XFER_DISCARD */
 		expect_err(&ex, EINVAL, "unknown flag");
 		break;
 	case D_RESERVED:
@@ -2239,6 +2239,8 @@ static void op_send_ref(void)
 	if (shmhow[0] == 'r' && (x.offset + x.len < x.offset || x.offset + x.len > rlen ||
 				 x.len > UINT32_MAX))
 		expect_err(&ex, EINVAL, "range outside the region");
+	else if (shmhow[0] == 'r' && t->kind == K_CHAN && x.len > t->max_msg_size)
+		expect_err(&ex, EMSGSIZE, "reference above the channel's max_msg_size");
 	kind_rule(t, K_CHAN, &ex);
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) offset=%" PRIu64 " len=%" PRIu64
 	  " region=%" PRIu64 " prio=%u ptr=%s", t->fd, a.usize, x.flags, x.shm_fd, shmhow,
