@@ -1657,6 +1657,27 @@ static void snap_check(const struct snap *s, const char *call, long ret, int dse
 /* ------------------------------------------------------------------ */
 /* the calls */
 
+/*
+ * A receive on a private channel whose arguments pass (nothing in @ex
+ * yet), by its snapshot @sn: an empty queue gives EPIPE without senders,
+ * else EAGAIN when non-blocking (whatever the deadline: one past 2^63 ns
+ * changes nothing). Returns true when a message is queued.
+ */
+static bool empty_rule(struct expect *ex, const struct snap *sn, const struct slot *t,
+		       __u32 flags)
+{
+	if (!sn->valid || ex->err || ex->fail || chaos || !t->rd)
+		return false;
+	if (sn->st.nr_msgs)
+		return true;
+	if (!sn->st.nr_senders)
+		expect_err(ex, EPIPE, "empty private channel without senders");
+	else if (flags & KIPC_XFER_NONBLOCK)
+		expect_err(ex, EAGAIN, "empty private channel, non-blocking");
+	return false;
+}
+
+
 static void op_ctl_open(void)
 {
 	static const int acc[] = { O_RDONLY, O_WRONLY, O_RDWR };
@@ -2244,6 +2265,7 @@ static void op_recv(void)
 	  p.first_bad != SIZE_MAX ? " (bad segment)" : "", (uint64_t)x.deadline_ns,
 	  ptr_name[a.mode]);
 	snap_take(&sn, t);
+	empty_rule(&ex, &sn, t, x.flags);
 	r = xfer_ioctl(t->fd, KIPC_IOC_RECV, a.uptr, x.flags);
 	judge(OP_RECV, t->kind, r, &ex);
 	/* Chaos flags may hold KIPC_XFER_DISCARD: then it counts as discarded. */
@@ -2294,15 +2316,8 @@ static void op_discard(void)
 	D("fd %d size=%u flags=%#x iovcnt=%u deadline=%" PRIu64 " ptr=%s", t->fd, a.usize,
 	  x.flags, x.iovcnt, (uint64_t)x.deadline_ns, ptr_name[a.mode]);
 	snap_take(&sn, t);
-	if (sn.valid && !ex.err && !ex.fail && !chaos && t->rd) {
-		if (sn.st.nr_msgs) {
-			ex.ok = true;
-		} else if (!sn.st.nr_senders) {
-			expect_err(&ex, EPIPE, "empty private channel without senders");
-		} else if (x.flags & KIPC_XFER_NONBLOCK) {
-			expect_err(&ex, EAGAIN, "empty private channel, non-blocking");
-		}
-	}
+	if (empty_rule(&ex, &sn, t, x.flags))
+		ex.ok = true;	/* a message is queued: a discard always takes it */
 	r = xfer_ioctl(t->fd, KIPC_IOC_RECV, a.uptr, x.flags);
 	judge(OP_DISCARD, t->kind, r, &ex);
 	snap_check3(&sn, "RECV(DISCARD)", r, 0, 0,
@@ -2609,6 +2624,7 @@ static void op_recv_ref(void)
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) ptr=%s", t->fd, a.usize, x.flags, x.shm_fd,
 	  hinthow, ptr_name[a.mode]);
 	snap_take(&sn, t);
+	empty_rule(&ex, &sn, t, x.flags);
 	r = xfer_ioctl(t->fd, KIPC_IOC_RECV_REF, a.uptr, x.flags);
 	judge(OP_RECV_REF, t->kind, r, &ex);
 	snap_check(&sn, "RECV_REF", r, 0, (x.flags & KIPC_XFER_PEEK) ? 0 : 1);
