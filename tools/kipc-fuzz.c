@@ -2970,7 +2970,9 @@ static void batch_op(bool send)
 	b.xfer_size = pick_xfer_size();
 	switch (d) {
 	case D_FLAGS:
-		b.flags |= chance(30) ? KIPC_XFER_PEEK : 1u << (3 + below(29));
+		/* KIPC_XFER_DISCARD is KIPC_IOC_RECV's only (ABI 2). */
+		b.flags |= chance(30) ? KIPC_XFER_PEEK : chance(20) ? KIPC_XFER_DISCARD :
+			   1u << (3 + below(29));
 		expect_err(&ex, EINVAL, "flag not valid for a batch");
 		break;
 	case D_RESERVED:
