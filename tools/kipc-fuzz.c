@@ -347,14 +347,17 @@ static const int A_OPEN[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EEXIS
 static const int A_UNLINK[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EACCES, 0 };
 static const int A_XFER[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
 			      ETIMEDOUT, EPIPE, EDQUOT, 0 };
-/* A receive also meets references to regions the caller may not read. */
-static const int A_RECV[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
-			      ETIMEDOUT, EPIPE, EDQUOT, EACCES, 0 };
-/* EMSGSIZE: @len above the channel's max_msg_size (ABI 2). */
 static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
 				  ETIMEDOUT, EPIPE, EDQUOT, 0 };
 static const int A_RECV_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
 				  EPIPE, EACCES, ENOMSG, 0 };
+
+/*
+ * A receive also meets references to regions the caller may not read;
+ * SEND_REF's EMSGSIZE is a @len above the channel's max_msg_size (ABI 2).
+ */
+static const int A_RECV[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
+			      ETIMEDOUT, EPIPE, EDQUOT, EACCES, 0 };
 /* read(2)/write(2) on a channel: EINVAL only for bad iovec counts/lengths. */
 static const int A_RW_CHAN[] = { EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EPIPE, EDQUOT, 0 };
 static const int A_READ_CHAN[] = { EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EPIPE, EDQUOT,
@@ -2511,9 +2514,8 @@ static void op_send_ref(void)
 	if (shmhow[0] == 'r' && (x.offset + x.len < x.offset || x.offset + x.len > rlen ||
 				 x.len > UINT32_MAX))
 		expect_err(&ex, EINVAL, "range outside the region");
-	/* ABI 2: held to max_msg_size like an inline message, checked last. */
-	if (t->kind == K_CHAN && x.len > t->max_msg_size)
-		expect_err(&ex, EMSGSIZE, "reference longer than the channel's max_msg_size");
+	else if (shmhow[0] == 'r' && t->kind == K_CHAN && x.len > t->max_msg_size)
+		expect_err(&ex, EMSGSIZE, "reference above the channel's max_msg_size");
 	kind_rule(t, K_CHAN, &ex);
 	forever_rule(&ex, x.flags, x.deadline_ns);
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) offset=%" PRIu64 " len=%" PRIu64
