@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/nsfs.h>
+
 #include <kipc.h>
 #include "kselftest_harness.h"
 
@@ -172,6 +174,30 @@ TEST_F(abi, unknown_ioctl_enotty)
 	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_SEND, &a));
 	ASSERT_EQ(-ENOTTY, xioctl(self->ch, KIPC_IOC_VERSION, &a));
 	ASSERT_EQ(-ENOTTY, xioctl(self->ch, _IO(KIPC_IOC_MAGIC, 0x3f), &a));
+}
+
+/*
+ * kipc's ioctl type is its own (ABI 2): nsfs's commands (type 0xB7, which
+ * kipc used in ABI 1) mean nothing on a kipc fd.
+ */
+TEST_F(abi, nsfs_commands_enotty)
+{
+	static const unsigned long ns_cmds[] = {
+		NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE, NS_GET_OWNER_UID,
+	};
+	union big_arg a;
+	size_t i;
+
+	ASSERT_NE(0xB7, _IOC_TYPE(KIPC_IOC_STAT));
+	ASSERT_LE(2, KIPC_ABI_VERSION);
+	for (i = 0; i < sizeof(ns_cmds) / sizeof(ns_cmds[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		a.size = 64;
+		EXPECT_EQ(-ENOTTY, xioctl(self->ctl, ns_cmds[i], &a))
+			TH_LOG("ctl cmd %#lx", ns_cmds[i]);
+		EXPECT_EQ(-ENOTTY, xioctl(self->ch, ns_cmds[i], &a))
+			TH_LOG("chan cmd %#lx", ns_cmds[i]);
+	}
 }
 
 TEST_F(abi, chan_open_flags_and_reserved)

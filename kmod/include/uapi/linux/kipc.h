@@ -72,7 +72,13 @@
  * ============  =========================================================
  */
 
-#define KIPC_ABI_VERSION	1
+/*
+ * ABI 2: the ioctl type moved from 0xB7 (nsfs's NSIO, which made
+ * KIPC_IOC_STAT, CHAN_OPEN, UNLINK and SHM_OPEN equal NS_GET_USERNS,
+ * NS_GET_PARENT, NS_GET_NSTYPE and NS_GET_OWNER_UID) to KIPC_IOC_MAGIC
+ * below; nothing else changed incompatibly.
+ */
+#define KIPC_ABI_VERSION	2
 
 /* Longest name including the terminating NUL. */
 #define KIPC_NAME_MAX		256
@@ -80,7 +86,13 @@
 /* Highest message priority; larger numbers are received first. */
 #define KIPC_PRIO_MAX		31
 
-#define KIPC_IOC_MAGIC		0xB7
+/*
+ * The ioctl type. 0xBA is free: the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (6.12) lists no one
+ * for it (the table jumps from 0xB8 to 0xC0), and no header of 6.1 or
+ * 6.12 uses it as an ioctl type (drm's 0xBA is a number under type 'd').
+ */
+#define KIPC_IOC_MAGIC		0xBA
 
 /* Features reported by KIPC_IOC_VERSION. */
 #define KIPC_FEAT_CHANNELS	_BITULL(0)	/* channel objects */
