@@ -865,13 +865,15 @@ efault:
 
 /*
  * A struct kipc_xfer of @usize bytes at @up (the caller's size, at least
- * ours), as copy_struct_from_user() would take it: a longer struct's tail
- * must be zero (-E2BIG). Then kipc_xfer_from_user().
+ * ours), as kipc_copy_arg() would take it: a size above a page is -E2BIG,
+ * a longer struct's tail must be zero (-E2BIG). Then kipc_xfer_from_user().
  */
 static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up, u32 usize)
 {
 	int ret;
 
+	if (usize > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
 	if (usize > sizeof(*x)) {
 		ret = check_zeroed_user(up + sizeof(*x), usize - sizeof(*x));
 		if (ret <= 0)
@@ -966,8 +968,10 @@ static int kipc_batch_check(const struct kipc_batch *b)
 		return -EINVAL;
 	if (!b->nr || b->nr > KIPC_BATCH_MAX)
 		return -EINVAL;
-	if (b->xfer_size < offsetofend(struct kipc_xfer, info) || b->xfer_size > PAGE_SIZE)
+	if (b->xfer_size < offsetofend(struct kipc_xfer, info))
 		return -EINVAL;
+	if (b->xfer_size > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
 	return 0;
 }
 

@@ -153,6 +153,7 @@ int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 
 /* kipc_main.c: the ioctl argument helper */
+#define KIPC_ARG_SIZE_MAX	PAGE_SIZE	/* largest @size: -E2BIG above */
 int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
 		  const void __user *uarg);
 int kipc_copy_arg_out(void __user *uarg, const void *karg, size_t ksize);

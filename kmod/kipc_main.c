@@ -76,8 +76,12 @@ atomic64_t kipc_region_bytes = ATOMIC64_INIT(0);
  * @min_size: smallest @size accepted (the first release's structure)
  * @uarg: user pointer; the structure starts with __u32 size
  *
- * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (unknown
- * non-zero tail).
+ * A @size above a page is -E2BIG without reading the tail, as openat2()
+ * and clone3() answer: no struct will grow that large, and one ioctl must
+ * not make the kernel scan gigabytes for non-zero bytes.
+ *
+ * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (size above
+ * KIPC_ARG_SIZE_MAX, or unknown non-zero tail).
  */
 int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
 		  const void __user *uarg)
@@ -88,6 +92,8 @@ int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
 		return -EFAULT;
 	if (usize < min_size)
 		return -EINVAL;
+	if (usize > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, uarg, usize);
 }
 

@@ -26,8 +26,11 @@
  * any @size from the first release's length up; a caller built against an
  * older header passes a smaller @size and the kernel treats the missing
  * tail as zero; a caller built against a newer header may pass a larger
- * @size if every byte the kernel does not know is zero. Reserved fields
- * must be zero. Output fields are written back up to the caller's @size.
+ * @size if every byte the kernel does not know is zero. A @size above the
+ * page size is -E2BIG whatever the bytes, as for openat2(2) and clone3(2):
+ * no structure will grow that large, and the kernel does not scan an
+ * arbitrarily long tail. Reserved fields must be zero. Output fields are
+ * written back up to the caller's @size.
  *
  * All ioctl numbers use _IO(): the structure size travels in @size, not
  * in the command number.
@@ -42,7 +45,8 @@
  *               reserved field, bad name (empty, contains '/'), bad
  *               priority, or an out-of-range value
  * E2BIG         @size larger than the kernel knows and the unknown tail
- *               is not all zero
+ *               is not all zero, or @size (a batch's @xfer_size, an
+ *               entry's @size) above the page size
  * EFAULT        a pointer in or to the structure is not readable or
  *               writable; nothing is queued and nothing is consumed
  * ENAMETOOLONG  name longer than KIPC_NAME_MAX - 1 bytes
@@ -290,7 +294,8 @@ struct kipc_xfer {
  * @size: sizeof(struct kipc_batch)
  * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK)
  * @nr: entries at @xfers, 1..KIPC_BATCH_MAX
- * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it
+ * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it (-E2BIG
+ *	above the page size, like any @size)
  * @xfers: pointer to @nr struct kipc_xfer
  * @deadline_ns: with KIPC_XFER_DEADLINE, as in struct kipc_xfer
  *
