@@ -282,21 +282,28 @@ static bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
  * Sleep until @cond(@ch) or the absolute CLOCK_MONOTONIC @deadline_ns (0:
  * none), after spinning while @busy(@ch) (see kipc_spin()). Returns 0,
  * -ETIMEDOUT or -ERESTARTSYS; the deadline is absolute, so a restarted call
- * keeps it.
+ * keeps it. A deadline more than KTIME_MAX (2^63 - 1) ns away, such as
+ * U64_MAX for "forever", is no deadline: it cannot be reached, and its
+ * distance does not fit a ktime_t.
  */
 static long kipc_wait(wait_queue_head_t *wq, bool (*cond)(struct kipc_chan *ch),
 		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch,
 		      u64 deadline_ns)
 {
+	u64 now_ns;
 	s64 left = 0;
 	long ret;
 
 	if (kipc_spin(cond, busy, ch))
 		return 0;
 	if (deadline_ns) {
-		left = (s64)(deadline_ns - ktime_get_ns());
-		if (left <= 0)
+		now_ns = ktime_get_ns();
+		if (deadline_ns <= now_ns)
 			return cond(ch) ? 0 : -ETIMEDOUT;
+		if (deadline_ns - now_ns > KTIME_MAX)
+			deadline_ns = 0;
+		else
+			left = deadline_ns - now_ns;
 	}
 	atomic_inc(&ch->nr_waiters);
 	if (deadline_ns)

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,88 @@ TEST_F(chan, timeouts)
 	ASSERT_EQ(1, chan_stat(ch).nr_msgs);
 	ASSERT_EQ(1, kipc_recv_timed(ch, &c, 1, NULL, 0, 1000000));
 	ASSERT_EQ(-EINVAL, kipc_recv_timed(ch, &c, 1, NULL, 0, -1));
+	close(ch);
+}
+
+/* KIPC_IOC_SEND or KIPC_IOC_RECV of @len bytes at @buf with an absolute deadline. */
+static long xfer_deadline(int ch, unsigned long cmd, void *buf, size_t len, uint64_t deadline)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct kipc_xfer x = {
+		.size = sizeof(x), .flags = KIPC_XFER_DEADLINE,
+		.iov = (uintptr_t)&iov, .iovcnt = 1, .deadline_ns = deadline,
+	};
+	long r = ioctl(ch, cmd, &x);
+
+	return r < 0 ? -errno : r;
+}
+
+/* In a child: sleep @ms, then send one byte or receive one on @ch; exit 0 on success. */
+static pid_t peer_after(int ch, int ms, bool send)
+{
+	pid_t pid = fork();
+	char c = 'p';
+
+	if (pid)
+		return pid;
+	usleep(ms * 1000);
+	_exit((send ? kipc_send(ch, &c, 1, 0) : kipc_recv(ch, &c, 1, NULL, 0)) == 1 ? 0 : 1);
+}
+
+/*
+ * A deadline more than 2^63 ns away (UINT64_MAX as "forever") is no
+ * deadline: the call waits for the peer instead of timing out at once.
+ */
+TEST_F(chan, deadline_forever)
+{
+	static const uint64_t far[] = { UINT64_MAX, 0, (1ull << 63) + 1000 };
+	struct kipc_chan_attr attr = { .max_msgs = 1 };
+	struct kipc_batch b = { .size = sizeof(b), .flags = KIPC_XFER_DEADLINE, .nr = 1 };
+	struct iovec iov;
+	struct kipc_xfer x;
+	uint64_t t0, deadline;
+	char c = 0;
+	size_t i;
+	pid_t pid;
+	int ch;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	for (i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		deadline = far[i] ? far[i] : now_ns() + (1ull << 63) + 1;
+		/* receive on an empty channel */
+		pid = peer_after(ch, 100, true);
+		ASSERT_LT(0, pid);
+		t0 = now_ns();
+		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_RECV, &c, 1, deadline))
+			TH_LOG("recv, deadline %#llx", (unsigned long long)deadline);
+		EXPECT_LE(t0 + 50000000, now_ns());
+		EXPECT_EQ(0, wait_child(pid));
+		/* send on a full channel */
+		ASSERT_EQ(1, kipc_send(ch, &c, 1, 0));
+		pid = peer_after(ch, 100, false);
+		ASSERT_LT(0, pid);
+		t0 = now_ns();
+		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_SEND, &c, 1, deadline))
+			TH_LOG("send, deadline %#llx", (unsigned long long)deadline);
+		EXPECT_LE(t0 + 50000000, now_ns());
+		EXPECT_EQ(0, wait_child(pid));
+		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_RECV, &c, 1, now_ns() + 200000000));
+	}
+	/* a receive batch */
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.iov = (uintptr_t)&iov;
+	x.iovcnt = 1;
+	b.xfer_size = sizeof(x);
+	b.xfers = (uintptr_t)&x;
+	b.deadline_ns = UINT64_MAX;
+	pid = peer_after(ch, 100, true);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1, ioctl(ch, KIPC_IOC_RECV_BATCH, &b)) TH_LOG("batch: %s", strerror(errno));
+	EXPECT_EQ(0, wait_child(pid));
 	close(ch);
 }
 

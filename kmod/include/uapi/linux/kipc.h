@@ -238,7 +238,9 @@ struct kipc_msg_info {
  * @prio: send: priority 0..KIPC_PRIO_MAX; receive: must be zero
  * @deadline_ns: with KIPC_XFER_DEADLINE, an absolute CLOCK_MONOTONIC time;
  *	the call gives ETIMEDOUT once it passes. Absolute, so a call
- *	restarted after a signal keeps its deadline.
+ *	restarted after a signal keeps its deadline. A deadline more than
+ *	2^63 ns after now (UINT64_MAX, say, for "forever") never passes:
+ *	the call waits as without KIPC_XFER_DEADLINE.
  * @info: receive: output, see struct kipc_msg_info; send: ignored and
  *	must be zero
  *
