@@ -36,9 +36,10 @@
  * counters (@nr_refs, @nr_maps) are atomics, so regions need no lock
  * (see the lock order in kipc_internal.h). Code in this
  * file runs in three lock contexts:
- *   - kipc_deliver_ref() and kipc_ref_copy_out() under kipc_chan.lock:
- *     they may sleep, fault on user memory (mmap_lock nests inside the
- *     channel lock), allocate a file and reserve an fd;
+ *   - kipc_deliver_ref() and kipc_ref_copy_out() under the channel's
+ *     recv_lock (a mutex; its spinlock kipc_chan.lock is not held): they
+ *     may sleep, fault on user memory (mmap_lock nests inside recv_lock),
+ *     allocate a file and reserve an fd;
  *   - kipc_region_mmap() and the vm_operations under mmap_lock: they take
  *     no lock (the one-time setup of kipc_shmem_vm_ops is a cmpxchg);
  *   - everything else with no lock held.
@@ -508,7 +509,8 @@ static int kipc_ref_xfer_check(const struct kipc_ref_xfer *x, u32 allowed)
  * region outlives the sender's fds, mappings and name until it is
  * received.
  *
- * Context: process context, may sleep; takes the channel lock.
+ * Context: process context, may sleep; takes the channel's spinlock
+ * (kipc_chan.lock) to queue.
  * Return: 0 once queued, or -errno as for KIPC_IOC_SEND.
  */
 long kipc_send_ref_ioctl(struct file *file, void __user *uarg)
@@ -585,7 +587,8 @@ out_fdput:
  * @x: the argument, filled in for the caller by kipc_deliver_ref()
  * @uarg: where @x goes back to
  * @hint: the region of the caller's @shm_fd, or NULL
- * @file: a new region file, made under the channel lock, installed after
+ * @file: a new region file, made under the channel's recv_lock, installed
+ *	after it is dropped
  * @fd: the fd reserved for @file, or -1
  * @fd_flags: O_CLOEXEC or 0
  */
@@ -664,7 +667,8 @@ static long kipc_deliver_ref(struct kipc_msg *msg, void *arg)
  * (O_CLOEXEC with KIPC_REF_CLOEXEC). A @shm_fd that is neither -1 nor an
  * open region fd gives -EBADF.
  *
- * Context: process context, may sleep; takes the channel lock.
+ * Context: process context, may sleep; takes the channel's recv_lock,
+ * and its spinlock inside it.
  * Return: 0, or -errno as for KIPC_IOC_RECV.
  */
 long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
@@ -727,7 +731,8 @@ long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
  * Reads the referenced range through the shmem file (holes read as
  * zeroes without allocating pages). @to is advanced by @msg->len.
  *
- * Context: process context under kipc_chan.lock; may fault on @to.
+ * Context: process context under the channel's recv_lock (not its
+ * spinlock); may sleep and fault on @to.
  * Return: @msg->len, -EMSGSIZE if @to is too small, or -EFAULT (the
  * caller leaves the message queued).
  */
