@@ -11,6 +11,8 @@
  * reports the region's state. A region fd opened with KIPC_OPEN_SEND is
  * writable; one without is read-only for good (mmap with PROT_WRITE fails
  * with EACCES and VM_MAYWRITE is cleared, so mprotect() cannot add write).
+ * No region is ever executable: PROT_EXEC fails with EPERM, and
+ * VM_MAYEXEC is cleared, so mprotect(PROT_EXEC) fails with EACCES.
  *
  * Backing store: each region is a shmem file of fixed size, made with
  * VM_NORESERVE, so pages are zero-filled, allocated on first touch,
@@ -229,7 +231,11 @@ static bool kipc_region_vm_wrappable(const struct vm_operations_struct *base)
  * mmap() of a region fd. Errors: -EINVAL for a private mapping, -ENXIO
  * for one reaching past the region's end (as mmap(2) documents for
  * "addresses ... invalid for the object"), -EACCES for PROT_WRITE on a
- * read-only fd (the core mm refuses that first; this is a second line).
+ * read-only fd (the core mm refuses that first; this is a second line),
+ * -EPERM for PROT_EXEC. Regions are data, never code: as on a noexec
+ * mount (mmap(2)'s EPERM) and in the spirit of vm.memfd_noexec, a region
+ * cannot be mapped executable, and VM_MAYEXEC is cleared so mprotect()
+ * cannot make it so later (-EACCES).
  */
 static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -251,6 +257,9 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 			return -EACCES;
 		kipc_vm_flags_clear(vma, VM_MAYWRITE);
 	}
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	kipc_vm_flags_clear(vma, VM_MAYEXEC);
 
 	vma_set_file(vma, r->shmem);
 	ret = call_mmap(r->shmem, vma);

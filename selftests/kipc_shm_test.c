@@ -397,6 +397,35 @@ TEST_F(shm, readonly_fd_never_writable)
 	close(ro);
 }
 
+/*
+ * Regions hold data, never code: mmap(PROT_EXEC) is EPERM, on a writable
+ * and a read-only fd, and mprotect() cannot add PROT_EXEC (EACCES).
+ */
+TEST_F(shm, never_executable)
+{
+	size_t len;
+	void *p;
+	int ro;
+
+	ro = kipc_shm_open(self->name, O_RDONLY, 0, 0);
+	ASSERT_LE(0, ro);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_READ | PROT_EXEC, MAP_SHARED,
+				   self->fd, 0));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_EXEC, MAP_SHARED, ro, 0));
+	EXPECT_EQ(EPERM, errno);
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(1, region_stat(self->fd).nr_maps);
+	munmap(p, len);
+	close(ro);
+}
+
 static size_t grow_len;
 
 static int touch_past_end(void *p)

@@ -3137,7 +3137,9 @@ static void op_mmap(void)
 		} else if (flags == MAP_PRIVATE) {
 			ex.err = 0;
 			expect_err(&ex, EINVAL, "MAP_PRIVATE");
-		} else if (!ex.err && !(prot & PROT_EXEC) && flags == MAP_SHARED) {
+		} else if (prot & PROT_EXEC) {
+			expect_err(&ex, EPERM, "PROT_EXEC: regions are never executable");
+		} else if (!ex.err && flags == MAP_SHARED) {
 			ex.ok = true;
 		}
 	} else {

@@ -72,6 +72,8 @@
  * ENOMSG        KIPC_IOC_RECV_REF: the head message is not a reference
  *               (it stays queued)
  * ENXIO         mmap() of a range past the end of a region
+ * EPERM         mmap() of a region with PROT_EXEC: regions are never
+ *               executable (mprotect() adding PROT_EXEC gives EACCES)
  * ENOMEM        the kernel could not allocate memory
  * ============  =========================================================
  */
