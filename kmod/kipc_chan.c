@@ -319,6 +319,20 @@ static bool kipc_nonblock(struct file *file, u32 xflags)
 	return (file->f_flags & O_NONBLOCK) || (xflags & KIPC_XFER_NONBLOCK);
 }
 
+/*
+ * The module-wide totals KIPC_IOC_STAT reports: @msg (+1) or (-1) in
+ * kipc_queued_msgs, and its inline bytes in kipc_queued_bytes. Per-CPU
+ * counters with a large batch, so a send or receive touches only its
+ * CPU's counters (no shared cache line); KIPC_IOC_STAT sums them.
+ */
+static void kipc_queued_add(const struct kipc_msg *msg, int sign)
+{
+	percpu_counter_add_batch(&kipc_queued_msgs, sign, KIPC_QUEUED_BATCH);
+	if (!(msg->flags & KIPC_MSG_REF) && msg->len)
+		percpu_counter_add_batch(&kipc_queued_bytes, sign * (s64)msg->len,
+					 KIPC_QUEUED_BATCH);
+}
+
 static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 {
 	lockdep_assert_held(&ch->lock);
@@ -329,6 +343,7 @@ static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	ch->sent++;
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
+	kipc_queued_add(msg, 1);
 	trace_kipc_send(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
 		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
@@ -352,6 +367,7 @@ static void kipc_chan_dequeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs - 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes - msg->len);
+	kipc_queued_add(msg, -1);
 }
 
 /* Put back at the head of its list a message whose delivery failed. */
@@ -363,6 +379,7 @@ static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
+	kipc_queued_add(msg, 1);
 	ch->received--;
 }
 
@@ -1338,38 +1355,6 @@ static void kipc_chan_show(struct kipc_obj *obj, struct seq_file *m)
 		   READ_ONCE(ch->received), kref_read(&obj->ref),
 		   READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers),
 		   atomic_read(&ch->nr_waiters));
-}
-
-struct kipc_chan_totals {
-	u64 msgs;
-	u64 bytes;
-};
-
-static void kipc_chan_add_totals(struct kipc_obj *obj, void *arg)
-{
-	struct kipc_chan_totals *t = arg;
-
-	if (obj->type != KIPC_OBJ_CHAN)
-		return;
-	t->msgs += READ_ONCE(to_chan(obj)->nr_msgs);
-	t->bytes += READ_ONCE(to_chan(obj)->bytes);
-}
-
-/**
- * kipc_chan_totals() - messages and inline bytes queued in all channels
- * @msgs: set to the message count
- * @bytes: set to the inline payload bytes
- *
- * Summed over the object list when asked, so that sends and receives
- * touch no module-wide counter. Channels change meanwhile: a snapshot.
- */
-void kipc_chan_totals(u64 *msgs, u64 *bytes)
-{
-	struct kipc_chan_totals t = {};
-
-	kipc_objs_walk(kipc_chan_add_totals, &t);
-	*msgs = t.msgs;
-	*bytes = t.bytes;
 }
 
 static const struct kipc_obj_ops kipc_chan_ops = {

@@ -39,6 +39,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu_counter.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -66,6 +67,14 @@ extern unsigned int kipc_spin_ns;
 extern atomic_t kipc_nr_chans;
 extern atomic_t kipc_nr_regions;
 extern atomic64_t kipc_region_bytes;
+extern struct percpu_counter kipc_queued_msgs;	/* messages queued in all channels */
+extern struct percpu_counter kipc_queued_bytes;	/* their inline payload bytes */
+/*
+ * Their batch: a CPU's share is folded into the shared count only past
+ * this, so queuing and dequeuing stay CPU-local; the exact total is
+ * percpu_counter_sum(). Below S32_MAX, so a share always fits.
+ */
+#define KIPC_QUEUED_BATCH	BIT(30)
 
 /**
  * struct kipc_obj_ops - what the name table needs from an object kind
@@ -133,8 +142,6 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 int kipc_obj_unlink(unsigned int type, const char *name);
 void kipc_names_exit(void);
 int kipc_objects_show(struct seq_file *m, void *unused);
-typedef void (*kipc_obj_fn)(struct kipc_obj *obj, void *arg);
-void kipc_objs_walk(kipc_obj_fn fn, void *arg);
 
 /*
  * Per-user quotas (kipc_names.c). A user's account is found by euid;
@@ -161,7 +168,6 @@ int kipc_fd_flags(u32 open_flags);
 
 /* kipc_chan.c */
 int kipc_chan_open_ioctl(void __user *uarg);
-void kipc_chan_totals(u64 *msgs, u64 *bytes);
 bool kipc_is_chan_file(const struct file *file);
 
 /* kipc_shm.c */

@@ -561,21 +561,6 @@ static const char *const kipc_type_names[] = {
 };
 
 /**
- * kipc_objs_walk() - call @fn on every live object
- * @fn: called under kipc_objs_lock; must not take an object's lock
- * @arg: passed to @fn
- */
-void kipc_objs_walk(kipc_obj_fn fn, void *arg)
-{
-	struct kipc_obj *obj;
-
-	mutex_lock(&kipc_objs_lock);
-	list_for_each_entry(obj, &kipc_objs, all)
-		fn(obj, arg);
-	mutex_unlock(&kipc_objs_lock);
-}
-
-/**
  * kipc_objects_show() - the debugfs listing of every live object
  * @m: the seq_file
  * @unused: unused

@@ -133,6 +133,9 @@ struct kipc_version {
  * @nr_msgs: output, messages queued in all channels
  * @bytes_queued: output, payload bytes queued in all channels
  * @region_bytes: output, bytes of all live regions
+ *
+ * Read from module-wide counters, in time independent of the number of
+ * objects: exact when no call is changing them meanwhile.
  */
 struct kipc_global_stat {
 	__u32 size;
