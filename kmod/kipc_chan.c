@@ -28,7 +28,9 @@
  * Peers: @nr_senders/@nr_receivers count open files with write/read
  * access. When one side's count is zero and the channel is not reachable
  * by name (anonymous or unlinked), that side can never come back, so the
- * other side gets -EPIPE instead of blocking forever.
+ * other side gets -EPIPE instead of blocking forever. That is final: an
+ * open by name that found the channel before the unlink but counts its
+ * file only after it fails with -ENOENT (kipc_chan_peer_add()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -1276,16 +1278,38 @@ static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/*
+ * Count a new peer (@recv, @send) in, or undo that (@sign -1). Adding one
+ * fails (-ENOENT) where a side has gone for good: the channel is named but
+ * no longer linked and that side has no file. The other side may already
+ * have been told EPIPE, so letting a peer back would make EPIPE a lie;
+ * for the opener, the name went away before its open finished. Senders
+ * test the same state under @ch->lock (kipc_chan_no_receivers()), so the
+ * lock orders the two, and once a side has gone for good no file can
+ * bring it back. An anonymous channel is only ever opened by its creator,
+ * before anyone can see it.
+ */
+static int kipc_chan_peer_add(struct kipc_chan *ch, bool recv, bool send, int sign)
+{
+	spin_lock(&ch->lock);
+	if (sign > 0 && ch->obj.name && !READ_ONCE(ch->obj.linked) &&
+	    ((recv && !ch->nr_receivers) || (send && !ch->nr_senders))) {
+		spin_unlock(&ch->lock);
+		return -ENOENT;
+	}
+	if (recv)
+		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + sign);
+	if (send)
+		WRITE_ONCE(ch->nr_senders, ch->nr_senders + sign);
+	spin_unlock(&ch->lock);
+	return 0;
+}
+
 static int kipc_chan_release(struct inode *inode, struct file *file)
 {
 	struct kipc_chan *ch = file->private_data;
 
-	spin_lock(&ch->lock);
-	if (file->f_mode & FMODE_READ)
-		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers - 1);
-	if (file->f_mode & FMODE_WRITE)
-		WRITE_ONCE(ch->nr_senders, ch->nr_senders - 1);
-	spin_unlock(&ch->lock);
+	kipc_chan_peer_add(ch, !!(file->f_mode & FMODE_READ), !!(file->f_mode & FMODE_WRITE), -1);
 
 	/* A side may have gone for good: let the other side see EPIPE. */
 	wake_up_all(&ch->recv_wait);
@@ -1416,26 +1440,32 @@ static int kipc_chan_check_open(const struct kipc_chan_open *o, struct kipc_chan
 	return 0;
 }
 
-/* A new file on @obj; its access mode makes it a sender and/or a receiver. */
+/*
+ * A new file on @obj; its access mode makes it a sender and/or a receiver,
+ * counted before the file is made (see kipc_chan_peer_add()).
+ */
 static struct file *kipc_chan_file_open(struct kipc_obj *obj, int fd_flags)
 {
 	struct kipc_chan *ch = to_chan(obj);
+	bool recv = (fd_flags & O_ACCMODE) != O_WRONLY;
+	bool send = (fd_flags & O_ACCMODE) != O_RDONLY;
 	struct file *file;
+	int ret;
 
+	ret = kipc_chan_peer_add(ch, recv, send, 1);
+	if (ret)
+		return ERR_PTR(ret);
 	kipc_obj_get(obj);
 	file = anon_inode_getfile("[kipc-chan]", &kipc_chan_fops, ch, fd_flags);
 	if (IS_ERR(file)) {
+		kipc_chan_peer_add(ch, recv, send, -1);
+		/* A side may have gone for good: let the other side see EPIPE. */
+		wake_up_all(&ch->recv_wait);
+		wake_up_all(&ch->send_wait);
 		kipc_obj_put(obj);
 		return file;
 	}
 	file->f_mode |= FMODE_NOWAIT;
-
-	spin_lock(&ch->lock);
-	if (file->f_mode & FMODE_READ)
-		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + 1);
-	if (file->f_mode & FMODE_WRITE)
-		WRITE_ONCE(ch->nr_senders, ch->nr_senders + 1);
-	spin_unlock(&ch->lock);
 	return file;
 }
 

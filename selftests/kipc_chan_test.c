@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -483,6 +484,91 @@ TEST(global_stat_cost_independent_of_objects)
 	TH_LOG("KIPC_IOC_STAT: %llu ns with few objects, %llu ns with %d more",
 	       (unsigned long long)few, (unsigned long long)many, N);
 	ASSERT_GE(3 * few + 20000, many);
+}
+
+/* The opener of epipe_is_final: opens race_name for receiving when told. */
+static struct {
+	atomic_int go;		/* iteration to run; -1: stop */
+	atomic_int done;	/* iteration finished */
+	int ctl;
+	char name[64];
+	int fd;			/* the receiver fd it got, or -errno */
+} race;
+
+static void *race_opener(void *arg)
+{
+	struct kipc_chan_open o = { .size = sizeof(o), .flags = KIPC_OPEN_RECV };
+	int it = 0, go;
+
+	(void)arg;
+	for (;;) {
+		while ((go = atomic_load(&race.go)) == it)
+			;
+		if (go < 0)
+			return NULL;
+		o.name = (uintptr_t)race.name;
+		race.fd = ioctl(race.ctl, KIPC_IOC_CHAN_OPEN, &o);
+		if (race.fd < 0)
+			race.fd = -errno;
+		it = go;
+		atomic_store(&race.done, it);
+	}
+}
+
+/*
+ * EPIPE is final: once a sender was told that no receiver can exist, an
+ * open by name that looked the channel up before the unlink must not add
+ * a receiver afterwards (it gets ENOENT). A thread opens the channel for
+ * receiving while this one unlinks it and sends; for 3 s, each round
+ * with a different delay between the two.
+ */
+TEST(epipe_is_final)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 1, .max_msg_size = 1 };
+	uint64_t end = now_ns() + 3000000000ull;
+	int it, s, r, spin, bad = 0, epipes = 0, opened = 0, enoent = 0;
+	pthread_t t;
+	char c = 0;
+
+	race.ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (race.ctl < 0)
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_opener, NULL));
+	for (it = 1; now_ns() < end; it++) {
+		snprintf(race.name, sizeof(race.name), "t-epipe-%d-%d", getpid(), it);
+		s = kipc_chan_open(race.name, O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK, 0600, &attr);
+		ASSERT_LE(0, s);
+		atomic_store(&race.go, it);
+		for (spin = rand() % 20000; spin > 0; spin--)
+			__asm__ __volatile__("" ::: "memory");
+		ASSERT_EQ(0, kipc_chan_unlink(race.name));
+		do
+			r = kipc_send(s, &c, 1, KIPC_NONBLOCK);
+		while (r != -EPIPE && atomic_load(&race.done) != it);
+		while (atomic_load(&race.done) != it)
+			;
+		if (r == -EPIPE) {
+			epipes++;
+			/* Told EPIPE: no receiver may have come (back) since. */
+			if (race.fd >= 0 || kipc_send(s, &c, 1, KIPC_NONBLOCK) != -EPIPE)
+				bad++;
+		}
+		if (race.fd >= 0) {
+			opened++;
+			close(race.fd);
+		} else if (race.fd == -ENOENT) {
+			enoent++;
+		} else {
+			ASSERT_EQ(-ENOENT, race.fd);
+		}
+		close(s);
+	}
+	atomic_store(&race.go, -1);
+	pthread_join(t, NULL);
+	close(race.ctl);
+	TH_LOG("%d rounds: %d EPIPE, %d opened, %d ENOENT, %d receivers after EPIPE",
+	       it - 1, epipes, opened, enoent, bad);
+	ASSERT_EQ(0, bad);
 }
 
 /* A signal without SA_RESTART ends a blocked receive with EINTR, losing nothing. */
