@@ -94,7 +94,8 @@ struct kipc_obj_ops {
  * struct kipc_obj - the part of a channel or region the name table knows
  * @node: hash table link; under kipc_names_lock
  * @all: link in the list of every live object; under kipc_objs_lock
- * @ref: references: the name, each open file, each queued reference
+ * @ref: references: the name, each open file, each queued reference,
+ *	and for a region the file of each mmap() (the VMAs' vm_file)
  * @id: module-unique id, immutable
  * @user: the creator's quota account (one object charged), or NULL
  * @ops: kind-specific callbacks
