@@ -476,10 +476,30 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 }
 
 /*
+ * Drop @ch->recv_lock. Pollers see no EPOLLIN while it is held (see
+ * kipc_chan_lock_nonempty()), so if messages are left, wake them: the
+ * barrier in wq_has_sleeper() pairs with the one in kipc_chan_poll().
+ */
+static void kipc_chan_recv_unlock(struct kipc_chan *ch)
+{
+	mutex_unlock(&ch->recv_lock);
+	if (READ_ONCE(ch->nr_msgs) && wq_has_sleeper(&ch->recv_wait))
+		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
  * Wait until the queue holds a message and take @ch->recv_lock. Only
  * receivers dequeue, and they hold recv_lock, so the message is still
  * there when this returns 0. Returns 0 with recv_lock held, or -EPIPE,
  * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS without it.
+ *
+ * A non-blocking receive (O_NONBLOCK, KIPC_XFER_NONBLOCK, IOCB_NOWAIT, an
+ * io_uring batch) does not wait for recv_lock either: its holder may be
+ * stuck in a page fault on its buffer (userfaultfd, FUSE) for as long as
+ * it likes. It gets -EAGAIN (or -EPIPE), and poll() does not report
+ * EPOLLIN while recv_lock is held; kipc_chan_recv_unlock() wakes pollers
+ * (io_uring's armed poll among them) when it is dropped with messages
+ * left.
  */
 static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
 				    u32 xflags, u64 deadline_ns)
@@ -487,12 +507,17 @@ static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
 	long ret;
 
 	for (;;) {
-		if (mutex_lock_interruptible(&ch->recv_lock))
+		if (kipc_nonblock(file, xflags)) {
+			if (!mutex_trylock(&ch->recv_lock))
+				return !READ_ONCE(ch->nr_msgs) && kipc_chan_no_senders(ch) ?
+				       -EPIPE : -EAGAIN;
+		} else if (mutex_lock_interruptible(&ch->recv_lock)) {
 			return -ERESTARTSYS;
+		}
 		if (READ_ONCE(ch->nr_msgs))
 			return 0;
 		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
-		mutex_unlock(&ch->recv_lock);
+		kipc_chan_recv_unlock(ch);
 		if (ret)
 			return ret;
 
@@ -540,7 +565,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	}
 	spin_unlock(&ch->lock);
 	if (WARN_ON_ONCE(!msg)) {	/* kipc_chan_lock_nonempty() saw one */
-		mutex_unlock(&ch->recv_lock);
+		kipc_chan_recv_unlock(ch);
 		return -EAGAIN;
 	}
 
@@ -553,7 +578,7 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	 */
 	ret = deliver(msg, arg);
 	if (xflags & KIPC_XFER_PEEK) {
-		mutex_unlock(&ch->recv_lock);
+		kipc_chan_recv_unlock(ch);
 		return ret;
 	}
 	if (ret < 0) {
@@ -561,15 +586,13 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 		kipc_chan_requeue_locked(ch, msg);
 		atomic_dec(&ch->nr_out);
 		spin_unlock(&ch->lock);
-		mutex_unlock(&ch->recv_lock);
-		/* A poller may have looked while it was out. */
-		if (wq_has_sleeper(&ch->recv_wait))
-			wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+		/* Pollers did not see it while it was out: this wakes them. */
+		kipc_chan_recv_unlock(ch);
 		return ret;
 	}
 	/* The slot is free now; wq_has_sleeper() orders this before its test. */
 	atomic_dec(&ch->nr_out);
-	mutex_unlock(&ch->recv_lock);
+	kipc_chan_recv_unlock(ch);
 	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
 		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
@@ -1139,10 +1162,8 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 		list_splice_init(&taken, &done);
 	}
 	atomic_sub(i, &ch->nr_out);
-	mutex_unlock(&ch->recv_lock);
+	kipc_chan_recv_unlock(ch);
 
-	if (i < n && wq_has_sleeper(&ch->recv_wait))
-		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 	if (i && wq_has_sleeper(&ch->send_wait))
 		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
 	list_for_each_entry(msg, &done, link)
@@ -1262,12 +1283,20 @@ static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &ch->recv_wait, wait);
 	poll_wait(file, &ch->send_wait, wait);
+	/* Pairs with wq_has_sleeper() in kipc_chan_recv_unlock(). */
+	smp_mb();
 
 	if (file->f_mode & FMODE_READ) {
-		if (READ_ONCE(ch->nr_msgs))
-			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (kipc_chan_no_senders(ch))
+		/*
+		 * Not while another receiver holds recv_lock: a non-blocking
+		 * receive would get -EAGAIN (see kipc_chan_lock_nonempty()).
+		 */
+		if (READ_ONCE(ch->nr_msgs)) {
+			if (!mutex_is_locked(&ch->recv_lock))
+				mask |= EPOLLIN | EPOLLRDNORM;
+		} else if (kipc_chan_no_senders(ch)) {
 			mask |= EPOLLHUP;
+		}
 	}
 	if (file->f_mode & FMODE_WRITE) {
 		if (kipc_chan_no_receivers(ch))
