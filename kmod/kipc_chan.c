@@ -14,7 +14,8 @@
  *   receivers dequeue, so a message whose delivery fails goes back to the
  *   head of its list before any other receiver can look: a fault leaves
  *   it for the next receiver, nothing is lost and order is kept. A peek
- *   delivers the head message without taking it off.
+ *   delivers the head message without taking it off. A non-blocking
+ *   receive only tries recv_lock (kipc_chan_lock_nonempty()).
  *   kipc_chan.lock (spinlock) protects the queue, the counters and the
  *   peer counts. It is held only for list and counter updates, never
  *   across a copy, so senders never wait for a receiver's copy out.

@@ -11,7 +11,8 @@
  *	serialises one channel's receivers. Held across copy_to_user() of a
  *	message being received (which goes back to the head of the queue if
  *	that faults, before another receiver can look) and so nests outside
- *	mmap_lock; nothing that holds mmap_lock takes it.
+ *	mmap_lock; nothing that holds mmap_lock takes it. Non-blocking
+ *	receivers only try it (a fault may last as long as userspace likes).
  *     kipc_chan.lock (spinlock, kipc_chan.c)
  *	protects one channel's queue, counters and peer counts; taken inside
  *	recv_lock by receivers, alone by senders, only around list and
