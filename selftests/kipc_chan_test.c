@@ -305,6 +305,22 @@ static pid_t peer_after(int ch, int ms, bool send)
 	_exit((send ? kipc_send(ch, &c, 1, 0) : kipc_recv(ch, &c, 1, NULL, 0)) == 1 ? 0 : 1);
 }
 
+/* @cmd (send or receive) with @deadline waits for a peer that comes 100 ms later. */
+static void xfer_waits_for_peer(struct __test_metadata *_metadata, int ch, unsigned long cmd,
+				uint64_t deadline)
+{
+	pid_t pid = peer_after(ch, 100, cmd == KIPC_IOC_RECV);
+	uint64_t t0 = now_ns();
+	char c = 0;
+
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1, xfer_deadline(ch, cmd, &c, 1, deadline))
+		TH_LOG("%s, deadline %#llx", cmd == KIPC_IOC_RECV ? "recv" : "send",
+		       (unsigned long long)deadline);
+	EXPECT_LE(t0 + 50000000, now_ns());
+	EXPECT_EQ(0, wait_child(pid));
+}
+
 /*
  * A deadline more than 2^63 ns away (UINT64_MAX as "forever") is no
  * deadline: the call waits for the peer instead of timing out at once.
@@ -316,7 +332,7 @@ TEST_F(chan, deadline_forever)
 	struct kipc_batch b = { .size = sizeof(b), .flags = KIPC_XFER_DEADLINE, .nr = 1 };
 	struct iovec iov;
 	struct kipc_xfer x;
-	uint64_t t0, deadline;
+	uint64_t deadline;
 	char c = 0;
 	size_t i;
 	pid_t pid;
@@ -326,23 +342,10 @@ TEST_F(chan, deadline_forever)
 	ASSERT_LE(0, ch);
 	for (i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
 		deadline = far[i] ? far[i] : now_ns() + (1ull << 63) + 1;
-		/* receive on an empty channel */
-		pid = peer_after(ch, 100, true);
-		ASSERT_LT(0, pid);
-		t0 = now_ns();
-		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_RECV, &c, 1, deadline))
-			TH_LOG("recv, deadline %#llx", (unsigned long long)deadline);
-		EXPECT_LE(t0 + 50000000, now_ns());
-		EXPECT_EQ(0, wait_child(pid));
-		/* send on a full channel */
+		/* receive on an empty channel, then send on a full one */
+		xfer_waits_for_peer(_metadata, ch, KIPC_IOC_RECV, deadline);
 		ASSERT_EQ(1, kipc_send(ch, &c, 1, 0));
-		pid = peer_after(ch, 100, false);
-		ASSERT_LT(0, pid);
-		t0 = now_ns();
-		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_SEND, &c, 1, deadline))
-			TH_LOG("send, deadline %#llx", (unsigned long long)deadline);
-		EXPECT_LE(t0 + 50000000, now_ns());
-		EXPECT_EQ(0, wait_child(pid));
+		xfer_waits_for_peer(_metadata, ch, KIPC_IOC_SEND, deadline);
 		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_RECV, &c, 1, now_ns() + 200000000));
 	}
 	/* a receive batch */
