@@ -379,7 +379,8 @@ static void *fault_resolver(void *arg)
  * A non-blocking receive never waits for another receiver stuck in a page
  * fault (here held by userfaultfd) while it holds the channel's receive
  * lock: KIPC_NONBLOCK, O_NONBLOCK and an io_uring receive get EAGAIN at
- * once (io_uring parks on poll, with no worker thread), poll() does not
+ * once (io_uring parks on poll, with no worker thread), an io_uring batch
+ * completes with 0 at once, poll() does not
  * say POLLIN meanwhile, and once the fault is resolved the parked io_uring
  * receive is woken and gets the next message.
  */
@@ -390,7 +391,10 @@ TEST_F(uring, nonblocking_recv_skips_a_receiver_stuck_in_a_fault)
 	struct pollfd pfd;
 	struct uffd_msg fault;
 	struct kipc_ring_cqe c[1];
-	char buf[MSG_SIZE];
+	char buf[MSG_SIZE], bbuf[MSG_SIZE];
+	struct kipc_batch b;
+	struct kipc_xfer bx;
+	struct iovec bio;
 	pthread_t rx, res;
 	int rel[2], nb;
 	uint64_t t0;
@@ -431,6 +435,16 @@ TEST_F(uring, nonblocking_recv_skips_a_receiver_stuck_in_a_fault)
 	pfd.fd = nb;
 	pfd.events = POLLIN;
 	EXPECT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("POLLIN while a receive cannot go ahead");
+
+	/* An io_uring batch moves nothing (0), at once. */
+	bio.iov_base = bbuf;
+	bio.iov_len = sizeof(bbuf);
+	ASSERT_EQ(0, kipc_batch_prep(&b, &bx, &bio, 1, 0, 0));
+	ASSERT_EQ(0, kipc_ring_prep_batch(&self->ring, self->ch, &b, 0, 6));
+	ASSERT_EQ(1, kipc_ring_submit(&self->ring));
+	ASSERT_EQ(1, kipc_ring_reap(&self->ring, c, 1, 1, QUIET_NS));
+	EXPECT_EQ(6, c[0].user_data);
+	EXPECT_EQ(0, c[0].res);
 
 	/* io_uring's non-blocking try fails; it parks on poll, no worker. */
 	ASSERT_EQ(0, kipc_ring_prep_recv(&self->ring, self->ch, buf, sizeof(buf), 0, 7));
