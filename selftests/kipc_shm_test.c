@@ -407,6 +407,35 @@ TEST_F(shm, readonly_fd_never_writable)
 	close(ro);
 }
 
+/*
+ * Regions hold data, never code: mmap(PROT_EXEC) is EPERM, on a writable
+ * and a read-only fd, and mprotect() cannot add PROT_EXEC (EACCES).
+ */
+TEST_F(shm, never_executable)
+{
+	size_t len;
+	void *p;
+	int ro;
+
+	ro = kipc_shm_open(self->name, O_RDONLY, 0, 0);
+	ASSERT_LE(0, ro);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_READ | PROT_EXEC, MAP_SHARED,
+				   self->fd, 0));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_EXEC, MAP_SHARED, ro, 0));
+	EXPECT_EQ(EPERM, errno);
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(1, region_stat(self->fd).nr_maps);
+	munmap(p, len);
+	close(ro);
+}
+
 static size_t grow_len;
 
 static int touch_past_end(void *p)
@@ -471,6 +500,46 @@ TEST_F(shm, unlink_and_close_while_mapped)
 	g = global_stat();
 	ASSERT_EQ(g0.nr_regions - 1, g.nr_regions);
 	ASSERT_EQ(g0.region_bytes - self->len, g.region_bytes);
+}
+
+/*
+ * remap_file_pages() maps a VMA's file again, without the region's VMA
+ * callbacks: that mapping would not hold the region, which would be freed
+ * and uncharged while still mapped. It is refused (EINVAL); if it ever
+ * works, the region must stay counted while the remapped page is mapped.
+ */
+TEST_F(shm, remap_file_pages_keeps_the_charge)
+{
+	struct kipc_global_stat g0 = global_stat(), g;
+	unsigned char *p;
+	size_t len;
+	int r;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, (void **)&p, &len));
+	fill(p, len, 21);
+	errno = 0;
+	r = remap_file_pages(p + pg, pg, 0, 2, 0);
+	EXPECT_EQ(-1, r) TH_LOG("remap_file_pages() of a region mapping worked");
+	EXPECT_EQ(EINVAL, errno);
+	/* Everything but that page goes: fd, name and the region's own VMAs. */
+	ASSERT_EQ(0, kipc_shm_unlink(self->name));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, munmap(p, pg));
+	ASSERT_EQ(0, munmap(p + 2 * pg, len - 2 * pg));
+	g = global_stat();
+	if (r == 0) {
+		/* The remapped page still maps region memory: still counted. */
+		EXPECT_EQ(g0.nr_regions, g.nr_regions);
+		EXPECT_EQ(g0.region_bytes, g.region_bytes);
+		EXPECT_EQ(0, check_fill(p + pg, pg, 21));
+	} else {
+		EXPECT_EQ(g0.nr_regions - 1, g.nr_regions);
+	}
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	g = global_stat();
+	EXPECT_EQ(g0.nr_regions - 1, g.nr_regions);
+	EXPECT_EQ(g0.region_bytes - self->len, g.region_bytes);
 }
 
 TEST_F(shm, nr_maps_counts_vmas)
@@ -708,7 +777,8 @@ TEST_F(shm, debugfs_listing)
 		EXPECT_STREQ("600", mode);
 		EXPECT_STREQ("1", depth);	/* one queued reference */
 		EXPECT_EQ(self->len, bytes);
-		EXPECT_EQ(3, refs);		/* the name, the fd, the reference */
+		/* the name, the fd, the reference, each mmap()'s VMA file */
+		EXPECT_EQ(5, refs);
 		EXPECT_EQ(1, fds);
 		EXPECT_EQ(2, maps);
 		EXPECT_EQ(0, waiters);

@@ -2994,8 +2994,12 @@ static void batch_op(bool send)
 			       (uint32_t)rnd() | 0x80000000u;
 			break;
 		case 1:
-			b.xfer_size = chance(50) ? (uint32_t)below(MIN_XFER) :
-				      (uint32_t)pg + 1 + (uint32_t)below(100000);
+			if (chance(50)) {
+				b.xfer_size = (uint32_t)below(MIN_XFER);
+				break;
+			}
+			b.xfer_size = (uint32_t)pg + 1 + (uint32_t)below(100000);
+			expect_err(&ex, E2BIG, "xfer_size above a page");
 			break;
 		default:
 			deadline_defect(&b.flags, &b.deadline_ns);
@@ -3640,7 +3644,9 @@ static void op_mmap(void)
 		} else if (flags == MAP_PRIVATE) {
 			ex.err = 0;
 			expect_err(&ex, EINVAL, "MAP_PRIVATE");
-		} else if (!ex.err && !(prot & PROT_EXEC) && flags == MAP_SHARED) {
+		} else if (prot & PROT_EXEC) {
+			expect_err(&ex, EPERM, "PROT_EXEC: regions are never executable");
+		} else if (!ex.err && flags == MAP_SHARED) {
 			ex.ok = true;
 		}
 	} else {

@@ -26,8 +26,11 @@
  * any @size from the first release's length up; a caller built against an
  * older header passes a smaller @size and the kernel treats the missing
  * tail as zero; a caller built against a newer header may pass a larger
- * @size if every byte the kernel does not know is zero. Reserved fields
- * must be zero. Output fields are written back up to the caller's @size.
+ * @size if every byte the kernel does not know is zero. A @size above the
+ * page size is -E2BIG whatever the bytes, as for openat2(2) and clone3(2):
+ * no structure will grow that large, and the kernel does not scan an
+ * arbitrarily long tail. Reserved fields must be zero. Output fields are
+ * written back up to the caller's @size.
  *
  * All ioctl numbers use _IO(): the structure size travels in @size, not
  * in the command number.
@@ -51,11 +54,14 @@
  *               reserved field, bad name (empty, contains '/'), bad
  *               priority, or an out-of-range value
  * E2BIG         @size larger than the kernel knows and the unknown tail
- *               is not all zero
+ *               is not all zero, or @size (a batch's @xfer_size, an
+ *               entry's @size) above the page size
  * EFAULT        a pointer in or to the structure is not readable or
  *               writable; nothing is queued and nothing is consumed
  * ENAMETOOLONG  name longer than KIPC_NAME_MAX - 1 bytes
- * ENOENT        no object of that name (and no KIPC_OPEN_CREAT)
+ * ENOENT        no object of that name (and no KIPC_OPEN_CREAT), or the
+ *               name was unlinked while the open ran and the channel
+ *               side it would join has gone for good (EPIPE is final)
  * EEXIST        KIPC_OPEN_CREAT | KIPC_OPEN_EXCL and the name exists
  * EACCES        the object's mode bits deny the access asked for, or a
  *               non-owner tried to unlink; receive of a reference to a
@@ -83,11 +89,19 @@
  * ENOMSG        KIPC_IOC_RECV_REF: the head message is not a reference
  *               (it stays queued)
  * ENXIO         mmap() of a range past the end of a region
+ * EPERM         mmap() of a region with PROT_EXEC: regions are never
+ *               executable (mprotect() adding PROT_EXEC gives EACCES)
  * ENOMEM        the kernel could not allocate memory
  * ============  =========================================================
  */
 
-#define KIPC_ABI_VERSION	1
+/*
+ * ABI 2: the ioctl type moved from 0xB7 (nsfs's NSIO, which made
+ * KIPC_IOC_STAT, CHAN_OPEN, UNLINK and SHM_OPEN equal NS_GET_USERNS,
+ * NS_GET_PARENT, NS_GET_NSTYPE and NS_GET_OWNER_UID) to KIPC_IOC_MAGIC
+ * below; nothing else changed incompatibly.
+ */
+#define KIPC_ABI_VERSION	2
 
 /* Longest name including the terminating NUL. */
 #define KIPC_NAME_MAX		256
@@ -95,7 +109,13 @@
 /* Highest message priority; larger numbers are received first. */
 #define KIPC_PRIO_MAX		31
 
-#define KIPC_IOC_MAGIC		0xB7
+/*
+ * The ioctl type. 0xBA is free: the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (6.12) lists no one
+ * for it (the table jumps from 0xB8 to 0xC0), and no header of 6.1 or
+ * 6.12 uses it as an ioctl type (drm's 0xBA is a number under type 'd').
+ */
+#define KIPC_IOC_MAGIC		0xBA
 
 /* Features reported by KIPC_IOC_VERSION. */
 #define KIPC_FEAT_CHANNELS	_BITULL(0)	/* channel objects */
@@ -130,6 +150,9 @@ struct kipc_version {
  * @nr_msgs: output, messages queued in all channels
  * @bytes_queued: output, payload bytes queued in all channels
  * @region_bytes: output, bytes of all live regions
+ *
+ * Read from module-wide counters, in time independent of the number of
+ * objects: exact when no call is changing them meanwhile.
  */
 struct kipc_global_stat {
 	__u32 size;
@@ -277,7 +300,9 @@ struct kipc_msg_info {
  * @prio: send: priority 0..KIPC_PRIO_MAX; receive: must be zero
  * @deadline_ns: with KIPC_XFER_DEADLINE, an absolute CLOCK_MONOTONIC time;
  *	the call gives ETIMEDOUT once it passes. Absolute, so a call
- *	restarted after a signal keeps its deadline.
+ *	restarted after a signal keeps its deadline. A deadline more than
+ *	2^63 ns after now (UINT64_MAX, say, for "forever") never passes:
+ *	the call waits as without KIPC_XFER_DEADLINE.
  * @info: receive: output, see struct kipc_msg_info; send: ignored and
  *	must be zero
  *
@@ -334,7 +359,8 @@ struct kipc_xfer {
  * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK or
  *	KIPC_XFER_DISCARD)
  * @nr: entries at @xfers, 1..KIPC_BATCH_MAX
- * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it
+ * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it (-E2BIG
+ *	above the page size, like any @size)
  * @xfers: pointer to @nr struct kipc_xfer
  * @deadline_ns: with KIPC_XFER_DEADLINE, as in struct kipc_xfer
  *
