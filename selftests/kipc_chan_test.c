@@ -305,16 +305,16 @@ TEST(max_msg_size_capped_at_max_rw_count)
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	if (geteuid() != 0 || access(MAX_MSG_SIZE_PARAM, W_OK))
 		SKIP(return, "needs root to raise the max_msg_size parameter");
-	old = read_ulong(MAX_MSG_SIZE_PARAM);
+	old = read_ull(MAX_MSG_SIZE_PARAM);
 	ASSERT_NE(0, old);
-	ASSERT_EQ(0, write_ulong(MAX_MSG_SIZE_PARAM, UINT32_MAX));
+	ASSERT_EQ(0, write_ull(MAX_MSG_SIZE_PARAM, UINT32_MAX));
 	attr.max_msg_size = (uint32_t)max_rw + 1;
 	above = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
 	attr.max_msg_size = UINT32_MAX;
 	top = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
 	attr.max_msg_size = (uint32_t)max_rw;
 	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
-	ASSERT_EQ(0, write_ulong(MAX_MSG_SIZE_PARAM, old));
+	ASSERT_EQ(0, write_ull(MAX_MSG_SIZE_PARAM, old));
 	if (above >= 0)
 		close(above);
 	if (top >= 0)

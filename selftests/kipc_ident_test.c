@@ -169,7 +169,7 @@ FIXTURE(ident) {
 	char name[64];
 	char helper[PATH_MAX];
 	int rx;
-	long queued;
+	long long queued;
 };
 
 FIXTURE_SETUP(ident)

@@ -30,8 +30,8 @@ static void become(uid_t uid)
 }
 
 FIXTURE(quota) {
-	long objects;
-	long queued;
+	long long objects;
+	long long queued;
 };
 
 FIXTURE_SETUP(quota)
@@ -58,7 +58,7 @@ static pid_t fill_objects(uid_t uid, int pipefd)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		long max = read_param("user_max_objects");
+		long long max = read_param("user_max_objects");
 		struct rlimit rl;
 		int n = 0, fd, last;
 

@@ -144,33 +144,6 @@ static int write_first_byte(void *p)
 	return 0;
 }
 
-/* The byte limits are 64-bit parameters: 4 GiB does not fit a 32-bit long. */
-static unsigned long long read_ull(const char *path)
-{
-	char buf[64] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strtoull(buf, NULL, 0);
-}
-
-static int write_ull(const char *path, unsigned long long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%llu\n", v) < 0 ? -EIO : 0;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	return ret;
-}
-
 /* ---- regions -------------------------------------------------------- */
 
 #define REGION_PAGES	4
@@ -1423,7 +1396,7 @@ TEST_F(ref, send_ref_held_to_max_msg_size)
 	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
 
 	/* Above MAX_RW_COUNT: no read(2) could ever take it. */
-	if (read_ulong(MAX_REGION_PARAM) < max_rw + pg)
+	if (read_ull(MAX_REGION_PARAM) < max_rw + pg)
 		SKIP(return, "max_region_bytes below 2 GiB");
 	big = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, max_rw + pg);
 	ASSERT_LE(0, big);

@@ -88,35 +88,53 @@ static inline int write_file(const char *dir, const char *file, const char *s)
 /* The payload room any message of at most this many bytes gets (kipc(7)). */
 #define SMALL_ROOM	128
 
-/* Parameter @name's value, or -1. */
-static inline long read_param(const char *name)
+/*
+ * A number from a file (a module parameter, say); 0 if unreadable. 64 bits
+ * even in a 32-bit program: the byte limits go past 4 GiB.
+ */
+static inline unsigned long long read_ull(const char *path)
 {
-	char path[128], buf[64];
-	FILE *f;
-	long v = -1;
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoull(buf, NULL, 0);
+}
+
+/* Write a number to a file: 0 or -errno. */
+static inline int write_ull(const char *path, unsigned long long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%llu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* Parameter @name's value, or -1 if it cannot be read. */
+static inline long long read_param(const char *name)
+{
+	char path[128];
 
 	snprintf(path, sizeof(path), KIPC_PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (f && fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 0);
-	if (f)
-		fclose(f);
-	return v;
+	return access(path, R_OK) ? -1 : (long long)read_ull(path);
 }
 
 /* Set parameter @name to @v: 0 or -errno. */
-static inline int write_param(const char *name, long v)
+static inline int write_param(const char *name, long long v)
 {
 	char path[128];
-	FILE *f;
-	int ret;
 
 	snprintf(path, sizeof(path), KIPC_PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	return fclose(f) ? -errno : ret;
+	return write_ull(path, v);
 }
 
 /* The tracefs mount that has kipc's events, or NULL. */
@@ -127,34 +145,6 @@ static inline const char *tracefs(void)
 	if (!access("/sys/kernel/debug/tracing/events/kipc", F_OK))
 		return "/sys/kernel/debug/tracing";
 	return NULL;
-}
-
-/* A number from a file (a module parameter, say); 0 if unreadable. */
-static inline unsigned long read_ulong(const char *path)
-{
-	char buf[64] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strtoul(buf, NULL, 0);
-}
-
-/* Write a number to a file: 0 or -errno. */
-static inline int write_ulong(const char *path, unsigned long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	return ret;
 }
 
 #endif /* KIPC_TEST_UTIL_H */
