@@ -4,8 +4,12 @@
  *
  * A send copies the message from userspace into a kernel buffer (before
  * any lock is taken) and queues it; a receive copies it out and frees it.
- * The kernel stamps each message with the sender's pid, euid and egid,
- * a per-channel sequence number and CLOCK_MONOTONIC time.
+ * The kernel stamps each message with the sending process's pid, the
+ * euid and egid the sending file was opened with (file->f_cred: whoever
+ * holds the fd sends as its opener, so a setuid program writing to a
+ * user's fd cannot be made to vouch for itself), a per-channel sequence
+ * number and CLOCK_MONOTONIC time. Each queued message charges its kernel
+ * cost (kipc_msg_cost()) to the quota account of that same opener.
  *
  * Locking overview:
  *   kipc_chan.recv_lock (mutex) serialises receivers. A receiver holds it
@@ -126,8 +130,9 @@ static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_
  * and its senders take them before asking the allocator; a batch takes or
  * gives back all its spares in one lock round. In a stream, a message buffer
  * then goes round between the two sides without being freed, zeroed
- * (init_on_alloc) or charged again, and its pid and quota account
- * references are kept when the same process sends again.
+ * (init_on_alloc) or charged again: a spare keeps its quota charge (so
+ * that every message a user's sends pin stays bounded by the user's
+ * quota), and its pid and account references, for its next sender.
  */
 #define KIPC_SMALL_MSG		128
 
@@ -186,13 +191,52 @@ struct kipc_msg *kipc_msg_alloc(size_t len)
 void kipc_msg_free(struct kipc_msg *msg)
 {
 	if (msg->user) {
-		kipc_user_uncharge(msg->user, KIPC_QUOTA_QUEUED, msg->len);
+		kipc_user_uncharge(msg->user, KIPC_QUOTA_QUEUED, kipc_msg_cost(msg));
 		kipc_user_put(msg->user);
 	}
 	put_pid(msg->pid);
 	if (msg->region)
 		kipc_region_put(msg->region);
 	kvfree(msg);
+}
+
+/**
+ * kipc_msg_charge() - charge @msg's cost to the account of @file's opener
+ * @msg: a message not queued; a spare may still hold the charge of the
+ *	account it was last sent by
+ * @file: the sending file; its opener's euid (file->f_cred) is charged and
+ *	its opener's CAP_SYS_RESOURCE may exceed the quota
+ *
+ * A message that holds that account's charge already (a spare the same
+ * user sent before) is left as it is: no atomic on the fast path. A charge
+ * held for another account moves.
+ *
+ * Context: process context; may sleep (a new account).
+ * Return: 0, or -EDQUOT or -ENOMEM with @msg holding no charge.
+ */
+int kipc_msg_charge(struct kipc_msg *msg, const struct file *file)
+{
+	kuid_t uid = file->f_cred->euid;
+	struct kipc_user *user = msg->user;
+	int ret;
+
+	if (user && kipc_user_is(user, uid))
+		return 0;
+	msg->user = NULL;
+	if (user) {
+		kipc_user_uncharge(user, KIPC_QUOTA_QUEUED, kipc_msg_cost(msg));
+		kipc_user_put(user);
+	}
+	user = kipc_user_get(uid);
+	if (!user)
+		return -ENOMEM;
+	ret = kipc_user_charge_file(user, KIPC_QUOTA_QUEUED, kipc_msg_cost(msg), file);
+	if (ret) {
+		kipc_user_put(user);
+		return ret;
+	}
+	msg->user = user;
+	return 0;
 }
 
 /**
@@ -359,15 +403,19 @@ static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	ch->received--;
 }
 
-/* The sender's identity and the send time, taken before the lock. */
-static void kipc_msg_stamp(struct kipc_msg *msg, u64 now_ns)
+/*
+ * The sender's identity and the send time, taken before the lock: the
+ * process that sends (@msg->pid), and the euid and egid of @cred, the
+ * credentials the sending file was opened with.
+ */
+static void kipc_msg_stamp(struct kipc_msg *msg, const struct cred *cred, u64 now_ns)
 {
 	if (msg->pid != task_tgid(current)) {
 		put_pid(msg->pid);
 		msg->pid = get_pid(task_tgid(current));
 	}
-	msg->uid = current_euid();
-	msg->gid = current_egid();
+	msg->uid = cred->euid;
+	msg->gid = cred->egid;
 	msg->time_ns = now_ns;
 }
 
@@ -380,12 +428,13 @@ static void kipc_msg_stamp(struct kipc_msg *msg, u64 now_ns)
 static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 				struct list_head *list, u32 xflags, u64 deadline_ns)
 {
+	const struct cred *cred = file->f_cred;
 	u64 now_ns = ktime_get_ns();
 	struct kipc_msg *msg, *tmp;
 	long ret, n = 0;
 
 	list_for_each_entry(msg, list, link)
-		kipc_msg_stamp(msg, now_ns);
+		kipc_msg_stamp(msg, cred, now_ns);
 	for (;;) {
 		spin_lock(&ch->lock);
 		if (kipc_chan_no_receivers(ch)) {
@@ -612,8 +661,9 @@ static u32 kipc_chan_take_spares(struct kipc_chan *ch, struct list_head *pool, u
 /*
  * Done with the messages on @list, all taken off @ch (or never queued):
  * keep the small ones as spares while there is room, free the rest. A
- * spare holds no quota charge but keeps its pid and account references
- * for its next sender. @list is left empty.
+ * spare keeps its quota charge, pid and account references for its next
+ * sender (kipc_msg_charge()); freeing gives the charge back. @list is
+ * left empty.
  */
 static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 {
@@ -624,8 +674,6 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 	list_for_each_entry_safe(msg, tmp, list, link) {
 		if (msg->room != KIPC_SMALL_MSG || msg->region)
 			continue;
-		if (msg->user)
-			kipc_user_uncharge(msg->user, KIPC_QUOTA_QUEUED, msg->len);
 		msg->len = 0;
 		list_del_init(&msg->link);
 		if (!READ_ONCE(ch->hot_spare) && !cmpxchg(&ch->hot_spare, NULL, msg))
@@ -687,8 +735,8 @@ static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
 	return msg;
 }
 
-static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter *from,
-					   struct list_head *pool)
+static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct file *file,
+					   struct iov_iter *from, struct list_head *pool)
 {
 	size_t len = iov_iter_count(from);
 	struct kipc_msg *msg;
@@ -699,18 +747,11 @@ static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct iov_iter
 	msg = kipc_chan_msg_get(ch, len, pool);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
-	msg->len = 0;		/* nothing charged yet */
-	if (len) {
-		/* Queued bytes count against the sender's quota until freed. */
-		if (!msg->user || !kipc_user_is_current(msg->user)) {
-			kipc_user_put(msg->user);
-			msg->user = kipc_user_get_current();
-		}
-		ret = msg->user ? kipc_user_charge(msg->user, KIPC_QUOTA_QUEUED, len) : -ENOMEM;
-		if (ret) {
-			kipc_msg_free(msg);
-			return ERR_PTR(ret);
-		}
+	/* Its cost counts against the sender's quota until it is freed. */
+	ret = kipc_msg_charge(msg, file);
+	if (ret) {
+		kipc_msg_free(msg);
+		return ERR_PTR(ret);
 	}
 	msg->len = len;
 	if (!copy_from_iter_full(msg->data, len, from)) {
@@ -745,7 +786,7 @@ static long kipc_chan_send_iter(struct kipc_chan *ch, struct file *file,
 	long ret;
 
 	atomic_inc(&ch->nr_sending);
-	msg = kipc_msg_from_iter(ch, from, NULL);
+	msg = kipc_msg_from_iter(ch, file, from, NULL);
 	if (IS_ERR(msg)) {
 		ret = PTR_ERR(msg);
 	} else {
@@ -1016,7 +1057,7 @@ static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
 		ret = kipc_import_xfer_iov(ITER_SOURCE, &x, iovstack, &iov, &iter);
 		if (ret < 0)
 			break;
-		msg = kipc_msg_from_iter(ch, &iter, &pool);
+		msg = kipc_msg_from_iter(ch, file, &iter, &pool);
 		kfree(iov);
 		if (IS_ERR(msg)) {
 			ret = PTR_ERR(msg);
@@ -1376,10 +1417,12 @@ struct kipc_chan_attrs {
 static struct kipc_obj *kipc_chan_create(void *arg)
 {
 	const struct kipc_chan_attrs *a = arg;
+	unsigned int max_chans = READ_ONCE(kipc_max_chans);
 	struct kipc_chan *ch;
 	int p;
 
-	if (atomic_inc_return(&kipc_nr_chans) > kipc_max_chans &&
+	/* 0: no module-wide cap (each user is bounded by its quotas) */
+	if (atomic_inc_return(&kipc_nr_chans) > max_chans && max_chans &&
 	    !capable(CAP_SYS_RESOURCE)) {
 		atomic_dec(&kipc_nr_chans);
 		return ERR_PTR(-ENOSPC);

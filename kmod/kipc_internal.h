@@ -137,18 +137,22 @@ typedef void (*kipc_obj_fn)(struct kipc_obj *obj, void *arg);
 void kipc_objs_walk(kipc_obj_fn fn, void *arg);
 
 /*
- * Per-user quotas (kipc_names.c). A user's account is found by euid;
- * charges above the module parameters give -EDQUOT unless the caller has
- * CAP_SYS_RESOURCE.
+ * Per-user quotas (kipc_names.c). A user's account is found by euid: the
+ * caller's for objects and regions, the sending file's opener's
+ * (file->f_cred) for queued messages; charges above the module parameters
+ * give -EDQUOT unless that same caller or opener has CAP_SYS_RESOURCE.
  */
 enum kipc_quota {
-	KIPC_QUOTA_QUEUED,	/* payload bytes queued in channels, by sender */
+	KIPC_QUOTA_QUEUED,	/* messages' kernel cost (kipc_msg_cost()), by sender */
 	KIPC_QUOTA_REGION,	/* bytes of regions, by creator */
 };
 
+struct kipc_user *kipc_user_get(kuid_t uid);
 struct kipc_user *kipc_user_get_current(void);
-bool kipc_user_is_current(const struct kipc_user *user);
+bool kipc_user_is(const struct kipc_user *user, kuid_t uid);
 void kipc_user_put(struct kipc_user *user);
+int kipc_user_charge_file(struct kipc_user *user, enum kipc_quota q, u64 amount,
+			  const struct file *file);
 int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 
@@ -173,16 +177,18 @@ bool kipc_is_region_file(const struct file *file);
  * @link: in the channel's per-priority list; under kipc_chan.lock
  * @seq: per-channel sequence number
  * @time_ns: CLOCK_MONOTONIC at send
- * @pid: sender's thread group (reference held)
- * @uid: sender's effective uid
- * @gid: sender's effective gid
+ * @pid: thread group of the process that sent it (reference held)
+ * @uid: effective uid the sending file was opened with (file->f_cred)
+ * @gid: effective gid the sending file was opened with
  * @len: payload length (for a reference: the referenced length)
  * @prio: priority
  * @flags: KIPC_MSG_* bits
  * @room: payload bytes allocated (>= @len)
  * @region: for a reference, the region (a reference on its kipc_obj held)
  * @offset: for a reference, the payload's offset in @region
- * @user: the sender's quota account, charged @len for an inline payload
+ * @user: the quota account charged kipc_msg_cost() for this message (its
+ *	sending file's opener's), or NULL when nothing is charged. A spare
+ *	keeps its charge until it is reused by another account or freed.
  * @data: inline payload (absent for references)
  */
 struct kipc_msg {
@@ -210,8 +216,22 @@ struct kipc_chan;
  */
 #define KIPC_CHAN_SPARES	32
 
+/*
+ * What one queued message costs its sender's KIPC_QUOTA_QUEUED account:
+ * its payload room (none for a reference, whose payload is in the region)
+ * plus a fixed overhead for the struct kipc_msg, its slab rounding and the
+ * references it holds. The kipc(7) and README tables document the value.
+ */
+#define KIPC_MSG_OVERHEAD	256
+
+static inline u64 kipc_msg_cost(const struct kipc_msg *msg)
+{
+	return KIPC_MSG_OVERHEAD + (u64)msg->room;
+}
+
 struct kipc_msg *kipc_msg_alloc(size_t len);
 void kipc_msg_free(struct kipc_msg *msg);
+int kipc_msg_charge(struct kipc_msg *msg, const struct file *file);
 
 /*
  * Receive callback, called with the channel's recv_lock held (not its

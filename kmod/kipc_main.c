@@ -25,9 +25,9 @@
 #define CREATE_TRACE_POINTS
 #include "kipc_trace.h"
 
-unsigned int kipc_max_chans = 65536;
+unsigned int kipc_max_chans;
 module_param_named(max_chans, kipc_max_chans, uint, 0644);
-MODULE_PARM_DESC(max_chans, "Most channels alive at once (default 65536)");
+MODULE_PARM_DESC(max_chans, "Most channels alive at once, module-wide (default 0: no cap; each user is bounded by user_max_objects)");
 
 unsigned int kipc_default_msgs = 256;
 module_param_named(default_msgs, kipc_default_msgs, uint, 0644);
@@ -55,7 +55,7 @@ MODULE_PARM_DESC(user_max_objects, "Channels and regions one user may have alive
 
 unsigned long kipc_user_max_queued_bytes = 256UL << 20;
 module_param_named(user_max_queued_bytes, kipc_user_max_queued_bytes, ulong, 0644);
-MODULE_PARM_DESC(user_max_queued_bytes, "Message bytes one user may have queued in all channels (default 256 MiB); -EDQUOT past it");
+MODULE_PARM_DESC(user_max_queued_bytes, "Kernel memory one user's queued messages hold in all channels: payload room plus 256 bytes per message (default 256 MiB); -EDQUOT past it");
 
 unsigned long kipc_user_max_region_bytes = 8UL << 30;
 module_param_named(user_max_region_bytes, kipc_user_max_region_bytes, ulong, 0644);

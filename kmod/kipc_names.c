@@ -80,14 +80,14 @@ static struct kipc_user *kipc_user_find_rcu(kuid_t uid)
 }
 
 /**
- * kipc_user_get_current() - the caller's quota account, created on first use
+ * kipc_user_get() - the quota account of @uid, created on first use
+ * @uid: the account's user
  *
  * Context: process context; may sleep (allocation).
  * Return: the account with a reference held, or NULL if out of memory.
  */
-struct kipc_user *kipc_user_get_current(void)
+struct kipc_user *kipc_user_get(kuid_t uid)
 {
-	kuid_t uid = current_euid();
 	struct kipc_user *u, *fresh;
 
 	rcu_read_lock();
@@ -117,14 +117,27 @@ struct kipc_user *kipc_user_get_current(void)
 }
 
 /**
- * kipc_user_is_current() - whether @user is the caller's quota account
- * @user: an account
+ * kipc_user_get_current() - the caller's quota account, created on first use
  *
- * Return: true if @user is the account of the caller's euid.
+ * Context: process context; may sleep (allocation).
+ * Return: the account of the caller's euid with a reference held, or NULL
+ * if out of memory.
  */
-bool kipc_user_is_current(const struct kipc_user *user)
+struct kipc_user *kipc_user_get_current(void)
 {
-	return uid_eq(user->uid, current_euid());
+	return kipc_user_get(current_euid());
+}
+
+/**
+ * kipc_user_is() - whether @user is the quota account of @uid
+ * @user: an account
+ * @uid: a user
+ *
+ * Return: true if @user is @uid's account.
+ */
+bool kipc_user_is(const struct kipc_user *user, kuid_t uid)
+{
+	return uid_eq(user->uid, uid);
 }
 
 /**
@@ -159,7 +172,35 @@ static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q,
 }
 
 /**
- * kipc_user_charge() - charge @amount to a user's quota
+ * kipc_user_charge_file() - charge @amount to a user's quota, for a file
+ * @user: the account
+ * @q: which quota
+ * @amount: bytes
+ * @file: the file the charge is made through, or NULL for the caller
+ *
+ * Past the limit, CAP_SYS_RESOURCE is checked against the credentials
+ * @file was opened with (so a privileged process writing to a file an
+ * unprivileged user opened gets that user's limit), or the caller's.
+ *
+ * Return: 0, or -EDQUOT past the limit.
+ */
+int kipc_user_charge_file(struct kipc_user *user, enum kipc_quota q, u64 amount,
+			  const struct file *file)
+{
+	unsigned long limit;
+	atomic64_t *c = kipc_user_counter(user, q, &limit);
+
+	if (atomic64_add_return(amount, c) > limit &&
+	    !(file ? file_ns_capable(file, &init_user_ns, CAP_SYS_RESOURCE) :
+		     capable(CAP_SYS_RESOURCE))) {
+		atomic64_sub(amount, c);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+/**
+ * kipc_user_charge() - charge @amount to a user's quota, for the caller
  * @user: the account
  * @q: which quota
  * @amount: bytes
@@ -168,14 +209,7 @@ static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q,
  */
 int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount)
 {
-	unsigned long limit;
-	atomic64_t *c = kipc_user_counter(user, q, &limit);
-
-	if (atomic64_add_return(amount, c) > limit && !capable(CAP_SYS_RESOURCE)) {
-		atomic64_sub(amount, c);
-		return -EDQUOT;
-	}
-	return 0;
+	return kipc_user_charge_file(user, q, amount, NULL);
 }
 
 /**

@@ -559,6 +559,12 @@ long kipc_send_ref_ioctl(struct file *file, void __user *uarg)
 		ret = -ENOMEM;
 		goto out_fdput;
 	}
+	/* A reference's payload is in the region: it costs the overhead only. */
+	ret = kipc_msg_charge(msg, file);
+	if (ret) {
+		kipc_msg_free(msg);
+		goto out_fdput;
+	}
 	msg->flags = KIPC_MSG_REF;
 	msg->prio = x.prio;
 	msg->offset = x.offset;

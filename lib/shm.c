@@ -2,8 +2,9 @@
 /*
  * libkipc: shared-page regions and reference handoff.
  *
- * No hidden state: the only cache is the caller's struct kipc_ref, which
- * keeps the last referenced region's fd and mapping (see kipc_shm.h).
+ * No hidden state: kipc_recv_ref() fills the caller's struct kipc_ref and
+ * reads nothing from it; the only cache is a struct kipc_ref_cache the
+ * caller passes to kipc_recv_ref_cached() (see kipc_shm.h).
  */
 #include <fcntl.h>
 #include <string.h>
@@ -113,79 +114,161 @@ int kipc_send_ref(int ch, int shm, uint64_t offset, uint64_t len, unsigned int f
 	return ret < 0 ? (int)ret : 0;
 }
 
-/* Forget what @ref holds without touching the fd or mapping. */
-static void kipc_ref_reset(struct kipc_ref *ref)
+/*
+ * Without a cache, kipc_recv_ref() maps the region from its start to the
+ * page after the payload: kipc_ref_release() finds that length again from
+ * the struct alone (offset + len lie within the region, which is at least
+ * a page long), so neither call needs KIPC_IOC_SHM_STAT.
+ */
+static int kipc_ref_map_len(uint64_t offset, uint64_t len, size_t *map_len)
 {
-	ref->addr = NULL;
-	ref->offset = 0;
-	ref->len = 0;
-	ref->shm = -1;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t end = offset + len ? offset + len : 1;
+
+	end = (end + page - 1) & ~(page - 1);
+	if (end > SIZE_MAX)
+		return -EOVERFLOW;
+	*map_len = (size_t)end;
+	return 0;
 }
 
 int kipc_ref_release(struct kipc_ref *ref)
 {
 	size_t len;
-	int ret;
+	int ret = 0;
 
 	if (!ref)
 		return -EINVAL;
-	if (!ref->addr) {
-		kipc_ref_reset(ref);
-		return 0;
+	/* A ref from kipc_recv_ref_cached() (shm -1) owns nothing: the cache does. */
+	if (ref->addr && ref->shm >= 0) {
+		ret = kipc_ref_map_len(ref->offset, ref->len, &len);
+		if (!ret && munmap((char *)ref->addr - ref->offset, len))
+			ret = -errno;
+		if (close(ref->shm) && !ret)
+			ret = -errno;
 	}
-	ret = kipc_shm_length(ref->shm, &len);
-	if (!ret && munmap((char *)ref->addr - ref->offset, len))
-		ret = -errno;
-	if (close(ref->shm) && !ret)
-		ret = -errno;
-	kipc_ref_reset(ref);
+	*ref = (struct kipc_ref)KIPC_REF_INIT;
 	return ret;
+}
+
+int kipc_ref_cache_init(struct kipc_ref_cache *cache)
+{
+	if (!cache)
+		return -EINVAL;
+	*cache = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
+	return 0;
+}
+
+int kipc_ref_cache_fini(struct kipc_ref_cache *cache)
+{
+	int ret = 0;
+
+	if (!cache)
+		return -EINVAL;
+	if (cache->base && munmap(cache->base, cache->size))
+		ret = -errno;
+	if (cache->shm >= 0 && close(cache->shm) && !ret)
+		ret = -errno;
+	*cache = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
+	return ret;
+}
+
+/*
+ * KIPC_IOC_RECV_REF with @hint (-1 or the cache's region fd). On success
+ * x->shm_fd is @hint when the reference names that fd's region, else a
+ * new O_CLOEXEC region fd the caller now owns.
+ */
+static int kipc_recv_ref_ioctl(int ch, int hint, struct kipc_ref_xfer *x, unsigned int flags)
+{
+	*x = (struct kipc_ref_xfer){
+		.size = sizeof(*x),
+		.flags = KIPC_REF_CLOEXEC,
+		.shm_fd = hint,
+	};
+	if (flags & ~(KIPC_NONBLOCK | KIPC_PEEK))
+		return -EINVAL;
+	if (flags & KIPC_NONBLOCK)
+		x->flags |= KIPC_XFER_NONBLOCK;
+	if (flags & KIPC_PEEK)
+		x->flags |= KIPC_XFER_PEEK;
+	return (int)kipc__ioctl(ch, KIPC_IOC_RECV_REF, x);
+}
+
+/*
+ * Map @len bytes of the new region fd @fd read-only, unless @err (from
+ * working out @len) is already set; on failure close @fd, whose message
+ * is consumed and lost.
+ */
+static int kipc_ref_map(int fd, int err, size_t len, void **p)
+{
+	*p = err ? MAP_FAILED : mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (*p != MAP_FAILED)
+		return 0;
+	if (!err)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void kipc_ref_fill(struct kipc_ref *ref, char *base, const struct kipc_ref_xfer *x,
+			  int shm, struct kipc_msg_info *info)
+{
+	ref->addr = base + x->offset;
+	ref->offset = x->offset;
+	ref->len = x->len;
+	ref->shm = shm;
+	if (info)
+		*info = x->info;
 }
 
 int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info,
 		  unsigned int flags)
 {
-	struct kipc_ref_xfer x = {
-		.size = sizeof(x),
-		.flags = KIPC_REF_CLOEXEC,
-	};
-	char *base;
-	size_t len;
+	struct kipc_ref_xfer x;
+	size_t len = 0;
 	void *p;
-	long ret;
+	int ret;
 
-	if (!ref || (flags & ~(KIPC_NONBLOCK | KIPC_PEEK)))
+	if (!ref)
 		return -EINVAL;
-	if (flags & KIPC_NONBLOCK)
-		x.flags |= KIPC_XFER_NONBLOCK;
-	if (flags & KIPC_PEEK)
-		x.flags |= KIPC_XFER_PEEK;
-	/* The cached region's fd: the kernel hands it back if it matches. */
-	x.shm_fd = ref->addr ? ref->shm : -1;
-
-	ret = kipc__ioctl(ch, KIPC_IOC_RECV_REF, &x);
+	/* Output only: whatever *ref held is neither read nor released. */
+	*ref = (struct kipc_ref)KIPC_REF_INIT;
+	ret = kipc_recv_ref_ioctl(ch, -1, &x, flags);
 	if (ret < 0)
-		return (int)ret;
+		return ret;
+	ret = kipc_ref_map_len(x.offset, x.len, &len);
+	ret = kipc_ref_map(x.shm_fd, ret, len, &p);
+	if (ret)
+		return ret;
+	kipc_ref_fill(ref, p, &x, x.shm_fd, info);
+	return 0;
+}
 
-	if (ref->addr && x.shm_fd == ref->shm) {
-		base = (char *)ref->addr - ref->offset;	/* fast path: same mapping */
-	} else {
+int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
+			 struct kipc_msg_info *info, unsigned int flags)
+{
+	struct kipc_ref_xfer x;
+	size_t len = 0;
+	void *p;
+	int ret;
+
+	if (!cache || !ref)
+		return -EINVAL;
+	*ref = (struct kipc_ref)KIPC_REF_INIT;
+	ret = kipc_recv_ref_ioctl(ch, cache->shm, &x, flags);
+	if (ret < 0)
+		return ret;
+	if (x.shm_fd != cache->shm) {
+		/* Another region: map all of it, then drop the old one. */
 		ret = kipc_shm_length(x.shm_fd, &len);
-		p = ret ? MAP_FAILED : mmap(NULL, len, PROT_READ, MAP_SHARED, x.shm_fd, 0);
-		if (p == MAP_FAILED) {
-			if (!ret)
-				ret = -errno;
-			close(x.shm_fd);
-			return (int)ret;
-		}
-		kipc_ref_release(ref);
-		base = p;
+		ret = kipc_ref_map(x.shm_fd, ret, len, &p);
+		if (ret)
+			return ret;
+		kipc_ref_cache_fini(cache);
+		cache->base = p;
+		cache->size = len;
+		cache->shm = x.shm_fd;
 	}
-	ref->addr = base + x.offset;
-	ref->offset = x.offset;
-	ref->len = x.len;
-	ref->shm = x.shm_fd;
-	if (info)
-		*info = x.info;
+	kipc_ref_fill(ref, cache->base, &x, -1, info);
 	return 0;
 }

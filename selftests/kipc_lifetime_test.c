@@ -298,6 +298,7 @@ TEST_F(life, process_death_releases_everything)
 	EXPECT_EQ(R1_PAGES * PG, sst.length);
 	EXPECT_EQ(1, sst.nr_refs);		/* one more queued; chb's went with chb */
 	EXPECT_EQ(1, sst.nr_maps);		/* ours; the child's went with it */
+	ASSERT_EQ(0, kipc_ref_release(&ref1));
 	ASSERT_EQ(0, kipc_recv_ref(ch, &ref1, NULL, KIPC_NONBLOCK));
 	EXPECT_EQ(0, ref1.offset);
 	EXPECT_EQ(16, ref1.len);

@@ -3,6 +3,10 @@
  * kipc per-user quotas: an unprivileged user who tries to exhaust kernel
  * memory through channels gets -EDQUOT at the module parameter's limit,
  * other users keep working, and CAP_SYS_RESOURCE may exceed the limits.
+ * A queued message costs its payload room plus MSG_OVERHEAD bytes, so
+ * floods of empty messages and of references end in -EDQUOT too; and a
+ * handful of users at their object quota do not lock out everyone else
+ * (no module-wide channel cap by default).
  * Runs as root in the test VM (it sets the parameters and switches uid).
  */
 #include <errno.h>
@@ -10,43 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <kipc.h>
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
-
-#define PARAMS "/sys/module/kipc/parameters/"
-
-static long read_param(const char *name)
-{
-	char path[128], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (f && fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 0);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static int write_param(const char *name, long v)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	return fclose(f) ? -errno : ret;
-}
 
 static void become(uid_t uid)
 {
@@ -66,7 +41,7 @@ FIXTURE_SETUP(quota)
 	self->objects = read_param("user_max_objects");
 	self->queued = read_param("user_max_queued_bytes");
 	if (self->objects < 0 || self->queued < 0)
-		SKIP(return, "kipc module parameters not found under " PARAMS);
+		SKIP(return, "kipc module parameters not found under " KIPC_PARAMS);
 }
 
 FIXTURE_TEARDOWN(quota)
@@ -83,8 +58,20 @@ static pid_t fill_objects(uid_t uid, int pipefd)
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		long max = read_param("user_max_objects");
+		struct rlimit rl;
 		int n = 0, fd, last;
 
+		/* room for an fd per object, raised while still root */
+		if (getrlimit(RLIMIT_NOFILE, &rl) || (rlim_t)max + 64 > rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max = max + 64;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				_exit(97);
+		} else if ((rlim_t)max + 64 > rl.rlim_cur) {
+			rl.rlim_cur = max + 64;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				_exit(97);
+		}
 		become(uid);
 		while ((fd = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL)) >= 0)
 			n++;
@@ -166,15 +153,17 @@ TEST_F(quota, queued_bytes_per_user)
 			_exit(1);
 		while ((r = kipc_send(w, kib, sizeof(kib), KIPC_NONBLOCK)) == sizeof(kib))
 			n++;
-		if (r != -EDQUOT || n != 64)
+		/* each one costs its payload plus the per-message overhead */
+		if (r != -EDQUOT || n != 64 * 1024 / (sizeof(kib) + MSG_OVERHEAD))
 			_exit(2);
-		/* zero-length messages carry no payload and are not charged */
-		if (kipc_send(w, kib, 0, 0) != 0)
+		/* a zero-length message costs kernel memory too: charged */
+		if (kipc_send(w, kib, 0, KIPC_NONBLOCK) != -EDQUOT)
 			_exit(3);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_child(pid));
-	ASSERT_EQ(65, ({ struct kipc_chan_stat st; kipc_chan_stat(ch, &st); st.nr_msgs; }));
+	ASSERT_EQ(64 * 1024 / (1024 + MSG_OVERHEAD),
+		  ({ struct kipc_chan_stat st; kipc_chan_stat(ch, &st); st.nr_msgs; }));
 
 	/* a different user still sends; root exceeds the limit */
 	pid = fork();
@@ -210,6 +199,202 @@ TEST_F(quota, queued_bytes_per_user)
 	ASSERT_EQ(0, wait_child(pid));
 	kipc_chan_unlink(name);
 	close(ch);
+}
+
+/*
+ * As uid 1000: flood a fresh channel of 65536 slots with references to one
+ * byte of a region, then (that channel closed) another with empty
+ * messages, until a send fails. Reports both counts and errors on @pipefd,
+ * then holds what it queued until killed.
+ */
+static pid_t flood(int pipefd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct kipc_chan_attr attr = { .max_msgs = 65536, .max_msg_size = 64 };
+		int res[4] = { 0, 0, 0, 0 }, ch, shm;
+		long r;
+
+		become(1000);
+		shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4096);
+		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+		if (shm < 0 || ch < 0)
+			_exit(1);
+		while ((r = kipc_send_ref(ch, shm, 0, 1, KIPC_NONBLOCK)) == 0)
+			res[0]++;
+		res[1] = r;
+		close(ch);	/* frees them: the quota comes back */
+		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+		if (ch < 0)
+			_exit(2);
+		while ((r = kipc_send(ch, "", 0, KIPC_NONBLOCK)) == 0)
+			res[2]++;
+		res[3] = r;
+		if (write(pipefd, res, sizeof(res)) != sizeof(res))
+			_exit(3);
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST_F(quota, empty_messages_and_references_end_in_edquot)
+{
+	const long limit = 1 << 20;
+	int p[2], res[4];
+	pid_t a, b;
+
+	ASSERT_EQ(0, write_param("user_max_queued_bytes", limit));
+	ASSERT_EQ(0, pipe(p));
+	a = flood(p[1]);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(sizeof(res), read(p[0], res, sizeof(res)));
+	/* a reference's payload is in the region: it costs the overhead */
+	EXPECT_EQ(-EDQUOT, res[1]) TH_LOG("%d references queued", res[0]);
+	EXPECT_EQ(limit / MSG_OVERHEAD, res[0]);
+	/* an empty message costs a small message's room plus the overhead */
+	EXPECT_EQ(-EDQUOT, res[3]) TH_LOG("%d empty messages queued", res[2]);
+	EXPECT_EQ(limit / (SMALL_ROOM + MSG_OVERHEAD), res[2]);
+
+	/* uid 1001 still creates channels and sends, while uid 1000 is full */
+	b = fork();
+	ASSERT_LE(0, b);
+	if (b == 0) {
+		int ch, shm, i;
+
+		become(1001);
+		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+		shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4096);
+		if (ch < 0 || shm < 0)
+			_exit(1);
+		for (i = 0; i < 100; i++)
+			if (kipc_send(ch, "", 0, KIPC_NONBLOCK) != 0 ||
+			    kipc_send_ref(ch, shm, 0, 1, KIPC_NONBLOCK) != 0)
+				_exit(2);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(b));
+	kill(a, SIGKILL);
+	wait_child(a);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* As uid, flood a fresh channel with empty messages: how many fit, or -1. */
+static int flood_empty(uid_t uid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct kipc_chan_attr attr = { .max_msgs = 65536, .max_msg_size = 64 };
+		ssize_t r;
+		int ch, n = 0;
+
+		become(uid);
+		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+		if (ch < 0)
+			_exit(255);
+		while ((r = kipc_send(ch, "", 0, KIPC_NONBLOCK)) == 0)
+			n++;
+		_exit(r == -EDQUOT && n < 255 ? n : 255);
+	}
+	return pid < 0 ? -1 : wait_child(pid);
+}
+
+/* As uid, send @n empty messages on channel @name: 0 or 1. */
+static int send_empty(uid_t uid, const char *name, int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int ch;
+
+		become(uid);
+		ch = kipc_chan_open(name, O_WRONLY, 0, NULL);
+		if (ch < 0)
+			_exit(1);
+		while (n--)
+			if (kipc_send(ch, "", 0, KIPC_NONBLOCK) != 0)
+				_exit(1);
+		_exit(0);
+	}
+	return pid < 0 ? -1 : wait_child(pid);
+}
+
+/*
+ * A channel keeps up to SPARES received small messages for reuse. They
+ * stay charged to their last sender, so they count in its quota, until
+ * another user's send reuses them (the charge moves) or they are freed.
+ */
+#define SPARES	33
+TEST_F(quota, spare_messages_stay_charged_until_reused)
+{
+	const long limit = 64 * 1024, cost = SMALL_ROOM + MSG_OVERHEAD;
+	struct kipc_chan_attr attr = { .max_msgs = 256, .max_msg_size = 64 };
+	char name[64], buf[64];
+	int ch, i;
+
+	ASSERT_EQ(0, write_param("user_max_queued_bytes", limit));
+	snprintf(name, sizeof(name), "quota-spares-%d", getpid());
+	ch = kipc_chan_open(name, O_RDWR | O_CREAT, 0666, &attr);
+	ASSERT_LE(0, ch);
+
+	EXPECT_EQ(limit / cost, flood_empty(1000));
+	ASSERT_EQ(0, send_empty(1000, name, 40));
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	/* 33 of the 40 are kept, still charged to uid 1000 */
+	EXPECT_EQ((limit - SPARES * cost) / cost, flood_empty(1000));
+	/* uid 1001 reuses them: the charge moves to uid 1001 */
+	ASSERT_EQ(0, send_empty(1001, name, SPARES));
+	for (i = 0; i < SPARES; i++)
+		ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	EXPECT_EQ(limit / cost, flood_empty(1000));
+	EXPECT_EQ((limit - SPARES * cost) / cost, flood_empty(1001));
+	/* freeing the channel frees them and gives the charge back */
+	kipc_chan_unlink(name);
+	close(ch);
+	EXPECT_EQ(limit / cost, flood_empty(1001));
+}
+
+/*
+ * With the default parameters, four users at their object quota (4 x
+ * 16384 channels) used to reach the module-wide max_chans (65536): every
+ * other user's create failed with ENOSPC. There is no module-wide cap by
+ * default now: a fifth user still creates channels.
+ */
+TEST_F(quota, four_users_at_quota_leave_room_for_a_fifth)
+{
+	pid_t users[4], fifth;
+	int p[2], n, last, i;
+
+	ASSERT_LT(0, self->objects);
+	ASSERT_EQ(0, pipe(p));
+	for (i = 0; i < 4; i++) {
+		users[i] = fill_objects(1000 + i, p[1]);
+		ASSERT_LE(0, users[i]);
+		ASSERT_EQ(sizeof(n), read(p[0], &n, sizeof(n)));
+		ASSERT_EQ(sizeof(last), read(p[0], &last, sizeof(last)));
+		EXPECT_EQ(self->objects, n) TH_LOG("uid %d", 1000 + i);
+		EXPECT_EQ(-EDQUOT, last) TH_LOG("uid %d", 1000 + i);
+	}
+	fifth = fork();
+	ASSERT_LE(0, fifth);
+	if (fifth == 0) {
+		int fd;
+
+		become(1004);
+		fd = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+		_exit(fd >= 0 ? 0 : -fd);
+	}
+	EXPECT_EQ(0, wait_child(fifth)) TH_LOG("the fifth user's create: that errno");
+	for (i = 0; i < 4; i++) {
+		kill(users[i], SIGKILL);
+		wait_child(users[i]);
+	}
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN

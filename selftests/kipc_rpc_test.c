@@ -617,6 +617,96 @@ TEST(policy_refuses_unlisted_users)
 	kipc_chan_unlink(name);
 }
 
+/*
+ * A setuid-root program that connected as its user (euid 1000, saved uid
+ * 0: what seteuid(getuid()) leaves) and then took root back to make the
+ * call. The kernel stamps the uid and gid the channel fds were opened
+ * with, so kipc_rpc_caller() says uid 1000 and policies judge uid 1000.
+ * @arg NULL: KT_WHOAMI must report uid and gid 1000 and our pid (exit 0);
+ * else KT_COUNT: exit 0 when it ran, 1 when refused with AUTH_TOOWEAK.
+ */
+static int deputy_call(const char *name, void *arg)
+{
+	struct rpc_err err;
+	enum clnt_stat st;
+	u_int count = 0;
+	kt_who who;
+	CLIENT *cl;
+
+	if (setgroups(0, NULL) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 0))
+		return 100;
+	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
+	if (!cl)
+		return 20;
+	if (seteuid(0) || geteuid() != 0)
+		return 21;
+	if (!arg) {
+		memset(&who, 0, sizeof(who));
+		if (call_void(cl, KT_WHOAMI, (xdrproc_t)xdr_kt_who, &who) != RPC_SUCCESS)
+			return 22;
+		clnt_destroy(cl);
+		if (who.err || who.pid != getpid())
+			return 23;
+		return who.uid == 1000 && who.gid == 1000 ? 0 : 24;
+	}
+	st = call_void(cl, KT_COUNT, (xdrproc_t)xdr_u_int, &count);
+	clnt_geterr(cl, &err);
+	clnt_destroy(cl);
+	if (st == RPC_SUCCESS)
+		return 0;
+	if (st == RPC_AUTHERROR && err.re_why == AUTH_TOOWEAK)
+		return 1;
+	return 30 + st;
+}
+
+static int fork_call(int (*fn)(const char *, void *), const char *name, void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(name, arg));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+TEST(setuid_program_calls_as_the_connection_opener)
+{
+	static const uid_t root_only[] = { 0 }, user_only[] = { 1000 };
+	struct policy root_pol = { root_only, 1, NULL, 0 };
+	struct policy user_pol = { user_only, 1, NULL, 0 };
+	char name[64];
+	pid_t server;
+
+	if (!kipc_present())
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to uid 1000 and back");
+	make_name(name, sizeof(name));
+	server = start_server(name, 0, NULL);
+	ASSERT_GT(server, 0);
+	EXPECT_EQ(0, fork_call(deputy_call, name, NULL)) TH_LOG("kipc_rpc_caller()");
+	stop_server(server);
+	kipc_chan_unlink(name);
+
+	make_name(name, sizeof(name));
+	server = start_server(name, 0, &root_pol);
+	ASSERT_GT(server, 0);
+	EXPECT_EQ(1, fork_call(deputy_call, name, (void *)1)) TH_LOG("root-only policy");
+	stop_server(server);
+	kipc_chan_unlink(name);
+
+	make_name(name, sizeof(name));
+	server = start_server(name, 0, &user_pol);
+	ASSERT_GT(server, 0);
+	EXPECT_EQ(0, fork_call(deputy_call, name, (void *)1)) TH_LOG("uid-1000 policy");
+	stop_server(server);
+	kipc_chan_unlink(name);
+}
+
 TEST(server_kill_ends_a_blocked_call_and_restart_is_reachable)
 {
 	struct timeval long_tv = { 30, 0 };

@@ -3,8 +3,8 @@
  * kipc regions and reference handoff: zero-filled pages shared by fds,
  * names and fork; mmap rules (MAP_PRIVATE, range, read-only fds, SIGBUS
  * past the end); lifetime (unlink/close while mapped, queued references);
- * size limits and a 1 GiB sparse region; reference send/receive with the
- * mapping cache, permissions and plain-receive copies; and the ABI
+ * size limits and a 1 GiB sparse region; reference send/receive (output
+ * only, or through an explicit mapping cache), permissions and plain-receive copies; and the ABI
  * contract of KIPC_IOC_SHM_OPEN, KIPC_IOC_SHM_STAT, KIPC_IOC_SEND_REF and
  * KIPC_IOC_RECV_REF.
  */
@@ -864,13 +864,15 @@ TEST_F(ref, delivered_after_sender_closed_unlinked_exited)
 
 TEST_F(ref, repeated_refs_reuse_one_mapping)
 {
-	struct kipc_ref ref = KIPC_REF_INIT;
+	struct kipc_ref_cache cache = KIPC_REF_CACHE_INIT;
+	struct kipc_ref ref;
 	unsigned char *base;
-	int fd_a, fds, other;
+	int fd_a, fd_b, fds0, fds, other;
 	size_t len;
 	void *q;
 	int i;
 
+	fds0 = count_fds();
 	other = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, pg);
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, kipc_shm_map(other, PROT_READ | PROT_WRITE, &q, &len));
@@ -879,42 +881,176 @@ TEST_F(ref, repeated_refs_reuse_one_mapping)
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, i * 1000, 100 + i, 0));
 	ASSERT_EQ(0, kipc_send_ref(self->ch, other, 10, 20, 0));
+	ASSERT_EQ(0, kipc_send_ref(self->ch, other, 30, 40, 0));
 	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 7, 8, 0));
 	ASSERT_EQ(4, region_stat(self->fd).nr_refs);
 
-	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
-	fd_a = ref.shm;
-	base = (unsigned char *)ref.addr - ref.offset;
+	memset(&ref, 0xa5, sizeof(ref));	/* the ref is output only */
+	ASSERT_EQ(0, kipc_recv_ref_cached(self->ch, &cache, &ref, NULL, 0));
+	fd_a = cache.shm;
+	ASSERT_LE(0, fd_a);
+	ASSERT_EQ(-1, ref.shm);			/* the cache owns fd and mapping */
+	base = cache.base;
+	ASSERT_EQ(self->len, cache.size);
+	ASSERT_EQ(base, ref.addr);
 	ASSERT_EQ(0, check_fill(base, self->len, 31));
-	ASSERT_EQ(2, region_stat(self->fd).nr_maps);	/* ours + the receiver's */
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);	/* ours + the cache's */
 	fds = count_fds();
+	ASSERT_EQ(fds0 + 2, fds);		/* other, fd_a */
 	for (i = 1; i < 3; i++) {
-		ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+		memset(&ref, 0xa5, sizeof(ref));
+		ASSERT_EQ(0, kipc_recv_ref_cached(self->ch, &cache, &ref, NULL, 0));
 		/* Same fd, same mapping, no new fd or mapping. */
-		ASSERT_EQ(fd_a, ref.shm);
+		ASSERT_EQ(fd_a, cache.shm);
+		ASSERT_EQ(base, cache.base);
 		ASSERT_EQ(base + i * 1000, ref.addr);
 		ASSERT_EQ(100 + i, ref.len);
 		ASSERT_EQ(fds, count_fds());
 		ASSERT_EQ(2, region_stat(self->fd).nr_maps);
 	}
+	/* Releasing a cached ref leaves the mapping to the cache. */
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(NULL, ref.addr);
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+	ASSERT_LE(0, fcntl(fd_a, F_GETFD));
+	ASSERT_EQ(0, check_fill(base, self->len, 31));
 
 	/* Another region replaces the cached one. */
-	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
-	ASSERT_NE(fd_a, ref.shm);
+	ASSERT_EQ(0, kipc_recv_ref_cached(self->ch, &cache, &ref, NULL, 0));
+	fd_b = cache.shm;
+	ASSERT_LE(0, fd_b);
 	ASSERT_EQ(20, ref.len);
 	ASSERT_EQ(0x5a, ((unsigned char *)ref.addr)[0]);
 	ASSERT_EQ(-1, fcntl(fd_a, F_GETFD));		/* the old fd is closed */
 	ASSERT_EQ(1, region_stat(self->fd).nr_maps);	/* and unmapped */
+	ASSERT_EQ(2, region_stat(other).nr_maps);
 	ASSERT_EQ(fds, count_fds());
+	ASSERT_EQ(0, kipc_recv_ref_cached(self->ch, &cache, &ref, NULL, 0));
+	ASSERT_EQ(fd_b, cache.shm);
+	ASSERT_EQ(40, ref.len);
+	ASSERT_EQ((unsigned char *)cache.base + 30, ref.addr);
+	ASSERT_EQ(2, region_stat(other).nr_maps);
 
-	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	/* ... and back. */
+	ASSERT_EQ(0, kipc_recv_ref_cached(self->ch, &cache, &ref, NULL, 0));
 	ASSERT_EQ(8, ref.len);
 	ASSERT_EQ(0, check_fill((unsigned char *)ref.addr - 7, self->len, 31));
 	ASSERT_EQ(0, region_stat(self->fd).nr_refs);
-	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(1, region_stat(other).nr_maps);
+	ASSERT_EQ(fds, count_fds());
+
+	/* fini leaves no mapping and no fd behind, and may be repeated. */
+	ASSERT_EQ(0, kipc_ref_cache_fini(&cache));
+	ASSERT_EQ(NULL, cache.base);
+	ASSERT_EQ(-1, cache.shm);
 	ASSERT_EQ(1, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(fds0 + 1, count_fds());
+	ASSERT_EQ(0, kipc_ref_cache_fini(&cache));
+	ASSERT_EQ(0, kipc_ref_cache_init(&cache));
+	ASSERT_EQ(-EINVAL, kipc_ref_cache_init(NULL));
+	ASSERT_EQ(-EINVAL, kipc_recv_ref_cached(self->ch, NULL, &ref, NULL, 0));
+	ASSERT_EQ(-EINVAL, kipc_recv_ref_cached(self->ch, &cache, NULL, NULL, 0));
 	munmap(q, len);
 	close(other);
+}
+
+TEST_F(ref, recv_ref_into_garbage)
+{
+	struct kipc_ref ref, ref2;
+	int fds0;
+
+	fill(self->p, self->len, 71);
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 100, 50, 0));
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 3 * pg + 5, 10, 0));
+	fds0 = count_fds();
+
+	/* An uninitialised struct is an ordinary output parameter. */
+	memset(&ref, 0xa5, sizeof(ref));
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_LE(0, ref.shm);
+	ASSERT_EQ(100, ref.offset);
+	ASSERT_EQ(50, ref.len);
+	ASSERT_EQ(0, check_fill((unsigned char *)ref.addr - 100, 150, 71));
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+
+	/* Without a cache each call maps for itself: two refs, two of each. */
+	memset(&ref2, 0xa5, sizeof(ref2));
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref2, NULL, 0));
+	ASSERT_NE(ref.shm, ref2.shm);
+	ASSERT_EQ(10, ref2.len);
+	ASSERT_EQ(0, check_fill((unsigned char *)ref2.addr - (3 * pg + 5), 3 * pg + 15, 71));
+	ASSERT_EQ(3, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(fds0 + 2, count_fds());
+
+	/* A release undoes exactly what its call made. */
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(2, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(0, check_fill((unsigned char *)ref2.addr - (3 * pg + 5), 3 * pg + 15, 71));
+	ASSERT_EQ(0, kipc_ref_release(&ref2));
+	ASSERT_EQ(1, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(fds0, count_fds());
+
+	/* A failed call leaves KIPC_REF_INIT, which releases to nothing. */
+	memset(&ref, 0xa5, sizeof(ref));
+	ASSERT_EQ(-EAGAIN, kipc_recv_ref(self->ch, &ref, NULL, KIPC_NONBLOCK));
+	ASSERT_EQ(NULL, ref.addr);
+	ASSERT_EQ(-1, ref.shm);
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(fds0, count_fds());
+}
+
+TEST_F(ref, recv_ref_leaves_stale_fds_alone)
+{
+	struct kipc_ref ref;
+	int pfd[2], other, fds0;
+	unsigned char c;
+	size_t len;
+	void *q;
+
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	other = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, pg);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, kipc_shm_map(other, PROT_READ | PROT_WRITE, &q, &len));
+	memset(q, 0x5a, pg);
+	fill(self->p, self->len, 81);
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 0, 16, 0));
+	ASSERT_EQ(0, kipc_send_ref(self->ch, self->fd, 16, 16, 0));
+	fds0 = count_fds();
+
+	/* A stale struct that looks like a ref into another live region of ours. */
+	memset(&ref, 0xa5, sizeof(ref));
+	ref.addr = q;
+	ref.offset = 0;
+	ref.len = pg;
+	ref.shm = other;
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_NE(other, ref.shm);
+	ASSERT_EQ(0, ref.offset);
+	ASSERT_EQ(0, check_fill(ref.addr, 16, 81));
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	/* Its fd is still open and its mapping intact. */
+	ASSERT_LE(0, fcntl(other, F_GETFD));
+	ASSERT_EQ(1, region_stat(other).nr_maps);
+	ASSERT_EQ(0x5a, ((unsigned char *)q)[pg - 1]);
+
+	/* One naming a pipe of ours. */
+	memset(&ref, 0xa5, sizeof(ref));
+	ref.shm = pfd[0];
+	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, NULL, 0));
+	ASSERT_NE(pfd[0], ref.shm);
+	ASSERT_EQ(16, ref.offset);
+	ASSERT_EQ(0, check_fill((unsigned char *)ref.addr - 16, 32, 81));
+	ASSERT_EQ(0, kipc_ref_release(&ref));
+	ASSERT_EQ(1, write(pfd[1], "p", 1));
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	ASSERT_EQ('p', c);
+	ASSERT_EQ(1, region_stat(self->fd).nr_maps);
+	ASSERT_EQ(fds0, count_fds());
+	munmap(q, len);
+	close(other);
+	close(pfd[0]);
+	close(pfd[1]);
 }
 
 TEST_F(ref, bounds_and_bad_fds)
@@ -1003,6 +1139,7 @@ TEST_F(ref, peek_leaves_it_queued)
 	ASSERT_EQ(0, kipc_chan_stat(self->ch, &cs));
 	ASSERT_EQ(1, cs.nr_msgs);
 	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+	ASSERT_EQ(0, kipc_ref_release(&ref));
 	ASSERT_EQ(0, kipc_recv_ref(self->ch, &ref, &info, 0));
 	ASSERT_EQ(1, info.seq);
 	ASSERT_EQ(0, region_stat(self->fd).nr_refs);
@@ -1127,13 +1264,14 @@ TEST_F(ref, queued_refs_die_with_their_channel)
 /* Receiver: every reference, whichever region, reads back what was sent. */
 static int stream_receiver(int ch)
 {
-	struct kipc_ref ref = KIPC_REF_INIT;
+	struct kipc_ref_cache cache = KIPC_REF_CACHE_INIT;
+	struct kipc_ref ref;
 	struct kipc_msg_info info;
 	uint32_t i, v;
 	int ret;
 
 	for (i = 0; i < STREAM_REFS; i++) {
-		ret = kipc_recv_ref(ch, &ref, &info, 0);
+		ret = kipc_recv_ref_cached(ch, &cache, &ref, &info, 0);
 		if (ret)
 			return 10;
 		if (ref.len != sizeof(v) || info.seq != i + 1)
@@ -1142,7 +1280,7 @@ static int stream_receiver(int ch)
 		if (v != i)
 			return 12;
 	}
-	return kipc_ref_release(&ref) ? 13 : 0;
+	return kipc_ref_cache_fini(&cache) ? 13 : 0;
 }
 
 TEST_F(ref, stream_of_refs_between_processes)

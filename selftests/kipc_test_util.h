@@ -79,6 +79,45 @@ static inline int write_file(const char *dir, const char *file, const char *s)
 	return ret;
 }
 
+/* The module's parameters, as root reads and sets them. */
+#define KIPC_PARAMS "/sys/module/kipc/parameters/"
+
+/* What each queued message costs besides its payload room (kipc(7)). */
+#define MSG_OVERHEAD	256
+/* The payload room any message of at most this many bytes gets (kipc(7)). */
+#define SMALL_ROOM	128
+
+/* Parameter @name's value, or -1. */
+static inline long read_param(const char *name)
+{
+	char path[128], buf[64];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), KIPC_PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (f && fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 0);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Set parameter @name to @v: 0 or -errno. */
+static inline int write_param(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), KIPC_PARAMS "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
+	return fclose(f) ? -errno : ret;
+}
+
 /* The tracefs mount that has kipc's events, or NULL. */
 static inline const char *tracefs(void)
 {

@@ -189,7 +189,8 @@ static int ref_demo(uint64_t *sum, double *secs, uint64_t *queued_bytes)
 	int refs = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
 	int acks = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
 	int shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4 * CHUNK);
-	struct kipc_ref ref = KIPC_REF_INIT;
+	struct kipc_ref_cache cache = KIPC_REF_CACHE_INIT;
+	struct kipc_ref ref;
 	struct kipc_chan_stat st;
 	double t0;
 	int i, status, slot;
@@ -218,7 +219,7 @@ static int ref_demo(uint64_t *sum, double *secs, uint64_t *queued_bytes)
 	*sum = 0;
 	*queued_bytes = 0;
 	for (i = 0; i < DEMO_MIB; i++) {
-		if (kipc_recv_ref(refs, &ref, NULL, 0))
+		if (kipc_recv_ref_cached(refs, &cache, &ref, NULL, 0))
 			break;
 		*sum += checksum(ref.addr, ref.len);
 		if (!kipc_chan_stat(refs, &st) && st.bytes_queued > *queued_bytes)
@@ -229,7 +230,7 @@ static int ref_demo(uint64_t *sum, double *secs, uint64_t *queued_bytes)
 	}
 	waitpid(pid, &status, 0);
 	*secs = now_s() - t0;
-	kipc_ref_release(&ref);
+	kipc_ref_cache_fini(&cache);
 	close(shm);
 	close(acks);
 	close(refs);

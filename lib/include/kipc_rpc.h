@@ -13,6 +13,10 @@
  * registry (no rpcbind). The caller of every request is the pid, uid and
  * gid the kernel stamped on the message (struct kipc_msg_info), which a
  * client cannot forge, unlike AUTH_SYS credentials: kipc_rpc_caller().
+ * The uid and gid are those the client's connection was made with (the
+ * kernel stamps the credentials a channel fd was opened with), so a
+ * setuid program calling on a connection its user made is seen as that
+ * user; the pid is the process that made the call.
  *
  * How a connection works (the wire format is private to the library;
  * both ends must come from the same major version)
@@ -155,9 +159,9 @@ extern "C" {
 
 /* Who sent a request, as the kernel stamped it. */
 struct kipc_cred {
-	pid_t pid;	/* in the server's pid namespace; 0 if not visible */
-	uid_t uid;	/* effective uid, in the server's user namespace */
-	gid_t gid;	/* effective gid */
+	pid_t pid;	/* the calling process, in the server's pid namespace; 0 if not visible */
+	uid_t uid;	/* effective uid the connection was opened with, in the server's user namespace */
+	gid_t gid;	/* effective gid the connection was opened with */
 };
 
 /* --- client --- */

@@ -34,19 +34,35 @@
  *   stays queued); a plain kipc_recv() of a reference message copies the
  *   referenced bytes instead.
  *
- *   Mapping cache: the struct kipc_ref itself is the cache. It keeps the
- *   last region's fd (ref->shm) and mapping (base = ref->addr -
- *   ref->offset); kipc_recv_ref() passes ref->shm to the kernel, which
- *   hands it back when the next reference names the same region, so
- *   repeated references to one region cost no mmap(), no new fd and no
- *   extra syscall. A reference to another region replaces the cached
- *   mapping (one region per struct kipc_ref; use one struct per region a
- *   receiver alternates between). Start with a zeroed struct or
- *   KIPC_REF_INIT; finish with kipc_ref_release(). The library owns
- *   ref->shm and the mapping: do not close or unmap them yourself. A
- *   struct kipc_ref is not thread-safe: one per receiving thread.
+ *   kipc_recv_ref() only writes *ref (an uninitialised struct is fine;
+ *   what it held before is neither read nor released): each call gets a
+ *   new region fd (ref->shm, O_CLOEXEC) and maps the region from its
+ *   start to the page after the payload; kipc_ref_release() unmaps and
+ *   closes exactly those, and the struct becomes KIPC_REF_INIT (as it is
+ *   after a failed call, so releasing it then is harmless). Release a
+ *   reference before receiving another into the same struct, or its
+ *   mapping and fd leak. The library owns ref->shm and the mapping until
+ *   the release: do not close or unmap them yourself.
+ *
+ *   Mapping cache (opt-in): kipc_recv_ref_cached() takes a struct
+ *   kipc_ref_cache the caller set up with KIPC_REF_CACHE_INIT or
+ *   kipc_ref_cache_init(). The cache keeps one region's fd (cache->shm)
+ *   and a read-only mapping of the whole region (cache->base, ->size); the
+ *   call passes cache->shm to the kernel, which hands it back when the
+ *   reference names the same region, so repeated references to one region
+ *   cost no mmap(), no new fd and no extra system call. A reference to
+ *   another region replaces the cached fd and mapping (use one cache per
+ *   region a receiver alternates between). The ref it fills points into
+ *   the cache's mapping and owns nothing (ref->shm is -1; the region fd is
+ *   cache->shm): it stays valid until the cache moves to another region or
+ *   kipc_ref_cache_fini(), and kipc_ref_release() on it only resets the
+ *   struct. kipc_ref_cache_fini() unmaps and closes what the cache holds.
+ *   The cache's fields are the library's: read them, do not change,
+ *   close or unmap them. Neither struct is thread-safe: one cache per
+ *   receiving thread.
  *   If mapping a newly received region fails (-ENOMEM), the message has
- *   been consumed and is lost; the error is returned.
+ *   been consumed and is lost; the error is returned (a cache keeps the
+ *   region it had).
  *
  *   The payload stays where the sender wrote it: the sender must not reuse
  *   the range until the receiver says it is done with it (for example with
@@ -66,9 +82,10 @@
  *     before a post are visible after the wait that consumes it. A
  *     semaphore orders nothing for a waiter that did not get a count
  *     (-EAGAIN, -ETIMEDOUT, -EINTR).
- *   - kipc_send_ref() and kipc_recv_ref() are system calls that pass
- *     through the channel's lock: writes made before kipc_send_ref() are
- *     visible to the receiver once kipc_recv_ref() returns that reference.
+ *   - kipc_send_ref() and kipc_recv_ref() (or kipc_recv_ref_cached()) are
+ *     system calls that pass through the channel's lock: writes made
+ *     before kipc_send_ref() are visible to the receiver once the receive
+ *     returns that reference.
  *   - After -EOWNERDEAD the protected data may be half-updated: repair it,
  *     then call kipc_mutex_consistent() before unlocking; unlocking without
  *     it makes the mutex unusable (-ENOTRECOVERABLE) until kipc_mutex_init().
@@ -136,9 +153,10 @@ int kipc_shm_stat(int shm, struct kipc_shm_stat *st);
 
 /*
  * A received reference: @addr points at the payload (@len bytes at
- * @offset in the region) inside the library's read-only mapping of the
- * region, valid until the next kipc_recv_ref() on this struct or
- * kipc_ref_release(). @shm is the region fd the library keeps.
+ * @offset in the region) inside a read-only mapping of the region. From
+ * kipc_recv_ref(): @shm is the region fd; the ref owns it and the mapping
+ * until kipc_ref_release(). From kipc_recv_ref_cached(): @shm is -1 and
+ * the cache owns both.
  */
 struct kipc_ref {
 	void *addr;
@@ -149,13 +167,29 @@ struct kipc_ref {
 
 #define KIPC_REF_INIT	{ .addr = NULL, .offset = 0, .len = 0, .shm = -1 }
 
+/* The last region kipc_recv_ref_cached() mapped; read-only for the caller. */
+struct kipc_ref_cache {
+	void *base;	/* mapping of the whole region, or NULL */
+	size_t size;	/* its length */
+	int shm;	/* the region fd, or -1 */
+};
+
+#define KIPC_REF_CACHE_INIT	{ .base = NULL, .size = 0, .shm = -1 }
+
 /* flags: KIPC_NONBLOCK, KIPC_PRIO(p). Returns 0 once queued. */
 int kipc_send_ref(int ch, int shm, uint64_t offset, uint64_t len, unsigned int flags);
-/* flags: KIPC_NONBLOCK, KIPC_PEEK; @info may be NULL. Returns 0. */
+/* flags: KIPC_NONBLOCK, KIPC_PEEK; @info may be NULL. @ref is output only. Returns 0. */
 int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info,
 		  unsigned int flags);
-/* Unmap and close what @ref holds; it becomes KIPC_REF_INIT. */
+/* As kipc_recv_ref(), mapping through @cache (see above). */
+int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
+			 struct kipc_msg_info *info, unsigned int flags);
+/* Unmap and close what @ref owns (nothing if cached); it becomes KIPC_REF_INIT. */
 int kipc_ref_release(struct kipc_ref *ref);
+/* Set @cache to KIPC_REF_CACHE_INIT. */
+int kipc_ref_cache_init(struct kipc_ref_cache *cache);
+/* Unmap and close what @cache holds; it becomes KIPC_REF_CACHE_INIT. */
+int kipc_ref_cache_fini(struct kipc_ref_cache *cache);
 
 /* --- process-shared synchronisation --- */
 

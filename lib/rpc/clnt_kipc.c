@@ -44,7 +44,7 @@ struct krpc_clnt {
 
 	unsigned char *buf;	/* encode small calls, receive small replies */
 	struct krpc_out out;	/* our region for large calls */
-	struct kipc_ref in;	/* mapping of the server's region for large replies */
+	struct kipc_ref_cache in;	/* mapping of the server's region for large replies */
 };
 
 static struct krpc_clnt *krpc_clnt_of(CLIENT *cl)
@@ -65,7 +65,7 @@ static void krpc_clnt_disconnect(struct krpc_clnt *c)
 	 * reply region: start both afresh on the next connection.
 	 */
 	krpc_out_release(&c->out);
-	kipc_ref_release(&c->in);
+	kipc_ref_cache_fini(&c->in);
 }
 
 static void krpc_set_err(struct rpc_err *err, enum clnt_stat st, int errnum)
@@ -574,7 +574,7 @@ CLIENT *kipc_rpc_clnt_create_attr(const char *service, rpcprog_t prog, rpcvers_t
 	c->call_fd = -1;
 	c->reply_fd = -1;
 	c->out = (struct krpc_out)KRPC_OUT_INIT;
-	c->in = (struct kipc_ref)KIPC_REF_INIT;
+	c->in = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
 	c->prog = prog;
 	c->vers = vers;
 	c->inline_max = attr && attr->inline_max ? attr->inline_max : KIPC_RPC_INLINE_MAX;

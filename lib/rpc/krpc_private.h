@@ -104,14 +104,14 @@ int krpc_send_record(int ch, struct krpc_out *out, const void *rec, size_t len,
 /*
  * krpc_recv_record() - receive one record into @buf, or in place
  * @buf, @cap: the inline buffer (at least the channel's max_msg_size)
- * @in: the receiver's mapping cache for references
+ * @in: the receiver's mapping cache for references (kipc_recv_ref_cached())
  * @rec, @len: output, where the record is (in @buf or in @in's mapping)
  * @by_ref: output, whether it came by reference
  *
  * Return: 0 or -errno (-EAGAIN, -ETIMEDOUT, -EPIPE, ...). A reference
  * longer than KIPC_RPC_RECORD_MAX is consumed and gives -EMSGSIZE.
  */
-int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref *in,
+int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref_cache *in,
 		     struct kipc_msg_info *info, unsigned int flags, int64_t timeout_ns,
 		     const void **rec, size_t *len, bool *by_ref);
 

@@ -127,7 +127,7 @@ static struct krpc_xprt *krpc_xprt_new(struct krpc_svc *svc, int fd, const struc
 	x->reply_fd = -1;
 	x->pidfd = -1;
 	x->timer_fd = -1;
-	x->in = (struct kipc_ref)KIPC_REF_INIT;
+	x->in = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
 	x->out = (struct krpc_out)KRPC_OUT_INIT;
 	x->xprt.xp_fd = fd;
 	x->xprt.xp_ops = ops;
@@ -255,7 +255,7 @@ static void krpc_xprt_free(struct krpc_xprt *x)
 		close(x->reply_fd);
 	if (x->timer_fd >= 0)
 		close(x->timer_fd);
-	kipc_ref_release(&x->in);
+	kipc_ref_cache_fini(&x->in);
 	krpc_out_release(&x->out);
 	krpc_svc_put(x->svc);
 	free(x);

@@ -83,7 +83,7 @@ struct krpc_xprt {
 	/* Connections only. */
 	int reply_fd;
 	size_t reply_inline;		/* reply channel's max_msg_size */
-	struct kipc_ref in;		/* mapping of the client's call region */
+	struct kipc_ref_cache in;	/* mapping of the client's call region */
 	struct krpc_out out;		/* our region for large replies */
 
 	/* A pending connection: the HELLO it answers, its names, its watch. */

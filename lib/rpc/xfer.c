@@ -184,10 +184,11 @@ int krpc_drop_message(int ch, size_t len)
 	return ret < 0 ? (int)ret : 0;
 }
 
-int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref *in,
+int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref_cache *in,
 		     struct kipc_msg_info *info, unsigned int flags, int64_t timeout_ns,
 		     const void **rec, size_t *len, bool *by_ref)
 {
+	struct kipc_ref ref;
 	ssize_t n;
 	int ret;
 
@@ -211,17 +212,17 @@ int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref *in,
 	 * mapping (cached in @in for the next reference to the same region).
 	 * It is at the head of the queue and we are its only receiver.
 	 */
-	ret = kipc_recv_ref(ch, in, info, KIPC_NONBLOCK);
+	ret = kipc_recv_ref_cached(ch, in, &ref, info, KIPC_NONBLOCK);
 	if (ret == -EACCES) {
 		/* A region we may not read stays queued: the peer is broken. */
 		return -EPROTO;
 	}
 	if (ret)
 		return ret;
-	if (in->len > KIPC_RPC_RECORD_MAX)
+	if (ref.len > KIPC_RPC_RECORD_MAX)
 		return -EMSGSIZE;
-	*rec = in->addr;
-	*len = (size_t)in->len;
+	*rec = ref.addr;
+	*len = (size_t)ref.len;
 	*by_ref = true;
 	return 0;
 }

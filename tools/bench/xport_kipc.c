@@ -6,7 +6,7 @@
  *               channel of depth = window, max_msg_size = the message size
  *   kipc-ref    reference handoff: the producer writes the payload into a
  *               slot of a region and sends (region, offset, len) with
- *               kipc_send_ref(); the consumer gets it with kipc_recv_ref()
+ *               kipc_send_ref(); the consumer gets it with kipc_recv_ref_cached()
  *               and reads it in place through the library's read-only
  *               mapping, then posts a kipc_sem_t in the region's header to
  *               give the slot back (the producer waits on it before
@@ -208,7 +208,8 @@ struct kref_lane {
 
 struct kref {
 	struct kref_lane lane[2];
-	struct kipc_ref ref;	/* the receive side's cached mapping */
+	struct kipc_ref_cache cache;	/* the receive side's mapping (fast path) */
+	struct kipc_ref ref;	/* the last reference received */
 	uint64_t txcount;
 	uint64_t tx_off;
 };
@@ -226,7 +227,7 @@ static int kref_setup(struct cell *c)
 	if (!k)
 		return xp_fail(c, -ENOMEM, "calloc");
 	c->priv = k;
-	k->ref = (struct kipc_ref)KIPC_REF_INIT;
+	k->cache = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
 	for (l = 0; l < 2; l++) {
 		k->lane[l].ch = -1;
 		k->lane[l].r.fd = -1;
@@ -284,12 +285,12 @@ static int kref_recv(struct cell *c, size_t len, const void **data)
 	int ret;
 
 	do
-		ret = kipc_recv_ref(k->lane[rx_lane(c)].ch, &k->ref, NULL, 0);
+		ret = kipc_recv_ref_cached(k->lane[rx_lane(c)].ch, &k->cache, &k->ref, NULL, 0);
 	while (eintr_retry(ret));
 	if (ret)
-		return xp_fail(c, ret, "kipc_recv_ref");
+		return xp_fail(c, ret, "kipc_recv_ref_cached");
 	if (k->ref.len != len)
-		return xp_fail(c, -EPROTO, "kipc_recv_ref: %llu bytes, expected %zu",
+		return xp_fail(c, -EPROTO, "kipc_recv_ref_cached: %llu bytes, expected %zu",
 			       (unsigned long long)k->ref.len, len);
 	*data = k->ref.addr;
 	return 0;
@@ -310,7 +311,7 @@ static void kref_teardown(struct cell *c)
 
 	if (!k)
 		return;
-	kipc_ref_release(&k->ref);
+	kipc_ref_cache_fini(&k->cache);
 	for (l = 0; l < 2; l++) {
 		close_fd(&k->lane[l].ch);
 		region_destroy(&k->lane[l].r);
@@ -321,7 +322,7 @@ static void kref_teardown(struct cell *c)
 
 const struct xport xp_kipc_ref = {
 	.name = "kipc-ref",
-	.label = "kipc reference handoff: payload written into a region, kipc_send_ref/kipc_recv_ref, read in place, slot returned via kipc_sem_t",
+	.label = "kipc reference handoff: payload written into a region, kipc_send_ref/kipc_recv_ref_cached, read in place, slot returned via kipc_sem_t",
 	.flags = XP_KIPC | XP_ZEROCOPY,
 	.setup = kref_setup,
 	.tx_buf = kref_tx_buf,

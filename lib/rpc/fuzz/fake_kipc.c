@@ -328,12 +328,16 @@ ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt, struct kipc_msg_
 	return recv_common(ch, iov, iovcnt, info);
 }
 
-int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info, unsigned int flags)
+/* The cache holds a copy of the last referenced bytes; the ref points into it. */
+int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
+			 struct kipc_msg_info *info, unsigned int flags)
 {
 	struct fchan *c = by_fd(ch);
 	struct fmsg *m;
+	void *copy;
 
 	(void)flags;
+	*ref = (struct kipc_ref)KIPC_REF_INIT;
 	if (!c || !fds[ch].recv)
 		return -EBADF;
 	m = head_of(ch);
@@ -341,24 +345,25 @@ int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info, unsi
 		return -EAGAIN;
 	if (!(m->info.flags & KIPC_MSG_REF))
 		return -ENOMSG;
-	free(ref->addr);
-	ref->addr = malloc(m->info.len ? m->info.len : 1);
-	if (!ref->addr)
+	copy = malloc(m->info.len ? m->info.len : 1);
+	if (!copy)
 		return -ENOMEM;
-	memcpy(ref->addr, m->data, m->info.len);
-	ref->offset = 0;
+	memcpy(copy, m->data, m->info.len);
+	free(cache->base);
+	cache->base = copy;
+	cache->size = m->info.len;
+	ref->addr = copy;
 	ref->len = m->info.len;
-	ref->shm = -1;
 	if (info)
 		*info = m->info;
 	pop(c);
 	return 0;
 }
 
-int kipc_ref_release(struct kipc_ref *ref)
+int kipc_ref_cache_fini(struct kipc_ref_cache *cache)
 {
-	free(ref->addr);
-	*ref = (struct kipc_ref)KIPC_REF_INIT;
+	free(cache->base);
+	*cache = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
 	return 0;
 }
 

@@ -64,7 +64,10 @@
  *               empty and no sender can exist any more
  * ENOSPC        a module limit (channels, region size) would be exceeded
  * EDQUOT        a per-user quota (objects, queued bytes, region bytes)
- *               would be exceeded; CAP_SYS_RESOURCE may exceed it
+ *               would be exceeded; CAP_SYS_RESOURCE may exceed it. A
+ *               queued message counts its payload plus a fixed overhead
+ *               against its channel fd's opener (see kipc(7)), whose
+ *               CAP_SYS_RESOURCE is the one that counts
  * ENOMSG        KIPC_IOC_RECV_REF: the head message is not a reference
  *               (it stays queued)
  * ENXIO         mmap() of a range past the end of a region
@@ -185,13 +188,26 @@ struct kipc_unlink {
  * struct kipc_msg_info - what the kernel says about a received message
  * @seq: per-channel sequence number given at send, from 1
  * @time_ns: CLOCK_MONOTONIC at send, in nanoseconds
- * @pid: sender's thread-group id in the receiver's pid namespace
- *	(0 if not visible there)
- * @uid: sender's effective uid in the receiver's user namespace
- * @gid: sender's effective gid in the receiver's user namespace
+ * @pid: thread-group id of the process that sent the message (called
+ *	write(2), an ioctl or io_uring), in the receiver's pid namespace (0
+ *	if not visible there)
+ * @uid: effective uid the sending channel fd was opened with (its
+ *	opener's, not the caller's), in the receiver's user namespace
+ * @gid: effective gid the sending channel fd was opened with, in the
+ *	receiver's user namespace
  * @len: message length in bytes (also set on EMSGSIZE)
  * @prio: message priority
  * @flags: KIPC_MSG_* bits
+ *
+ * Identity rule: @uid and @gid are the credentials of the fd, taken when
+ * it was opened (KIPC_IOC_CHAN_OPEN), on every send path (write(2),
+ * writev(2), KIPC_IOC_SEND, batches, io_uring, KIPC_IOC_SEND_REF): the
+ * SO_PEERCRED rule. Whoever comes to hold the fd (by fork, exec of a
+ * setuid program, fd passing) sends as its opener: a setuid-root program
+ * writing to a user's fd cannot be made to vouch for uid 0, and a
+ * privileged opener that hands its fd out lends its identity on purpose.
+ * @pid is who wrote, which is no privilege and stays useful after fork.
+ * The opener's account is also the one the message is charged to.
  */
 struct kipc_msg_info {
 	__aligned_u64 seq;
