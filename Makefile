@@ -42,6 +42,23 @@ examples: lib
 selftests: lib
 	$(MAKE) -C selftests KSFT_DIR="$(KSRC)/tools/testing/selftests"
 
+# The 32-bit ABI: libkipc, libkipc-rpc, every selftest and kipc-ctl (for
+# kipc_ctl_test) built with gcc -m32: the programs into build/m32/, the
+# libraries and objects into build/m32-obj/. tools/check runs the suite
+# with both builds. Needs gcc-multilib and the i386 liburing-dev and
+# libtirpc-dev (tools/install-deps). kselftest_harness.h prints any
+# ASSERT_EQ operand, pointers too, through a cast to uintmax_t: wider than
+# a pointer here, hence -Wno-pointer-to-int-cast for the selftests.
+M32 := $(BUILD)/m32
+M32_OBJ := $(BUILD)/m32-obj
+M32_ENV := PKG_CONFIG_PATH=/usr/lib/i386-linux-gnu/pkgconfig KIPC_LIB="$(M32_OBJ)/lib" OUT="$(M32)"
+m32:
+	$(MAKE) -C lib CFLAGS="-O2 -g -m32" PKG_CONFIG_PATH=/usr/lib/i386-linux-gnu/pkgconfig \
+		OUT="$(M32_OBJ)/lib"
+	$(MAKE) -C selftests $(M32_ENV) CFLAGS="-O2 -g -m32 -Wno-pointer-to-int-cast" \
+		RPCGEN_DIR="$(M32_OBJ)/rpcgen" KSFT_DIR="$(KSRC)/tools/testing/selftests"
+	$(MAKE) -C tools $(M32_ENV) CFLAGS="-O2 -g -m32" "$(M32)/kipc-ctl"
+
 check:
 	KERNELS="$(KERNELS)" tools/check
 
@@ -147,5 +164,5 @@ clean:
 	$(MAKE) -C selftests clean KSFT_DIR=.
 	rm -rf "$(BUILD)"
 
-.PHONY: all deps modules lib tools selftests examples check check-debug run checkpatch sparse clean \
+.PHONY: all deps modules lib tools selftests m32 examples check check-debug run checkpatch sparse clean \
 	install install-module install-lib install-tools install-man install-data install-dkms

@@ -37,6 +37,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/compat.h>
 #include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -810,44 +811,99 @@ static ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /*
- * Small user structs on the per-message path (batch entries, the iovec of
- * a one-buffer message, the info written back) are read and written field
+ * Small user structs on the per-message path (batch entries, the iovecs
+ * of a message, the info written back) are read and written field
  * by field inside one user access window rather than with copy_from_user()
  * and copy_to_user(): no string copy for a few words, and no usercopy
  * hardening walk per message.
  */
 
 /*
- * The iovec array @x->iov of @x->iovcnt entries, as import_iovec() would
- * (same checks and errors), with a single entry read directly.
- * Return: the byte count (>= 0) or -errno; kfree(*@iov) afterwards.
+ * One iovec at @uv in the caller's ABI (a struct compat_iovec if @compat)
+ * into @iov: -EFAULT if unreadable, -EINVAL if its length is negative as
+ * an ssize_t of that ABI.
  */
-static ssize_t kipc_import_xfer_iov(int dir, const struct kipc_xfer *x,
-				    struct iovec *iovstack, struct iovec **iov,
-				    struct iov_iter *iter)
+static int kipc_get_iovec(struct iovec *iov, const void __user *uv, bool compat)
 {
-	const struct iovec __user *uv = u64_to_user_ptr(x->iov);
-	void __user *base;
-	size_t len;
+	const struct compat_iovec __user *cv = uv;
+	const struct iovec __user *nv = uv;
+	compat_uptr_t cbase;
+	compat_ssize_t clen;
+	ssize_t len;
 
-	if (x->iovcnt != 1)
-		return import_iovec(dir, uv, x->iovcnt, UIO_FASTIOV, iov, iter);
-	*iov = NULL;
-	if (!user_read_access_begin(uv, sizeof(*uv)))
+	if (!user_read_access_begin(uv, compat ? sizeof(*cv) : sizeof(*nv)))
 		return -EFAULT;
-	unsafe_get_user(base, &uv->iov_base, efault);
-	unsafe_get_user(len, &uv->iov_len, efault);
+	if (compat) {
+		unsafe_get_user(cbase, &cv->iov_base, efault);
+		unsafe_get_user(clen, &cv->iov_len, efault);
+		iov->iov_base = compat_ptr(cbase);
+		len = clen;
+	} else {
+		unsafe_get_user(iov->iov_base, &nv->iov_base, efault);
+		unsafe_get_user(len, &nv->iov_len, efault);
+	}
 	user_read_access_end();
-	if ((ssize_t)len < 0)
+	if (len < 0)
 		return -EINVAL;
-	len = min_t(size_t, len, MAX_RW_COUNT);
-	if (!access_ok(base, len))
-		return -EFAULT;
-	iov_iter_ubuf(iter, dir, base, len);
-	return len;
+	iov->iov_len = len;
+	return 0;
 efault:
 	user_read_access_end();
 	return -EFAULT;
+}
+
+/*
+ * The iovec array @x->iov of @x->iovcnt entries, read in the caller's ABI
+ * (@compat: struct compat_iovec, as a 32-bit program lays it out), with
+ * import_iovec()'s checks and errors: more than UIO_MAXIOV entries is
+ * -EINVAL, the total is capped at MAX_RW_COUNT, and one entry gives an
+ * ITER_UBUF. access_ok() checks what is left of each entry after the cap
+ * (import_iovec() checks the whole of a later entry). import_iovec()
+ * itself cannot be used: it takes the ABI from
+ * in_compat_syscall(), which an io_uring command does not follow (the
+ * ring's ABI is its creator's), and __import_iovec() is not exported.
+ * Return: the byte count (>= 0) or -errno; kfree(*@iov) afterwards.
+ */
+static ssize_t kipc_import_xfer_iov(int dir, const struct kipc_xfer *x, bool compat,
+				    struct iovec *iovstack, struct iovec **iov,
+				    struct iov_iter *iter)
+{
+	size_t esz = compat ? sizeof(struct compat_iovec) : sizeof(struct iovec);
+	const void __user *uv = u64_to_user_ptr(x->iov);
+	struct iovec *vec = iovstack;
+	size_t total = 0;
+	int ret;
+	u32 i;
+
+	*iov = NULL;
+	if (x->iovcnt > UIO_MAXIOV)
+		return -EINVAL;
+	if (x->iovcnt > UIO_FASTIOV) {
+		vec = kmalloc_array(x->iovcnt, sizeof(*vec), GFP_KERNEL);
+		if (!vec)
+			return -ENOMEM;
+		*iov = vec;
+	}
+	for (i = 0; i < x->iovcnt; i++) {
+		ret = kipc_get_iovec(&vec[i], uv + i * esz, compat);
+		if (ret)
+			goto fail;
+		vec[i].iov_len = min_t(size_t, vec[i].iov_len, MAX_RW_COUNT - total);
+		if (!access_ok(vec[i].iov_base, vec[i].iov_len)) {
+			ret = -EFAULT;
+			goto fail;
+		}
+		total += vec[i].iov_len;
+	}
+	if (x->iovcnt == 1)
+		iov_iter_ubuf(iter, dir, vec[0].iov_base, total);
+	else
+		iov_iter_init(iter, dir, vec, x->iovcnt, total);
+	return total;
+fail:
+	kfree(*iov);
+	*iov = NULL;
+	return ret;
 }
 
 /* Write @info into the struct kipc_xfer at @ux (its other fields are inputs). */
@@ -960,7 +1016,7 @@ static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void _
 		return ret;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	ret = kipc_import_xfer_iov(ITER_SOURCE, &x, iovstack, &iov, &iter);
+	ret = kipc_import_xfer_iov(ITER_SOURCE, &x, in_compat_syscall(), iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	ret = kipc_chan_send_iter(ch, file, &iter, x.prio, x.flags, x.deadline_ns);
@@ -986,7 +1042,7 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	ret = kipc_import_xfer_iov(ITER_DEST, &x, iovstack, &iov, &iter);
+	ret = kipc_import_xfer_iov(ITER_DEST, &x, in_compat_syscall(), iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
@@ -1032,7 +1088,7 @@ static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
 }
 
 static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
-				 const struct kipc_batch *b)
+				 const struct kipc_batch *b, bool compat)
 {
 	struct kipc_msg *msg;
 	long ret = 0;
@@ -1054,7 +1110,7 @@ static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
 		ret = kipc_batch_entry(b, i, true, &x, &up);
 		if (ret)
 			break;
-		ret = kipc_import_xfer_iov(ITER_SOURCE, &x, iovstack, &iov, &iter);
+		ret = kipc_import_xfer_iov(ITER_SOURCE, &x, compat, iovstack, &iov, &iter);
 		if (ret < 0)
 			break;
 		msg = kipc_msg_from_iter(ch, file, &iter, &pool);
@@ -1076,7 +1132,8 @@ static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
 }
 
 /* Deliver @msg to entry @i of a receive batch, as KIPC_IOC_RECV would. */
-static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, struct kipc_msg *msg)
+static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, bool compat,
+			       struct kipc_msg *msg)
 {
 	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
 	struct kipc_copy_out co;
@@ -1087,7 +1144,7 @@ static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, struct kipc_ms
 	ret = kipc_batch_entry(b, i, false, &x, &co.uarg);
 	if (ret)
 		return ret;
-	ret = kipc_import_xfer_iov(ITER_DEST, &x, iovstack, &iov, &iter);
+	ret = kipc_import_xfer_iov(ITER_DEST, &x, compat, iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
@@ -1098,7 +1155,7 @@ static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, struct kipc_ms
 }
 
 static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
-				 const struct kipc_batch *b)
+				 const struct kipc_batch *b, bool compat)
 {
 	struct kipc_msg *msg, *tmp;
 	struct kipc_xfer x;
@@ -1128,7 +1185,7 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 	spin_unlock(&ch->lock);
 
 	list_for_each_entry(msg, &taken, link) {
-		ret = kipc_batch_deliver(b, i, msg);
+		ret = kipc_batch_deliver(b, i, compat, msg);
 		if (ret < 0)
 			break;
 		i++;
@@ -1165,8 +1222,10 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 /*
  * KIPC_IOC_SEND_BATCH and KIPC_IOC_RECV_BATCH, from ioctl() or, with
  * @uring, from io_uring: never blocking then, and "would block" is 0.
+ * @compat: the entries' iovec arrays are struct compat_iovec.
  */
-static long kipc_chan_batch(struct file *file, void __user *uarg, bool send, bool uring)
+static long kipc_chan_batch(struct file *file, void __user *uarg, bool send, bool uring,
+			    bool compat)
 {
 	struct kipc_chan *ch = file->private_data;
 	struct kipc_batch b;
@@ -1180,7 +1239,8 @@ static long kipc_chan_batch(struct file *file, void __user *uarg, bool send, boo
 		return ret;
 	if (uring)
 		b.flags |= KIPC_XFER_NONBLOCK;
-	ret = send ? kipc_chan_send_batch(ch, file, &b) : kipc_chan_recv_batch(ch, file, &b);
+	ret = send ? kipc_chan_send_batch(ch, file, &b, compat) :
+		     kipc_chan_recv_batch(ch, file, &b, compat);
 	if (uring && ret == -EAGAIN)
 		return 0;
 	if (uring && ret == -ERESTARTSYS)
@@ -1191,18 +1251,21 @@ static long kipc_chan_batch(struct file *file, void __user *uarg, bool send, boo
 /*
  * IORING_OP_URING_CMD: the batch ioctls, with the struct kipc_batch
  * address in the first 8 bytes of the SQE's command area. Completed
- * inline, so nothing is ever handed to an io_uring worker thread.
+ * inline, so nothing is ever handed to an io_uring worker thread. The
+ * iovec arrays are read in the ring's ABI (its creator's), whichever
+ * task issues the command.
  */
 static int kipc_chan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	const u64 *arg = kipc_uring_cmd_payload(cmd);
 	void __user *uarg = u64_to_user_ptr(READ_ONCE(*arg));
+	bool compat = kipc_uring_cmd_compat(cmd, issue_flags);
 
 	switch (cmd->cmd_op) {
 	case KIPC_IOC_SEND_BATCH:
-		return kipc_chan_batch(cmd->file, uarg, true, true);
+		return kipc_chan_batch(cmd->file, uarg, true, true, compat);
 	case KIPC_IOC_RECV_BATCH:
-		return kipc_chan_batch(cmd->file, uarg, false, true);
+		return kipc_chan_batch(cmd->file, uarg, false, true, compat);
 	default:
 		return -ENOTTY;
 	}
@@ -1258,9 +1321,9 @@ static long kipc_chan_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	case KIPC_IOC_RECV_REF:
 		return kipc_recv_ref_ioctl(file, uarg);
 	case KIPC_IOC_SEND_BATCH:
-		return kipc_chan_batch(file, uarg, true, false);
+		return kipc_chan_batch(file, uarg, true, false, in_compat_syscall());
 	case KIPC_IOC_RECV_BATCH:
-		return kipc_chan_batch(file, uarg, false, false);
+		return kipc_chan_batch(file, uarg, false, false, in_compat_syscall());
 	default:
 		return -ENOTTY;
 	}

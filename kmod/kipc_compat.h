@@ -117,12 +117,31 @@ static inline const void *kipc_uring_cmd_payload(struct io_uring_cmd *cmd)
 }
 #else
 #include <linux/io_uring.h>
+#include <linux/io_uring_types.h>
 
 static inline const void *kipc_uring_cmd_payload(struct io_uring_cmd *cmd)
 {
 	return cmd->cmd;
 }
 #endif
+
+/*
+ * Whether the ring was set up by a 32-bit (compat) task, so the user
+ * memory a command points at is laid out for that ABI. 6.12 passes this
+ * as the issue flag IO_URING_F_COMPAT, set from the ring's ctx->compat;
+ * 6.1 has no such flag, so read ctx->compat itself (its io_kiocb, which
+ * starts with the struct io_uring_cmd, is in <linux/io_uring_types.h>).
+ * Never in_compat_syscall(): a command may run in an io-wq or SQPOLL
+ * thread, or be submitted by a task of the other ABI.
+ */
+static inline bool kipc_uring_cmd_compat(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+#if KIPC_KERNEL_AT_LEAST(6, 7)
+	return issue_flags & IO_URING_F_COMPAT;
+#else
+	return cmd_to_io_kiocb(cmd)->ctx->compat;
+#endif
+}
 
 /* ---- end of io_uring commands --------------------------------------- */
 

@@ -56,10 +56,10 @@ extern unsigned int kipc_default_msgs;
 extern unsigned int kipc_default_msg_size;
 extern unsigned int kipc_max_msgs;
 extern unsigned int kipc_max_msg_size;
-extern unsigned long kipc_max_region_bytes;
+extern u64 kipc_max_region_bytes;
 extern unsigned int kipc_user_max_objects;
-extern unsigned long kipc_user_max_queued_bytes;
-extern unsigned long kipc_user_max_region_bytes;
+extern u64 kipc_user_max_queued_bytes;
+extern u64 kipc_user_max_region_bytes;
 extern unsigned int kipc_spin_ns;
 
 /* Module-wide counters, read by KIPC_IOC_STAT. */

@@ -45,20 +45,21 @@ unsigned int kipc_max_msg_size = 16 << 20;
 module_param_named(max_msg_size, kipc_max_msg_size, uint, 0644);
 MODULE_PARM_DESC(max_msg_size, "Largest message size a channel may ask for (default 16 MiB)");
 
-unsigned long kipc_max_region_bytes = 4UL << 30;
-module_param_named(max_region_bytes, kipc_max_region_bytes, ulong, 0644);
+/* The byte limits are 64-bit on every kernel: 4 GiB does not fit a 32-bit long. */
+u64 kipc_max_region_bytes = 4ULL << 30;
+module_param_named(max_region_bytes, kipc_max_region_bytes, ullong, 0644);
 MODULE_PARM_DESC(max_region_bytes, "Largest region in bytes (default 4 GiB)");
 
 unsigned int kipc_user_max_objects = 16384;
 module_param_named(user_max_objects, kipc_user_max_objects, uint, 0644);
 MODULE_PARM_DESC(user_max_objects, "Channels and regions one user may have alive (default 16384); -EDQUOT past it");
 
-unsigned long kipc_user_max_queued_bytes = 256UL << 20;
-module_param_named(user_max_queued_bytes, kipc_user_max_queued_bytes, ulong, 0644);
+u64 kipc_user_max_queued_bytes = 256ULL << 20;
+module_param_named(user_max_queued_bytes, kipc_user_max_queued_bytes, ullong, 0644);
 MODULE_PARM_DESC(user_max_queued_bytes, "Kernel memory one user's queued messages hold in all channels: payload room plus 256 bytes per message (default 256 MiB); -EDQUOT past it");
 
-unsigned long kipc_user_max_region_bytes = 8UL << 30;
-module_param_named(user_max_region_bytes, kipc_user_max_region_bytes, ulong, 0644);
+u64 kipc_user_max_region_bytes = 8ULL << 30;
+module_param_named(user_max_region_bytes, kipc_user_max_region_bytes, ullong, 0644);
 MODULE_PARM_DESC(user_max_region_bytes, "Region bytes one user may have alive (default 8 GiB); -EDQUOT past it");
 
 unsigned int kipc_spin_ns = 20000;

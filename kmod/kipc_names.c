@@ -160,8 +160,7 @@ void kipc_user_put(struct kipc_user *user)
 		kfree_rcu(user, rcu);
 }
 
-static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q,
-				     unsigned long *limit)
+static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q, u64 *limit)
 {
 	if (q == KIPC_QUOTA_QUEUED) {
 		*limit = READ_ONCE(kipc_user_max_queued_bytes);
@@ -187,7 +186,7 @@ static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q,
 int kipc_user_charge_file(struct kipc_user *user, enum kipc_quota q, u64 amount,
 			  const struct file *file)
 {
-	unsigned long limit;
+	u64 limit;
 	atomic64_t *c = kipc_user_counter(user, q, &limit);
 
 	if (atomic64_add_return(amount, c) > limit &&
@@ -220,7 +219,7 @@ int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount)
  */
 void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount)
 {
-	unsigned long limit;
+	u64 limit;
 
 	atomic64_sub(amount, kipc_user_counter(user, q, &limit));
 }

@@ -420,7 +420,7 @@ out_free:
 
 static int kipc_region_check_open(const struct kipc_shm_open *o, struct kipc_region_attrs *a)
 {
-	unsigned long max = READ_ONCE(kipc_max_region_bytes);
+	u64 max = READ_ONCE(kipc_max_region_bytes);
 	u64 length;
 
 	if (o->flags & ~KIPC_OPEN_ALL)

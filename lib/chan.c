@@ -220,15 +220,16 @@ static int kipc_batch_run(int ch, struct iovec *msgs, unsigned int n,
 		if (!ret)
 			ret = kipc__ioctl(ch, send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH, &b);
 		if (!send && info && (ret > 0 || (ret == -EMSGSIZE && !done)))
-			for (i = 0; i < (ret > 0 ? ret : 1); i++)
+			for (i = 0; i < (ret > 0 ? (unsigned long)ret : 1UL); i++)
 				info[done + i] = x[i].info;
 		if (ret < 0)
 			return done ? (int)done : (int)ret;
+		/* 0 <= ret <= k from here; long is 32 bits with -m32 */
 		if (!send)
-			for (i = 0; i < ret; i++)
+			for (i = 0; i < (unsigned long)ret; i++)
 				msgs[done + i].iov_len = x[i].info.len;
 		done += ret;
-		if (ret < k)
+		if ((unsigned long)ret < k)
 			break;
 	}
 	return (int)done;

@@ -16,6 +16,115 @@
 #include <kipc.h>
 #include "kselftest_harness.h"
 
+/*
+ * The uapi structs have one layout for 64-bit and 32-bit (-m32) callers:
+ * every pointer is a __u64 and every __u64 is 8-byte aligned, so the
+ * kernel reads them the same for both. The numbers below are checked by
+ * both builds of this test (make selftests, make m32); a struct that
+ * grows updates its row here.
+ */
+#define ABI_SIZE(s, n)	_Static_assert(sizeof(struct s) == (n), "sizeof(struct " #s ")")
+#define ABI_FIELD(s, f, n) \
+	_Static_assert(offsetof(struct s, f) == (n), "offsetof(struct " #s ", " #f ")")
+ABI_SIZE(kipc_version, 24);
+ABI_FIELD(kipc_version, size, 0);
+ABI_FIELD(kipc_version, flags, 4);
+ABI_FIELD(kipc_version, abi_version, 8);
+ABI_FIELD(kipc_version, __reserved, 12);
+ABI_FIELD(kipc_version, features, 16);
+ABI_SIZE(kipc_global_stat, 40);
+ABI_FIELD(kipc_global_stat, size, 0);
+ABI_FIELD(kipc_global_stat, flags, 4);
+ABI_FIELD(kipc_global_stat, nr_chans, 8);
+ABI_FIELD(kipc_global_stat, nr_regions, 12);
+ABI_FIELD(kipc_global_stat, nr_msgs, 16);
+ABI_FIELD(kipc_global_stat, bytes_queued, 24);
+ABI_FIELD(kipc_global_stat, region_bytes, 32);
+ABI_SIZE(kipc_chan_open, 32);
+ABI_FIELD(kipc_chan_open, size, 0);
+ABI_FIELD(kipc_chan_open, flags, 4);
+ABI_FIELD(kipc_chan_open, name, 8);
+ABI_FIELD(kipc_chan_open, mode, 16);
+ABI_FIELD(kipc_chan_open, max_msgs, 20);
+ABI_FIELD(kipc_chan_open, max_msg_size, 24);
+ABI_FIELD(kipc_chan_open, __reserved, 28);
+ABI_SIZE(kipc_unlink, 24);
+ABI_FIELD(kipc_unlink, size, 0);
+ABI_FIELD(kipc_unlink, flags, 4);
+ABI_FIELD(kipc_unlink, name, 8);
+ABI_FIELD(kipc_unlink, type, 16);
+ABI_FIELD(kipc_unlink, __reserved, 20);
+ABI_SIZE(kipc_msg_info, 40);
+ABI_FIELD(kipc_msg_info, seq, 0);
+ABI_FIELD(kipc_msg_info, time_ns, 8);
+ABI_FIELD(kipc_msg_info, pid, 16);
+ABI_FIELD(kipc_msg_info, uid, 20);
+ABI_FIELD(kipc_msg_info, gid, 24);
+ABI_FIELD(kipc_msg_info, len, 28);
+ABI_FIELD(kipc_msg_info, prio, 32);
+ABI_FIELD(kipc_msg_info, flags, 36);
+ABI_SIZE(kipc_xfer, 72);
+ABI_FIELD(kipc_xfer, size, 0);
+ABI_FIELD(kipc_xfer, flags, 4);
+ABI_FIELD(kipc_xfer, iov, 8);
+ABI_FIELD(kipc_xfer, iovcnt, 16);
+ABI_FIELD(kipc_xfer, prio, 20);
+ABI_FIELD(kipc_xfer, deadline_ns, 24);
+ABI_FIELD(kipc_xfer, info, 32);
+ABI_SIZE(kipc_batch, 32);
+ABI_FIELD(kipc_batch, size, 0);
+ABI_FIELD(kipc_batch, flags, 4);
+ABI_FIELD(kipc_batch, nr, 8);
+ABI_FIELD(kipc_batch, xfer_size, 12);
+ABI_FIELD(kipc_batch, xfers, 16);
+ABI_FIELD(kipc_batch, deadline_ns, 24);
+ABI_SIZE(kipc_chan_stat, 80);
+ABI_FIELD(kipc_chan_stat, size, 0);
+ABI_FIELD(kipc_chan_stat, flags, 4);
+ABI_FIELD(kipc_chan_stat, max_msgs, 8);
+ABI_FIELD(kipc_chan_stat, max_msg_size, 12);
+ABI_FIELD(kipc_chan_stat, nr_msgs, 16);
+ABI_FIELD(kipc_chan_stat, nr_senders, 20);
+ABI_FIELD(kipc_chan_stat, bytes_queued, 24);
+ABI_FIELD(kipc_chan_stat, sent, 32);
+ABI_FIELD(kipc_chan_stat, received, 40);
+ABI_FIELD(kipc_chan_stat, nr_receivers, 48);
+ABI_FIELD(kipc_chan_stat, uid, 52);
+ABI_FIELD(kipc_chan_stat, gid, 56);
+ABI_FIELD(kipc_chan_stat, mode, 60);
+ABI_FIELD(kipc_chan_stat, state, 64);
+ABI_FIELD(kipc_chan_stat, __reserved, 68);
+ABI_FIELD(kipc_chan_stat, id, 72);
+ABI_SIZE(kipc_shm_open, 32);
+ABI_FIELD(kipc_shm_open, size, 0);
+ABI_FIELD(kipc_shm_open, flags, 4);
+ABI_FIELD(kipc_shm_open, name, 8);
+ABI_FIELD(kipc_shm_open, mode, 16);
+ABI_FIELD(kipc_shm_open, __reserved, 20);
+ABI_FIELD(kipc_shm_open, length, 24);
+ABI_SIZE(kipc_shm_stat, 48);
+ABI_FIELD(kipc_shm_stat, size, 0);
+ABI_FIELD(kipc_shm_stat, flags, 4);
+ABI_FIELD(kipc_shm_stat, length, 8);
+ABI_FIELD(kipc_shm_stat, id, 16);
+ABI_FIELD(kipc_shm_stat, uid, 24);
+ABI_FIELD(kipc_shm_stat, gid, 28);
+ABI_FIELD(kipc_shm_stat, mode, 32);
+ABI_FIELD(kipc_shm_stat, nr_refs, 36);
+ABI_FIELD(kipc_shm_stat, nr_maps, 40);
+ABI_FIELD(kipc_shm_stat, __reserved, 44);
+ABI_SIZE(kipc_ref_xfer, 88);
+ABI_FIELD(kipc_ref_xfer, size, 0);
+ABI_FIELD(kipc_ref_xfer, flags, 4);
+ABI_FIELD(kipc_ref_xfer, shm_fd, 8);
+ABI_FIELD(kipc_ref_xfer, prio, 12);
+ABI_FIELD(kipc_ref_xfer, offset, 16);
+ABI_FIELD(kipc_ref_xfer, len, 24);
+ABI_FIELD(kipc_ref_xfer, region_id, 32);
+ABI_FIELD(kipc_ref_xfer, deadline_ns, 40);
+ABI_FIELD(kipc_ref_xfer, info, 48);
+
+
 /* A buffer big enough for any kipc struct plus a tail. */
 union big_arg {
 	unsigned char bytes[512];
@@ -231,6 +340,111 @@ TEST_F(abi, xfer_flags_and_reserved)
 	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_RECV, &x));
 	ASSERT_EQ(3, x.info.len);
 	ASSERT_EQ(0, memcmp(buf, "abc", 3));
+}
+
+/*
+ * The iovec arrays that struct kipc_xfer points at are read in the
+ * caller's ABI: struct iovec here, whatever width size_t and pointers
+ * have. A 32-bit caller's 8-byte iovec read as a 16-byte one gives
+ * -EFAULT or wrong lengths.
+ */
+TEST_F(abi, xfer_iovec_in_callers_abi)
+{
+	char a[] = "ab", c[] = "cdef", r1[3], r2[10], big[4];
+	struct iovec s3[3] = { { a, 2 }, { big, 0 }, { c, 4 } };
+	struct iovec r[2] = { { r1, sizeof(r1) }, { r2, sizeof(r2) } };
+	struct kipc_xfer x = { .size = sizeof(x), .iov = (uintptr_t)s3, .iovcnt = 3 };
+	static struct iovec many[1025];
+	unsigned int i;
+
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.iov = (uintptr_t)r;
+	x.iovcnt = 2;
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	ASSERT_EQ(6, x.info.len);
+	ASSERT_EQ(0, memcmp(r1, "abc", 3));
+	ASSERT_EQ(0, memcmp(r2, "def", 3));
+
+	/* One entry: its exact length, both ways. */
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.iov = (uintptr_t)&s3[2];
+	x.iovcnt = 1;
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.iov = (uintptr_t)r;
+	r[0].iov_len = 2;			/* too short: the message stays */
+	ASSERT_EQ(-EMSGSIZE, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	ASSERT_EQ(4, x.info.len);
+	memset(&x.info, 0, sizeof(x.info));	/* an input must be zero */
+	r[0].iov_len = sizeof(r1);
+	x.iov = (uintptr_t)&r[1];
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	ASSERT_EQ(4, x.info.len);
+	ASSERT_EQ(0, memcmp(r2, "cdef", 4));
+	memset(&x.info, 0, sizeof(x.info));
+
+	/* A length that is negative as the caller's ssize_t: -EINVAL. */
+	s3[0].iov_len = (size_t)-1;
+	x.iov = (uintptr_t)s3;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.iovcnt = 3;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	s3[0].iov_len = 2;
+	/* An unmapped buffer in a later entry: -EFAULT, nothing sent. */
+	s3[2].iov_base = unmapped_page();
+	ASSERT_EQ(-EFAULT, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	/* More entries than UIO_MAXIOV (1024): -EINVAL. */
+	for (i = 0; i < 1025; i++)
+		many[i] = (struct iovec){ a, 0 };
+	x.iov = (uintptr_t)many;
+	x.iovcnt = 1025;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	/* 1024 entries (a heap copy in the kernel): one byte each. */
+	for (i = 0; i < 1024; i++)
+		many[i].iov_len = 1;
+	x.iovcnt = 1024;
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_SEND, &x));
+	x.iov = (uintptr_t)&r[1];
+	x.iovcnt = 1;
+	ASSERT_EQ(-EMSGSIZE, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	ASSERT_EQ(1024, x.info.len);
+	memset(&x.info, 0, sizeof(x.info));
+	x.flags = KIPC_XFER_NONBLOCK;
+	r[1] = (struct iovec){ many, sizeof(many) };
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_RECV, &x));
+	ASSERT_EQ(1024, x.info.len);
+	memset(&x.info, 0, sizeof(x.info));
+	ASSERT_EQ(-EAGAIN, xioctl(self->ch, KIPC_IOC_RECV, &x));
+}
+
+/* The same for batch entries: each entry's iovec array, in the caller's ABI. */
+TEST_F(abi, batch_iovec_in_callers_abi)
+{
+	char a[] = "xy", b[] = "zw", out[3][8];
+	struct iovec one = { a, 2 }, two[2] = { { a, 2 }, { b, 2 } };
+	struct iovec in[3] = { { out[0], 8 }, { out[1], 8 }, { out[2], 8 } };
+	struct kipc_xfer x[3];
+	struct kipc_batch bt = { .size = sizeof(bt), .nr = 2, .xfer_size = sizeof(x[0]) };
+	long n;
+
+	memset(x, 0, sizeof(x));
+	memset(out, 0, sizeof(out));
+	x[0] = (struct kipc_xfer){ .size = sizeof(x[0]), .iov = (uintptr_t)&one, .iovcnt = 1 };
+	x[1] = (struct kipc_xfer){ .size = sizeof(x[0]), .iov = (uintptr_t)two, .iovcnt = 2 };
+	bt.xfers = (uintptr_t)x;
+	n = ioctl(self->ch, KIPC_IOC_SEND_BATCH, &bt);
+	ASSERT_EQ(2, n) TH_LOG("SEND_BATCH: %s", n < 0 ? strerror(errno) : "short");
+	for (n = 0; n < 3; n++)
+		x[n] = (struct kipc_xfer){ .size = sizeof(x[0]), .iov = (uintptr_t)&in[n],
+					   .iovcnt = 1 };
+	bt.nr = 3;
+	bt.flags = KIPC_XFER_NONBLOCK;
+	n = ioctl(self->ch, KIPC_IOC_RECV_BATCH, &bt);
+	ASSERT_EQ(2, n) TH_LOG("RECV_BATCH: %s", n < 0 ? strerror(errno) : "short");
+	ASSERT_EQ(2, x[0].info.len);
+	ASSERT_EQ(4, x[1].info.len);
+	ASSERT_EQ(0, memcmp(out[0], "xy", 2));
+	ASSERT_EQ(0, memcmp(out[1], "xyzw", 4));
 }
 
 TEST_F(abi, stat_and_unlink_reserved)

@@ -137,7 +137,8 @@ static int write_first_byte(void *p)
 	return 0;
 }
 
-static unsigned long read_ulong(const char *path)
+/* The byte limits are 64-bit parameters: 4 GiB does not fit a 32-bit long. */
+static unsigned long long read_ull(const char *path)
 {
 	char buf[64] = "";
 	FILE *f = fopen(path, "r");
@@ -147,17 +148,17 @@ static unsigned long read_ulong(const char *path)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = 0;
 	fclose(f);
-	return strtoul(buf, NULL, 0);
+	return strtoull(buf, NULL, 0);
 }
 
-static int write_ulong(const char *path, unsigned long v)
+static int write_ull(const char *path, unsigned long long v)
 {
 	FILE *f = fopen(path, "w");
 	int ret;
 
 	if (!f)
 		return -errno;
-	ret = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	ret = fprintf(f, "%llu\n", v) < 0 ? -EIO : 0;
 	if (fclose(f) && !ret)
 		ret = -errno;
 	return ret;
@@ -346,7 +347,9 @@ TEST_F(shm, map_beyond_size_refused)
 				   self->len - pg));
 	ASSERT_EQ(ENXIO, errno);
 	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd, 1L << 40));
+	/* Far past the end: 1 TiB, or 1 GiB where off_t is 32 bits (-m32). */
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, pg, PROT_READ, MAP_SHARED, self->fd,
+				   (off_t)1 << (sizeof(off_t) > 4 ? 40 : 30)));
 	ASSERT_EQ(ENXIO, errno);
 
 	/* The last page alone, at its offset, is the same page. */
@@ -543,17 +546,27 @@ TEST(open_errors)
 
 TEST(size_limit)
 {
-	unsigned long max = read_ulong(MAX_REGION_PARAM);
+	unsigned long long max = read_ull(MAX_REGION_PARAM);
+	struct kipc_shm_open o = { .size = sizeof(o), .mode = 0600 };
 	char name[64];
-	int fd;
+	int fd, ctl;
 
 	if (access("/dev/kipc", R_OK | W_OK))
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	ASSERT_NE(0, max) TH_LOG("cannot read %s", MAX_REGION_PARAM);
-	ASSERT_EQ(-ENOSPC, kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, max + 1));
-	ASSERT_EQ(-ENOSPC, kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, SIZE_MAX));
+	/* A byte past the limit, and the largest length, even past SIZE_MAX. */
+	ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ctl);
+	o.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT;
+	o.length = max + 1;
+	ASSERT_EQ(-ENOSPC, xioctl(ctl, KIPC_IOC_SHM_OPEN, &o));
+	o.length = UINT64_MAX;
+	ASSERT_EQ(-ENOSPC, xioctl(ctl, KIPC_IOC_SHM_OPEN, &o));
+	close(ctl);
+	if (max < SIZE_MAX)
+		ASSERT_EQ(-ENOSPC, kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, max + 1));
 
-	if (write_ulong(MAX_REGION_PARAM, 1 << 20))
+	if (write_ull(MAX_REGION_PARAM, 1 << 20))
 		SKIP(return, "cannot set max_region_bytes (not root?)");
 	/* Exactly the limit works; a byte more (a page, rounded) does not. */
 	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 1 << 20);
@@ -567,7 +580,7 @@ TEST(size_limit)
 	EXPECT_EQ(-ENOSPC, kipc_shm_open(name, O_RDWR | O_CREAT, 0600, 2 << 20));
 	close(fd);
 	kipc_shm_unlink(name);
-	ASSERT_EQ(0, write_ulong(MAX_REGION_PARAM, max));
+	ASSERT_EQ(0, write_ull(MAX_REGION_PARAM, max));
 }
 
 TEST(large_region_1g_sparse)
@@ -580,7 +593,7 @@ TEST(large_region_1g_sparse)
 
 	if (access("/dev/kipc", R_OK | W_OK))
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	if (read_ulong(MAX_REGION_PARAM) < len)
+	if (read_ull(MAX_REGION_PARAM) < len)
 		SKIP(return, "max_region_bytes below 1 GiB");
 	g0 = global_stat();
 	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, len);
@@ -637,18 +650,18 @@ static int quota_as_user(void *arg)
 
 TEST(region_quota_per_user)
 {
-	unsigned long old = read_ulong(USER_REGION_PARAM);
+	unsigned long long old = read_ull(USER_REGION_PARAM);
 	int fd, ret;
 
 	if (access("/dev/kipc", R_OK | W_OK))
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	if (geteuid() != 0 || !old)
 		SKIP(return, "needs root and %s", USER_REGION_PARAM);
-	ASSERT_EQ(0, write_ulong(USER_REGION_PARAM, 1 << 20));
+	ASSERT_EQ(0, write_ull(USER_REGION_PARAM, 1 << 20));
 	ret = in_child(quota_as_user, NULL);
 	/* CAP_SYS_RESOURCE may exceed the quota. */
 	fd = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 2 << 20);
-	ASSERT_EQ(0, write_ulong(USER_REGION_PARAM, old));
+	ASSERT_EQ(0, write_ull(USER_REGION_PARAM, old));
 	EXPECT_EQ(0, ret);
 	EXPECT_LE(0, fd);
 	close(fd);

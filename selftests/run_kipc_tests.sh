@@ -5,7 +5,12 @@
 # loads kipc.ko, runs each kselftest program, checks that rmmod is refused
 # while a region mapping (kipc-hold) or /dev/kipc is open and succeeds
 # after. Prints TAP lines; exits non-zero on any failure.
-# Usage: run_kipc_tests.sh [TEST_PROGRAM...]
+# Usage: run_kipc_tests.sh [TEST_PROGRAM | DIR]...
+# No argument: every kipc_*_test here. A DIR runs every kipc_*_test in it
+# ("." is here): another build of the suite, such as the 32-bit one in
+# m32/ (make m32). Its output is framed by "# kipc-tests: begin DIR" and
+# "# kipc-tests: end DIR" lines (not for "."), which tools/check uses to
+# tell the builds' results apart.
 set -u
 cd "$(dirname "$0")" || exit 1
 
@@ -28,18 +33,39 @@ else
 fi
 if [ -c /dev/kipc ]; then ok "kipc.dev_node"; else notok "kipc.dev_node"; fi
 
-for t in "$@"; do
-	if [ ! -x "./$t" ]; then
-		notok "$t missing"
-		continue
+run_test() { # PATH: a test program, relative to here
+	if [ ! -x "./$1" ]; then
+		notok "$1 missing"
+		return
 	fi
-	mark "start $t"
-	"./$t"
+	mark "start $1"
+	"./$1"
 	rc=$?
-	mark "end $t rc=$rc"
+	mark "end $1 rc=$rc"
 	# 4 is kselftest's "all skipped"; the harness printed why.
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ]; then
-		notok "$t exited with status $rc"
+		notok "$1 exited with status $rc"
+	fi
+}
+
+for t in "$@"; do
+	if [ "$t" = . ]; then
+		for p in kipc_*_test; do
+			run_test "$p"
+		done
+	elif [ -d "$t" ]; then
+		d=${t%/}
+		echo "# kipc-tests: begin $d"
+		found=0
+		for p in "$d"/kipc_*_test; do
+			[ -e "$p" ] || continue
+			found=1
+			run_test "$p"
+		done
+		[ "$found" -eq 1 ] || notok "$d: no kipc_*_test programs"
+		echo "# kipc-tests: end $d"
+	else
+		run_test "$t"
 	fi
 done
 

@@ -277,11 +277,13 @@ out_err:
 
 static int64_t krpc_timeval_ns(struct timeval tv)
 {
-	if (tv.tv_sec < 0 || tv.tv_usec < 0)
+	int64_t sec = tv.tv_sec;	/* time_t may be 32 bits (-m32) */
+
+	if (sec < 0 || tv.tv_usec < 0)
 		return 0;
-	if (tv.tv_sec > INT64_MAX / 1000000000 - 1)
+	if (sec > INT64_MAX / 1000000000 - 1)
 		return INT64_MAX;
-	return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+	return sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
 }
 
 /*

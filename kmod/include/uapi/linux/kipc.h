@@ -31,6 +31,15 @@
  *
  * All ioctl numbers use _IO(): the structure size travels in @size, not
  * in the command number.
+ *
+ * 32-bit (compat) callers on a 64-bit kernel are supported, through
+ * ioctl() and io_uring alike: every structure here has one layout for
+ * both (pointers are __u64, every __u64 is 8-byte aligned), and the
+ * struct iovec arrays that struct kipc_xfer points at (@iov) are read in
+ * the caller's ABI, as readv(2) reads them: a 32-bit program's 8-byte
+ * struct iovec, with a length that is negative as its ssize_t refused
+ * (EINVAL). For IORING_OP_URING_CMD the ABI is the ring's, that of the
+ * task that set it up.
  */
 
 /**
