@@ -18,7 +18,8 @@
  *   receivers dequeue, so a message whose delivery fails goes back to the
  *   head of its list before any other receiver can look: a fault leaves
  *   it for the next receiver, nothing is lost and order is kept. A peek
- *   delivers the head message without taking it off.
+ *   delivers the head message without taking it off. A non-blocking
+ *   receive only tries recv_lock (kipc_chan_lock_nonempty()).
  *   kipc_chan.lock (spinlock) protects the queue, the counters and the
  *   peer counts. It is held only for list and counter updates, never
  *   across a copy, so senders never wait for a receiver's copy out.
@@ -32,7 +33,9 @@
  * Peers: @nr_senders/@nr_receivers count open files with write/read
  * access. When one side's count is zero and the channel is not reachable
  * by name (anonymous or unlinked), that side can never come back, so the
- * other side gets -EPIPE instead of blocking forever.
+ * other side gets -EPIPE instead of blocking forever. That is final: an
+ * open by name that found the channel before the unlink but counts its
+ * file only after it fails with -ENOENT (kipc_chan_peer_add()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -78,7 +81,8 @@
  * @bytes: inline payload bytes queued
  * @seq: last sequence number given
  * @sent: messages queued since creation
- * @received: messages dequeued by receivers since creation
+ * @received: messages dequeued by receivers since creation, not discarded
+ * @discarded: messages dropped by KIPC_XFER_DISCARD since creation
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
  * @nr_sending: tasks between the start of a send and its queuing (atomic;
  *	a receiver that finds the queue empty spins while it is not zero)
@@ -110,6 +114,7 @@ struct kipc_chan {
 	u64 seq;
 	u64 sent;
 	u64 received;
+	u64 discarded;
 	atomic_t nr_waiters;
 	atomic_t nr_sending;
 	atomic_t nr_out;
@@ -327,21 +332,28 @@ static bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
  * Sleep until @cond(@ch) or the absolute CLOCK_MONOTONIC @deadline_ns (0:
  * none), after spinning while @busy(@ch) (see kipc_spin()). Returns 0,
  * -ETIMEDOUT or -ERESTARTSYS; the deadline is absolute, so a restarted call
- * keeps it.
+ * keeps it. A deadline more than KTIME_MAX (2^63 - 1) ns away, such as
+ * U64_MAX for "forever", is no deadline: it cannot be reached, and its
+ * distance does not fit a ktime_t.
  */
 static long kipc_wait(wait_queue_head_t *wq, bool (*cond)(struct kipc_chan *ch),
 		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch,
 		      u64 deadline_ns)
 {
+	u64 now_ns;
 	s64 left = 0;
 	long ret;
 
 	if (kipc_spin(cond, busy, ch))
 		return 0;
 	if (deadline_ns) {
-		left = (s64)(deadline_ns - ktime_get_ns());
-		if (left <= 0)
+		now_ns = ktime_get_ns();
+		if (deadline_ns <= now_ns)
 			return cond(ch) ? 0 : -ETIMEDOUT;
+		if (deadline_ns - now_ns > KTIME_MAX)
+			deadline_ns = 0;
+		else
+			left = deadline_ns - now_ns;
 	}
 	atomic_inc(&ch->nr_waiters);
 	if (deadline_ns)
@@ -357,6 +369,20 @@ static bool kipc_nonblock(struct file *file, u32 xflags)
 	return (file->f_flags & O_NONBLOCK) || (xflags & KIPC_XFER_NONBLOCK);
 }
 
+/*
+ * The module-wide totals KIPC_IOC_STAT reports: @msg (+1) or (-1) in
+ * kipc_queued_msgs, and its inline bytes in kipc_queued_bytes. Per-CPU
+ * counters with a large batch, so a send or receive touches only its
+ * CPU's counters (no shared cache line); KIPC_IOC_STAT sums them.
+ */
+static void kipc_queued_add(const struct kipc_msg *msg, int sign)
+{
+	percpu_counter_add_batch(&kipc_queued_msgs, sign, KIPC_QUEUED_BATCH);
+	if (!(msg->flags & KIPC_MSG_REF) && msg->len)
+		percpu_counter_add_batch(&kipc_queued_bytes, sign * (s64)msg->len,
+					 KIPC_QUEUED_BATCH);
+}
+
 static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 {
 	lockdep_assert_held(&ch->lock);
@@ -367,6 +393,7 @@ static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	ch->sent++;
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
+	kipc_queued_add(msg, 1);
 	trace_kipc_send(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
 		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
@@ -390,9 +417,23 @@ static void kipc_chan_dequeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs - 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes - msg->len);
+	kipc_queued_add(msg, -1);
 }
 
-/* Put back at the head of its list a message whose delivery failed. */
+/* Count a message taken off the queue by a receive (or a discard). */
+static void kipc_chan_count_locked(struct kipc_chan *ch, u32 xflags, s64 n)
+{
+	lockdep_assert_held(&ch->lock);
+	if (xflags & KIPC_XFER_DISCARD)
+		ch->discarded += n;
+	else
+		ch->received += n;
+}
+
+/*
+ * Put back at the head of its list a message whose delivery failed; the
+ * caller uncounts it (kipc_chan_count_locked()).
+ */
 static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 {
 	lockdep_assert_held(&ch->lock);
@@ -401,7 +442,7 @@ static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
-	ch->received--;
+	kipc_queued_add(msg, 1);
 }
 
 /*
@@ -476,10 +517,13 @@ static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
  * @xflags: KIPC_XFER_NONBLOCK honoured
  * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
  *
+ * A message longer than the channel's max_msg_size (a reference's @len
+ * included) is refused: no receiver could take it with a plain receive.
+ *
  * Context: process context, may sleep; takes @ch->lock.
  * Return: the message length once queued (the channel owns @msg), or
- * -EBADF, -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS (the caller still
- * owns @msg).
+ * -EBADF, -EMSGSIZE, -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS (the caller
+ * still owns @msg).
  */
 long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 			struct kipc_msg *msg, u32 xflags, u64 deadline_ns)
@@ -490,6 +534,8 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (msg->len > ch->max_msg_size)
+		return -EMSGSIZE;
 	list_add(&msg->link, &list);
 	ret = kipc_chan_send_list(ch, file, &list, xflags, deadline_ns);
 	if (ret < 0) {
@@ -500,10 +546,30 @@ long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
 }
 
 /*
+ * Drop @ch->recv_lock. Pollers see no EPOLLIN while it is held (see
+ * kipc_chan_lock_nonempty()), so if messages are left, wake them: the
+ * barrier in wq_has_sleeper() pairs with the one in kipc_chan_poll().
+ */
+static void kipc_chan_recv_unlock(struct kipc_chan *ch)
+{
+	mutex_unlock(&ch->recv_lock);
+	if (READ_ONCE(ch->nr_msgs) && wq_has_sleeper(&ch->recv_wait))
+		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
  * Wait until the queue holds a message and take @ch->recv_lock. Only
  * receivers dequeue, and they hold recv_lock, so the message is still
  * there when this returns 0. Returns 0 with recv_lock held, or -EPIPE,
  * -EAGAIN, -ETIMEDOUT, -ERESTARTSYS without it.
+ *
+ * A non-blocking receive (O_NONBLOCK, KIPC_XFER_NONBLOCK, IOCB_NOWAIT, an
+ * io_uring batch) does not wait for recv_lock either: its holder may be
+ * stuck in a page fault on its buffer (userfaultfd, FUSE) for as long as
+ * it likes. It gets -EAGAIN (or -EPIPE), and poll() does not report
+ * EPOLLIN while recv_lock is held; kipc_chan_recv_unlock() wakes pollers
+ * (io_uring's armed poll among them) when it is dropped with messages
+ * left.
  */
 static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
 				    u32 xflags, u64 deadline_ns)
@@ -511,12 +577,17 @@ static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
 	long ret;
 
 	for (;;) {
-		if (mutex_lock_interruptible(&ch->recv_lock))
+		if (kipc_nonblock(file, xflags)) {
+			if (!mutex_trylock(&ch->recv_lock))
+				return !READ_ONCE(ch->nr_msgs) && kipc_chan_no_senders(ch) ?
+				       -EPIPE : -EAGAIN;
+		} else if (mutex_lock_interruptible(&ch->recv_lock)) {
 			return -ERESTARTSYS;
+		}
 		if (READ_ONCE(ch->nr_msgs))
 			return 0;
 		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
-		mutex_unlock(&ch->recv_lock);
+		kipc_chan_recv_unlock(ch);
 		if (ret)
 			return ret;
 
@@ -533,7 +604,8 @@ static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
  * kipc_chan_recv_msg() - deliver the head message through @deliver
  * @ch: the channel
  * @file: the receiver's file (checked for read access and O_NONBLOCK)
- * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured
+ * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured; with
+ *	KIPC_XFER_DISCARD the message is counted as discarded, not received
  * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
  * @deliver: called with @ch->recv_lock held (and @ch->lock not held) on
  *	the head message; a negative return leaves it queued, at the head
@@ -559,12 +631,12 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	msg = kipc_chan_head_locked(ch);
 	if (msg && !(xflags & KIPC_XFER_PEEK)) {
 		kipc_chan_dequeue_locked(ch, msg);
-		ch->received++;
+		kipc_chan_count_locked(ch, xflags, 1);
 		atomic_inc(&ch->nr_out);
 	}
 	spin_unlock(&ch->lock);
 	if (WARN_ON_ONCE(!msg)) {	/* kipc_chan_lock_nonempty() saw one */
-		mutex_unlock(&ch->recv_lock);
+		kipc_chan_recv_unlock(ch);
 		return -EAGAIN;
 	}
 
@@ -577,23 +649,22 @@ long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
 	 */
 	ret = deliver(msg, arg);
 	if (xflags & KIPC_XFER_PEEK) {
-		mutex_unlock(&ch->recv_lock);
+		kipc_chan_recv_unlock(ch);
 		return ret;
 	}
 	if (ret < 0) {
 		spin_lock(&ch->lock);
 		kipc_chan_requeue_locked(ch, msg);
+		kipc_chan_count_locked(ch, xflags, -1);
 		atomic_dec(&ch->nr_out);
 		spin_unlock(&ch->lock);
-		mutex_unlock(&ch->recv_lock);
-		/* A poller may have looked while it was out. */
-		if (wq_has_sleeper(&ch->recv_wait))
-			wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
+		/* Pollers did not see it while it was out: this wakes them. */
+		kipc_chan_recv_unlock(ch);
 		return ret;
 	}
 	/* The slot is free now; wq_has_sleeper() orders this before its test. */
 	atomic_dec(&ch->nr_out);
-	mutex_unlock(&ch->recv_lock);
+	kipc_chan_recv_unlock(ch);
 	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
 		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
@@ -637,6 +708,21 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 			return -EFAULT;
 	}
 	return ret;
+}
+
+/*
+ * KIPC_XFER_DISCARD: tell the receiver what it drops, deliver nothing. No
+ * permission check on a referenced region: nothing of it is read. A fault
+ * writing @info leaves the message queued, like any other fault.
+ */
+static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_copy_out *co = arg;
+
+	kipc_msg_fill_info(msg, &co->x->info);
+	if (kipc_info_to_user(co->uarg, &co->x->info))
+		return -EFAULT;
+	return msg->len;
 }
 
 /* Move up to @n spare small messages of @ch to @pool; returns how many. */
@@ -962,13 +1048,15 @@ efault:
 
 /*
  * A struct kipc_xfer of @usize bytes at @up (the caller's size, at least
- * ours), as copy_struct_from_user() would take it: a longer struct's tail
- * must be zero (-E2BIG). Then kipc_xfer_from_user().
+ * ours), as kipc_copy_arg() would take it: a size above a page is -E2BIG,
+ * a longer struct's tail must be zero (-E2BIG). Then kipc_xfer_from_user().
  */
 static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up, u32 usize)
 {
 	int ret;
 
+	if (usize > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
 	if (usize > sizeof(*x)) {
 		ret = check_zeroed_user(up + sizeof(*x), usize - sizeof(*x));
 		if (ret <= 0)
@@ -1038,16 +1126,19 @@ static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void _
 	ret = kipc_xfer_check(&x, KIPC_XFER_ALL);
 	if (ret)
 		return ret;
-	if (x.prio)
+	if (x.prio || (x.flags & KIPC_XFER_PEEK && x.flags & KIPC_XFER_DISCARD))
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	co.x = &x;
+	co.uarg = uarg;
+	if (x.flags & KIPC_XFER_DISCARD)	/* @iov is not used */
+		return kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns,
+					  kipc_deliver_discard, &co);
 	ret = kipc_import_xfer_iov(ITER_DEST, &x, in_compat_syscall(), iovstack, &iov, &iter);
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
-	co.x = &x;
-	co.uarg = uarg;
 	ret = kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns, kipc_deliver_copy, &co);
 	kfree(iov);
 	return ret;
@@ -1063,8 +1154,10 @@ static int kipc_batch_check(const struct kipc_batch *b)
 		return -EINVAL;
 	if (!b->nr || b->nr > KIPC_BATCH_MAX)
 		return -EINVAL;
-	if (b->xfer_size < offsetofend(struct kipc_xfer, info) || b->xfer_size > PAGE_SIZE)
+	if (b->xfer_size < offsetofend(struct kipc_xfer, info))
 		return -EINVAL;
+	if (b->xfer_size > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
 	return 0;
 }
 
@@ -1201,16 +1294,15 @@ static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
 			list_del(&msg->link);
 			kipc_chan_requeue_locked(ch, msg);
 		}
+		kipc_chan_count_locked(ch, 0, -(s64)(n - i));
 		atomic_sub(n - i, &ch->nr_out);
 		spin_unlock(&ch->lock);
 	} else {
 		list_splice_init(&taken, &done);
 	}
 	atomic_sub(i, &ch->nr_out);
-	mutex_unlock(&ch->recv_lock);
+	kipc_chan_recv_unlock(ch);
 
-	if (i < n && wq_has_sleeper(&ch->recv_wait))
-		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 	if (i && wq_has_sleeper(&ch->send_wait))
 		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
 	list_for_each_entry(msg, &done, link)
@@ -1292,6 +1384,7 @@ static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
 	st.bytes_queued = ch->bytes;
 	st.sent = ch->sent;
 	st.received = ch->received;
+	st.discarded = ch->discarded;
 	spin_unlock(&ch->lock);
 
 	st.uid = from_kuid_munged(ns, ch->obj.uid);
@@ -1336,12 +1429,20 @@ static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &ch->recv_wait, wait);
 	poll_wait(file, &ch->send_wait, wait);
+	/* Pairs with wq_has_sleeper() in kipc_chan_recv_unlock(). */
+	smp_mb();
 
 	if (file->f_mode & FMODE_READ) {
-		if (READ_ONCE(ch->nr_msgs))
-			mask |= EPOLLIN | EPOLLRDNORM;
-		else if (kipc_chan_no_senders(ch))
+		/*
+		 * Not while another receiver holds recv_lock: a non-blocking
+		 * receive would get -EAGAIN (see kipc_chan_lock_nonempty()).
+		 */
+		if (READ_ONCE(ch->nr_msgs)) {
+			if (!mutex_is_locked(&ch->recv_lock))
+				mask |= EPOLLIN | EPOLLRDNORM;
+		} else if (kipc_chan_no_senders(ch)) {
 			mask |= EPOLLHUP;
+		}
 	}
 	if (file->f_mode & FMODE_WRITE) {
 		if (kipc_chan_no_receivers(ch))
@@ -1352,16 +1453,38 @@ static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/*
+ * Count a new peer (@recv, @send) in, or undo that (@sign -1). Adding one
+ * fails (-ENOENT) where a side has gone for good: the channel is named but
+ * no longer linked and that side has no file. The other side may already
+ * have been told EPIPE, so letting a peer back would make EPIPE a lie;
+ * for the opener, the name went away before its open finished. Senders
+ * test the same state under @ch->lock (kipc_chan_no_receivers()), so the
+ * lock orders the two, and once a side has gone for good no file can
+ * bring it back. An anonymous channel is only ever opened by its creator,
+ * before anyone can see it.
+ */
+static int kipc_chan_peer_add(struct kipc_chan *ch, bool recv, bool send, int sign)
+{
+	spin_lock(&ch->lock);
+	if (sign > 0 && ch->obj.name && !READ_ONCE(ch->obj.linked) &&
+	    ((recv && !ch->nr_receivers) || (send && !ch->nr_senders))) {
+		spin_unlock(&ch->lock);
+		return -ENOENT;
+	}
+	if (recv)
+		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + sign);
+	if (send)
+		WRITE_ONCE(ch->nr_senders, ch->nr_senders + sign);
+	spin_unlock(&ch->lock);
+	return 0;
+}
+
 static int kipc_chan_release(struct inode *inode, struct file *file)
 {
 	struct kipc_chan *ch = file->private_data;
 
-	spin_lock(&ch->lock);
-	if (file->f_mode & FMODE_READ)
-		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers - 1);
-	if (file->f_mode & FMODE_WRITE)
-		WRITE_ONCE(ch->nr_senders, ch->nr_senders - 1);
-	spin_unlock(&ch->lock);
+	kipc_chan_peer_add(ch, !!(file->f_mode & FMODE_READ), !!(file->f_mode & FMODE_WRITE), -1);
 
 	/* A side may have gone for good: let the other side see EPIPE. */
 	wake_up_all(&ch->recv_wait);
@@ -1433,38 +1556,6 @@ static void kipc_chan_show(struct kipc_obj *obj, struct seq_file *m)
 		   atomic_read(&ch->nr_waiters));
 }
 
-struct kipc_chan_totals {
-	u64 msgs;
-	u64 bytes;
-};
-
-static void kipc_chan_add_totals(struct kipc_obj *obj, void *arg)
-{
-	struct kipc_chan_totals *t = arg;
-
-	if (obj->type != KIPC_OBJ_CHAN)
-		return;
-	t->msgs += READ_ONCE(to_chan(obj)->nr_msgs);
-	t->bytes += READ_ONCE(to_chan(obj)->bytes);
-}
-
-/**
- * kipc_chan_totals() - messages and inline bytes queued in all channels
- * @msgs: set to the message count
- * @bytes: set to the inline payload bytes
- *
- * Summed over the object list when asked, so that sends and receives
- * touch no module-wide counter. Channels change meanwhile: a snapshot.
- */
-void kipc_chan_totals(u64 *msgs, u64 *bytes)
-{
-	struct kipc_chan_totals t = {};
-
-	kipc_objs_walk(kipc_chan_add_totals, &t);
-	*msgs = t.msgs;
-	*bytes = t.bytes;
-}
-
 static const struct kipc_obj_ops kipc_chan_ops = {
 	.release = kipc_chan_free,
 	.unlinked = kipc_chan_unlinked,
@@ -1520,32 +1611,40 @@ static int kipc_chan_check_open(const struct kipc_chan_open *o, struct kipc_chan
 	a->mode = o->mode;
 	a->max_msgs = o->max_msgs ? o->max_msgs : READ_ONCE(kipc_default_msgs);
 	a->max_msg_size = o->max_msg_size ? o->max_msg_size : READ_ONCE(kipc_default_msg_size);
+	/* Every message must fit one read(2): no more than MAX_RW_COUNT. */
 	if (a->max_msgs > READ_ONCE(kipc_max_msgs) ||
-	    a->max_msg_size > READ_ONCE(kipc_max_msg_size))
+	    a->max_msg_size > READ_ONCE(kipc_max_msg_size) ||
+	    a->max_msg_size > MAX_RW_COUNT)
 		return -EINVAL;
 	return 0;
 }
 
-/* A new file on @obj; its access mode makes it a sender and/or a receiver. */
+/*
+ * A new file on @obj; its access mode makes it a sender and/or a receiver,
+ * counted before the file is made (see kipc_chan_peer_add()).
+ */
 static struct file *kipc_chan_file_open(struct kipc_obj *obj, int fd_flags)
 {
 	struct kipc_chan *ch = to_chan(obj);
+	bool recv = (fd_flags & O_ACCMODE) != O_WRONLY;
+	bool send = (fd_flags & O_ACCMODE) != O_RDONLY;
 	struct file *file;
+	int ret;
 
+	ret = kipc_chan_peer_add(ch, recv, send, 1);
+	if (ret)
+		return ERR_PTR(ret);
 	kipc_obj_get(obj);
 	file = anon_inode_getfile("[kipc-chan]", &kipc_chan_fops, ch, fd_flags);
 	if (IS_ERR(file)) {
+		kipc_chan_peer_add(ch, recv, send, -1);
+		/* A side may have gone for good: let the other side see EPIPE. */
+		wake_up_all(&ch->recv_wait);
+		wake_up_all(&ch->send_wait);
 		kipc_obj_put(obj);
 		return file;
 	}
 	file->f_mode |= FMODE_NOWAIT;
-
-	spin_lock(&ch->lock);
-	if (file->f_mode & FMODE_READ)
-		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + 1);
-	if (file->f_mode & FMODE_WRITE)
-		WRITE_ONCE(ch->nr_senders, ch->nr_senders + 1);
-	spin_unlock(&ch->lock);
 	return file;
 }
 

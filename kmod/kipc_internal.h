@@ -11,7 +11,8 @@
  *	serialises one channel's receivers. Held across copy_to_user() of a
  *	message being received (which goes back to the head of the queue if
  *	that faults, before another receiver can look) and so nests outside
- *	mmap_lock; nothing that holds mmap_lock takes it.
+ *	mmap_lock; nothing that holds mmap_lock takes it. Non-blocking
+ *	receivers only try it (a fault may last as long as userspace likes).
  *     kipc_chan.lock (spinlock, kipc_chan.c)
  *	protects one channel's queue, counters and peer counts; taken inside
  *	recv_lock by receivers, alone by senders, only around list and
@@ -39,6 +40,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu_counter.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -66,6 +68,14 @@ extern unsigned int kipc_spin_ns;
 extern atomic_t kipc_nr_chans;
 extern atomic_t kipc_nr_regions;
 extern atomic64_t kipc_region_bytes;
+extern struct percpu_counter kipc_queued_msgs;	/* messages queued in all channels */
+extern struct percpu_counter kipc_queued_bytes;	/* their inline payload bytes */
+/*
+ * Their batch: a CPU's share is folded into the shared count only past
+ * this, so queuing and dequeuing stay CPU-local; the exact total is
+ * percpu_counter_sum(). Below S32_MAX, so a share always fits.
+ */
+#define KIPC_QUEUED_BATCH	BIT(30)
 
 /**
  * struct kipc_obj_ops - what the name table needs from an object kind
@@ -85,7 +95,8 @@ struct kipc_obj_ops {
  * struct kipc_obj - the part of a channel or region the name table knows
  * @node: hash table link; under kipc_names_lock
  * @all: link in the list of every live object; under kipc_objs_lock
- * @ref: references: the name, each open file, each queued reference
+ * @ref: references: the name, each open file, each queued reference,
+ *	and for a region the file of each mmap() (the VMAs' vm_file)
  * @id: module-unique id, immutable
  * @user: the creator's quota account (one object charged), or NULL
  * @ops: kind-specific callbacks
@@ -133,8 +144,6 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 int kipc_obj_unlink(unsigned int type, const char *name);
 void kipc_names_exit(void);
 int kipc_objects_show(struct seq_file *m, void *unused);
-typedef void (*kipc_obj_fn)(struct kipc_obj *obj, void *arg);
-void kipc_objs_walk(kipc_obj_fn fn, void *arg);
 
 /*
  * Per-user quotas (kipc_names.c). A user's account is found by euid: the
@@ -157,6 +166,7 @@ int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 
 /* kipc_main.c: the ioctl argument helper */
+#define KIPC_ARG_SIZE_MAX	PAGE_SIZE	/* largest @size: -E2BIG above */
 int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
 		  const void __user *uarg);
 int kipc_copy_arg_out(void __user *uarg, const void *karg, size_t ksize);
@@ -164,7 +174,6 @@ int kipc_fd_flags(u32 open_flags);
 
 /* kipc_chan.c */
 int kipc_chan_open_ioctl(void __user *uarg);
-void kipc_chan_totals(u64 *msgs, u64 *bytes);
 bool kipc_is_chan_file(const struct file *file);
 
 /* kipc_shm.c */

@@ -69,6 +69,8 @@ MODULE_PARM_DESC(spin_ns, "How long a blocked send or receive spins for a peer t
 atomic_t kipc_nr_chans = ATOMIC_INIT(0);
 atomic_t kipc_nr_regions = ATOMIC_INIT(0);
 atomic64_t kipc_region_bytes = ATOMIC64_INIT(0);
+struct percpu_counter kipc_queued_msgs;
+struct percpu_counter kipc_queued_bytes;
 
 /**
  * kipc_copy_arg() - read an extensible ioctl argument
@@ -77,8 +79,12 @@ atomic64_t kipc_region_bytes = ATOMIC64_INIT(0);
  * @min_size: smallest @size accepted (the first release's structure)
  * @uarg: user pointer; the structure starts with __u32 size
  *
- * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (unknown
- * non-zero tail).
+ * A @size above a page is -E2BIG without reading the tail, as openat2()
+ * and clone3() answer: no struct will grow that large, and one ioctl must
+ * not make the kernel scan gigabytes for non-zero bytes.
+ *
+ * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (size above
+ * KIPC_ARG_SIZE_MAX, or unknown non-zero tail).
  */
 int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
 		  const void __user *uarg)
@@ -89,6 +95,8 @@ int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
 		return -EFAULT;
 	if (usize < min_size)
 		return -EINVAL;
+	if (usize > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, uarg, usize);
 }
 
@@ -165,7 +173,9 @@ static long kipc_ioctl_stat(void __user *uarg)
 		return -EINVAL;
 	st.nr_chans = atomic_read(&kipc_nr_chans);
 	st.nr_regions = atomic_read(&kipc_nr_regions);
-	kipc_chan_totals(&st.nr_msgs, &st.bytes_queued);
+	/* From counters: no walk over the objects, no lock any create takes. */
+	st.nr_msgs = percpu_counter_sum_positive(&kipc_queued_msgs);
+	st.bytes_queued = percpu_counter_sum_positive(&kipc_queued_bytes);
 	st.region_bytes = atomic64_read(&kipc_region_bytes);
 	return kipc_copy_arg_out(uarg, &st, sizeof(st));
 }
@@ -236,6 +246,13 @@ static int __init kipc_init(void)
 {
 	int ret;
 
+	ret = percpu_counter_init(&kipc_queued_msgs, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = percpu_counter_init(&kipc_queued_bytes, 0, GFP_KERNEL);
+	if (ret)
+		goto out_destroy_msgs;
+
 	/* debugfs is optional: a failure here only loses the listing. */
 	kipc_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("objects", 0444, kipc_debugfs_dir, NULL, &kipc_objects_fops);
@@ -248,6 +265,9 @@ static int __init kipc_init(void)
 
 out_remove_debugfs:
 	debugfs_remove_recursive(kipc_debugfs_dir);
+	percpu_counter_destroy(&kipc_queued_bytes);
+out_destroy_msgs:
+	percpu_counter_destroy(&kipc_queued_msgs);
 	return ret;
 }
 
@@ -256,6 +276,9 @@ static void __exit kipc_exit(void)
 	misc_deregister(&kipc_miscdev);
 	debugfs_remove_recursive(kipc_debugfs_dir);
 	kipc_names_exit();
+	/* Every channel is gone (open files pin the module): both are zero. */
+	percpu_counter_destroy(&kipc_queued_bytes);
+	percpu_counter_destroy(&kipc_queued_msgs);
 }
 
 module_init(kipc_init);

@@ -485,6 +485,34 @@ struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 	return fresh;
 }
 
+/* Take @obj out of the name table; the caller drops the name's reference. */
+static void kipc_name_remove_locked(struct kipc_obj *obj)
+{
+	lockdep_assert_held(&kipc_names_lock);
+	hash_del(&obj->node);
+	WRITE_ONCE(obj->linked, false);
+}
+
+/*
+ * Remove @obj's name if the table still maps it to @obj (another task may
+ * have unlinked it, and maybe made a new object of that name, meanwhile).
+ */
+static void kipc_obj_unlink_obj(struct kipc_obj *obj)
+{
+	bool was_linked;
+
+	mutex_lock(&kipc_names_lock);
+	was_linked = obj->linked;
+	if (was_linked)
+		kipc_name_remove_locked(obj);
+	mutex_unlock(&kipc_names_lock);
+	if (!was_linked)
+		return;
+	if (obj->ops->unlinked)
+		obj->ops->unlinked(obj);
+	kipc_obj_put(obj);
+}
+
 /**
  * kipc_obj_open_fd() - the common part of KIPC_IOC_CHAN_OPEN and _SHM_OPEN
  * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
@@ -525,12 +553,16 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 		return PTR_ERR(obj);
 	}
 	file = make_file(obj, fd_flags & ~O_CLOEXEC);
-	/* The file holds its own reference; drop kipc_obj_open()'s. */
-	kipc_obj_put(obj);
 	if (IS_ERR(file)) {
+		/* A name this call made goes too: nothing is left behind. */
+		if (created)
+			kipc_obj_unlink_obj(obj);
+		kipc_obj_put(obj);
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	/* The file holds its own reference; drop kipc_obj_open()'s. */
+	kipc_obj_put(obj);
 	fd_install(fd, file);
 	return fd;
 }
@@ -558,8 +590,7 @@ int kipc_obj_unlink(unsigned int type, const char *name)
 		mutex_unlock(&kipc_names_lock);
 		return -EACCES;
 	}
-	hash_del(&obj->node);
-	WRITE_ONCE(obj->linked, false);
+	kipc_name_remove_locked(obj);
 	mutex_unlock(&kipc_names_lock);
 
 	if (obj->ops->unlinked)
@@ -592,21 +623,6 @@ static const char *const kipc_type_names[] = {
 	[KIPC_OBJ_CHAN] = "chan",
 	[KIPC_OBJ_REGION] = "shm",
 };
-
-/**
- * kipc_objs_walk() - call @fn on every live object
- * @fn: called under kipc_objs_lock; must not take an object's lock
- * @arg: passed to @fn
- */
-void kipc_objs_walk(kipc_obj_fn fn, void *arg)
-{
-	struct kipc_obj *obj;
-
-	mutex_lock(&kipc_objs_lock);
-	list_for_each_entry(obj, &kipc_objs, all)
-		fn(obj, arg);
-	mutex_unlock(&kipc_objs_lock);
-}
 
 /**
  * kipc_objects_show() - the debugfs listing of every live object

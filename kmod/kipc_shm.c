@@ -11,14 +11,19 @@
  * reports the region's state. A region fd opened with KIPC_OPEN_SEND is
  * writable; one without is read-only for good (mmap with PROT_WRITE fails
  * with EACCES and VM_MAYWRITE is cleared, so mprotect() cannot add write).
+ * No region is ever executable: PROT_EXEC fails with EPERM, and
+ * VM_MAYEXEC is cleared, so mprotect(PROT_EXEC) fails with EACCES.
  *
  * Backing store: each region is a shmem file of fixed size, made with
  * VM_NORESERVE, so pages are zero-filled, allocated on first touch,
  * charged to the memcg of the task that touches them, swappable, and have
  * a page-cache mapping: process-shared futexes work on them (a futex key
  * needs folio->mapping) and GUP, io_uring and process_vm_readv see normal
- * pages. The region fd's ->mmap() swaps the VMA's file for the shmem file
- * (vma_set_file()) and lets shmem set the VMA up, then wraps shmem's
+ * pages. The region fd's ->mmap() swaps the VMA's file for a new file on
+ * the shmem inode whose own ->mmap refuses (vma_set_file(); see
+ * kipc_region_vmfile(): remap_file_pages() maps a VMA's file again, and
+ * must not make a VMA that bypasses the region's accounting) and lets
+ * shmem set the VMA up, then wraps shmem's
  * vm_operations so that each VMA holds a reference to the region file it
  * was made from: the region, its accounting and this module live as long
  * as a mapping does. A fault past the shmem file's end (a VMA grown with mremap())
@@ -36,9 +41,10 @@
  * counters (@nr_refs, @nr_maps) are atomics, so regions need no lock
  * (see the lock order in kipc_internal.h). Code in this
  * file runs in three lock contexts:
- *   - kipc_deliver_ref() and kipc_ref_copy_out() under kipc_chan.lock:
- *     they may sleep, fault on user memory (mmap_lock nests inside the
- *     channel lock), allocate a file and reserve an fd;
+ *   - kipc_deliver_ref() and kipc_ref_copy_out() under the channel's
+ *     recv_lock (a mutex; its spinlock kipc_chan.lock is not held): they
+ *     may sleep, fault on user memory (mmap_lock nests inside recv_lock),
+ *     allocate a file and reserve an fd;
  *   - kipc_region_mmap() and the vm_operations under mmap_lock: they take
  *     no lock (the one-time setup of kipc_shmem_vm_ops is a cmpxchg);
  *   - everything else with no lock held.
@@ -48,10 +54,11 @@
  * creation to free, so a region that only a mapping keeps still counts.
  * Tracepoints: kipc_region_create, kipc_region_map, kipc_region_free.
  *
- * References on a region's kipc_obj: the name, each open region file, and
- * each queued reference message. A VMA holds a region file (and through
+ * References on a region's kipc_obj: the name, each open region file,
+ * each queued reference message, and each mmap()'s VMA file. A VMA holds a region file (and through
  * it the region and the module); the region holds its shmem file; a VMA
- * also holds the shmem file directly as its vm_file.
+ * also holds its vm_file, a file on the shmem inode made for that mmap(),
+ * which holds the region and the module too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,6 +68,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
@@ -208,6 +216,67 @@ static const struct vm_operations_struct kipc_region_vm_ops = {
 };
 
 /*
+ * A region VMA's file (vm_file). The core mm maps a VMA's file again on
+ * its own in remap_file_pages(); with shmem's file there, the new VMA got
+ * none of kipc_region_vm_ops, so it did not hold the region, which after
+ * close and unlink was freed and uncharged while still mapped. So each
+ * mmap() gets a file of its own on the shmem inode (shmem's faults find
+ * the inode through it) whose ->mmap refuses with -EINVAL, the way
+ * ipc/shm.c gives each shmat() a file. alloc_file_pseudo() on shmem's
+ * mount makes it: exported on 6.1 and 6.12, where alloc_file_clone(),
+ * which ipc/shm.c uses, is not. It holds the region and, like any file
+ * with an owner, this module (__fput() drops that reference);
+ * fallocate() is forwarded to shmem, for madvise(MADV_REMOVE).
+ */
+static int kipc_region_vmfile_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static long kipc_region_vmfile_fallocate(struct file *file, int mode, loff_t offset,
+					 loff_t len)
+{
+	struct kipc_region *r = file->private_data;
+
+	return vfs_fallocate(r->shmem, mode, offset, len);
+}
+
+static int kipc_region_vmfile_release(struct inode *inode, struct file *file)
+{
+	struct kipc_region *r = file->private_data;
+
+	kipc_obj_put(&r->obj);
+	return 0;
+}
+
+static const struct file_operations kipc_region_vmfile_fops = {
+	.owner = THIS_MODULE,
+	.mmap = kipc_region_vmfile_mmap,
+	.fallocate = kipc_region_vmfile_fallocate,
+	.release = kipc_region_vmfile_release,
+	.llseek = noop_llseek,
+};
+
+static struct file *kipc_region_vmfile(struct kipc_region *r)
+{
+	struct inode *inode = file_inode(r->shmem);
+	struct file *file;
+
+	__module_get(THIS_MODULE);	/* as anon_inode_getfile() does */
+	ihold(inode);
+	file = alloc_file_pseudo(inode, r->shmem->f_path.mnt, "kipc-region", O_RDWR,
+				 &kipc_region_vmfile_fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		module_put(THIS_MODULE);
+		return file;
+	}
+	kipc_obj_get(&r->obj);
+	file->private_data = r;
+	return file;
+}
+
+/*
  * Can a VMA that shmem set up with @base be switched to
  * kipc_region_vm_ops? Yes if @base has the handlers we forward to, none
  * we would hide, and is the one every region gets. If not (some future
@@ -228,12 +297,17 @@ static bool kipc_region_vm_wrappable(const struct vm_operations_struct *base)
  * mmap() of a region fd. Errors: -EINVAL for a private mapping, -ENXIO
  * for one reaching past the region's end (as mmap(2) documents for
  * "addresses ... invalid for the object"), -EACCES for PROT_WRITE on a
- * read-only fd (the core mm refuses that first; this is a second line).
+ * read-only fd (the core mm refuses that first; this is a second line),
+ * -EPERM for PROT_EXEC. Regions are data, never code: as on a noexec
+ * mount (mmap(2)'s EPERM) and in the spirit of vm.memfd_noexec, a region
+ * cannot be mapped executable, and VM_MAYEXEC is cleared so mprotect()
+ * cannot make it so later (-EACCES).
  */
 static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_region *r = file->private_data;
 	unsigned long npages = r->length >> PAGE_SHIFT;
+	struct file *vmfile;
 	int ret;
 
 	/*
@@ -250,8 +324,15 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 			return -EACCES;
 		kipc_vm_flags_clear(vma, VM_MAYWRITE);
 	}
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	kipc_vm_flags_clear(vma, VM_MAYEXEC);
 
-	vma_set_file(vma, r->shmem);
+	vmfile = kipc_region_vmfile(r);
+	if (IS_ERR(vmfile))
+		return PTR_ERR(vmfile);
+	vma_set_file(vma, vmfile);
+	fput(vmfile);		/* the VMA holds it now */
 	ret = kipc_vfs_mmap(r->shmem, vma);
 	if (ret)
 		return ret;
@@ -503,12 +584,14 @@ static int kipc_ref_xfer_check(const struct kipc_ref_xfer *x, u32 allowed)
  *
  * @shm_fd must be a region fd open for reading (-EBADF if it is not an
  * open fd or not readable, -EINVAL if it is not a region fd), and
- * [@offset, @offset + @len) must lie within the region, with @len below
- * 4 GiB (-EINVAL). The queued message holds a region reference, so the
- * region outlives the sender's fds, mappings and name until it is
- * received.
+ * [@offset, @offset + @len) must lie within the region (-EINVAL), and
+ * @len is held to the channel's max_msg_size like an inline message
+ * (-EMSGSIZE): a receiver can always take it with a plain read. The queued
+ * message holds a region reference, so the region outlives the sender's
+ * fds, mappings and name until it is received.
  *
- * Context: process context, may sleep; takes the channel lock.
+ * Context: process context, may sleep; takes the channel's spinlock
+ * (kipc_chan.lock) to queue.
  * Return: 0 once queued, or -errno as for KIPC_IOC_SEND.
  */
 long kipc_send_ref_ioctl(struct file *file, void __user *uarg)
@@ -591,7 +674,8 @@ out_fdput:
  * @x: the argument, filled in for the caller by kipc_deliver_ref()
  * @uarg: where @x goes back to
  * @hint: the region of the caller's @shm_fd, or NULL
- * @file: a new region file, made under the channel lock, installed after
+ * @file: a new region file, made under the channel's recv_lock, installed
+ *	after it is dropped
  * @fd: the fd reserved for @file, or -1
  * @fd_flags: O_CLOEXEC or 0
  */
@@ -666,11 +750,13 @@ static long kipc_deliver_ref(struct kipc_msg *msg, void *arg)
  * If the head message is not a reference: -ENOMSG, and it stays queued.
  * If the caller's @shm_fd (or -1) is a region fd of the referenced region,
  * it is reused; otherwise the caller needs read permission on the region
- * (-EACCES, the message stays queued) and gets a new read-only region fd
+ * (-EACCES, the message stays queued until a KIPC_IOC_RECV with
+ * KIPC_XFER_DISCARD drops it) and gets a new read-only region fd
  * (O_CLOEXEC with KIPC_REF_CLOEXEC). A @shm_fd that is neither -1 nor an
  * open region fd gives -EBADF.
  *
- * Context: process context, may sleep; takes the channel lock.
+ * Context: process context, may sleep; takes the channel's recv_lock,
+ * and its spinlock inside it.
  * Return: 0, or -errno as for KIPC_IOC_RECV.
  */
 long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
@@ -684,7 +770,9 @@ long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
 	ret = kipc_copy_arg(&rr.x, sizeof(rr.x), offsetofend(struct kipc_ref_xfer, info), uarg);
 	if (ret)
 		return ret;
-	ret = kipc_ref_xfer_check(&rr.x, KIPC_XFER_ALL | KIPC_REF_CLOEXEC);
+	/* KIPC_XFER_DISCARD is KIPC_IOC_RECV's (it drops either kind). */
+	ret = kipc_ref_xfer_check(&rr.x, (KIPC_XFER_ALL & ~KIPC_XFER_DISCARD) |
+				  KIPC_REF_CLOEXEC);
 	if (ret)
 		return ret;
 	if (rr.x.prio || rr.x.offset || rr.x.len)
@@ -733,7 +821,8 @@ long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
  * Reads the referenced range through the shmem file (holes read as
  * zeroes without allocating pages). @to is advanced by @msg->len.
  *
- * Context: process context under kipc_chan.lock; may fault on @to.
+ * Context: process context under the channel's recv_lock (not its
+ * spinlock); may sleep and fault on @to.
  * Return: @msg->len, -EMSGSIZE if @to is too small, or -EFAULT (the
  * caller leaves the message queued).
  */

@@ -5,7 +5,7 @@
 
 #include "kipc_private.h"
 
-#define KIPC_XFER_FLAGS	(KIPC_NONBLOCK | KIPC_PEEK | KIPC_PRIO(0xff))
+#define KIPC_XFER_FLAGS	(KIPC_NONBLOCK | KIPC_PEEK | KIPC_DISCARD | KIPC_PRIO(0xff))
 
 int kipc_chan_open(const char *name, int oflag, mode_t mode,
 		   const struct kipc_chan_attr *attr)
@@ -46,7 +46,7 @@ static int kipc_xfer_init(struct kipc_xfer *x, const struct iovec *iov, int iovc
 {
 	if (flags & ~KIPC_XFER_FLAGS || iovcnt < 0)
 		return -EINVAL;
-	if (send && (flags & KIPC_PEEK))
+	if (send && (flags & (KIPC_PEEK | KIPC_DISCARD)))
 		return -EINVAL;
 	if (!send && KIPC_PRIO_OF(flags))
 		return -EINVAL;
@@ -59,6 +59,8 @@ static int kipc_xfer_init(struct kipc_xfer *x, const struct iovec *iov, int iovc
 		x->flags |= KIPC_XFER_NONBLOCK;
 	if (flags & KIPC_PEEK)
 		x->flags |= KIPC_XFER_PEEK;
+	if (flags & KIPC_DISCARD)
+		x->flags |= KIPC_XFER_DISCARD;	/* with PEEK: -EINVAL from the kernel */
 	if (deadline) {
 		x->flags |= KIPC_XFER_DEADLINE;
 		x->deadline_ns = *deadline;

@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/nsfs.h>
+
 #include <kipc.h>
 #include "kselftest_harness.h"
 
@@ -78,7 +80,7 @@ ABI_FIELD(kipc_batch, nr, 8);
 ABI_FIELD(kipc_batch, xfer_size, 12);
 ABI_FIELD(kipc_batch, xfers, 16);
 ABI_FIELD(kipc_batch, deadline_ns, 24);
-ABI_SIZE(kipc_chan_stat, 80);
+ABI_SIZE(kipc_chan_stat, 88);
 ABI_FIELD(kipc_chan_stat, size, 0);
 ABI_FIELD(kipc_chan_stat, flags, 4);
 ABI_FIELD(kipc_chan_stat, max_msgs, 8);
@@ -95,6 +97,7 @@ ABI_FIELD(kipc_chan_stat, mode, 60);
 ABI_FIELD(kipc_chan_stat, state, 64);
 ABI_FIELD(kipc_chan_stat, __reserved, 68);
 ABI_FIELD(kipc_chan_stat, id, 72);
+ABI_FIELD(kipc_chan_stat, discarded, 80);
 ABI_SIZE(kipc_shm_open, 32);
 ABI_FIELD(kipc_shm_open, size, 0);
 ABI_FIELD(kipc_shm_open, flags, 4);
@@ -251,6 +254,73 @@ TEST_F(abi, size_contract_every_ioctl)
 			    offsetof(struct kipc_chan_stat, id));
 }
 
+/*
+ * A @size above a page is E2BIG without the kernel reading the tail (as
+ * openat2 and clone3 answer), even when the tail is all zero, on every
+ * command; so is a batch's @xfer_size above a page. 4 GiB - 1, with an
+ * unmapped page right after the struct, is E2BIG too, not EFAULT.
+ */
+TEST_F(abi, size_above_page_e2big)
+{
+	static const unsigned long ctl_cmds[] = {
+		KIPC_IOC_VERSION, KIPC_IOC_STAT, KIPC_IOC_CHAN_OPEN, KIPC_IOC_UNLINK,
+		KIPC_IOC_SHM_OPEN,
+	};
+	static const unsigned long ch_cmds[] = {
+		KIPC_IOC_SEND, KIPC_IOC_RECV, KIPC_IOC_CHAN_STAT, KIPC_IOC_SEND_REF,
+		KIPC_IOC_RECV_REF, KIPC_IOC_SEND_BATCH, KIPC_IOC_RECV_BATCH,
+	};
+	struct kipc_shm_open so = { .size = sizeof(so), .mode = 0600, .length = 4096 };
+	struct kipc_chan_stat st = { .size = sizeof(st) };
+	struct kipc_batch b;
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *buf;
+	size_t i, j;
+	int shm;
+
+	/* Two zeroed pages, then an inaccessible one. */
+	buf = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mprotect(buf + 2 * pg, pg, PROT_NONE));
+	so.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT;
+	shm = ioctl(self->ctl, KIPC_IOC_SHM_OPEN, &so);
+	ASSERT_LE(0, shm) TH_LOG("SHM_OPEN: %s", strerror(errno));
+
+	for (j = 0; j < 3; j++) {
+		/* page + 1 (zero tail), 2 pages (zero tail), 4 GiB - 1 */
+		__u32 size = j == 0 ? pg + 1 : j == 1 ? 2 * pg : 0xffffffffu;
+		unsigned char *arg = j == 2 ? buf + 2 * pg - 64 : buf;
+
+		memset(buf, 0, 2 * pg);
+		memcpy(arg, &size, sizeof(size));
+		for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+			EXPECT_EQ(-E2BIG, xioctl(self->ctl, ctl_cmds[i], arg))
+				TH_LOG("ctl cmd %#lx size %u", ctl_cmds[i], size);
+		for (i = 0; i < sizeof(ch_cmds) / sizeof(ch_cmds[0]); i++)
+			EXPECT_EQ(-E2BIG, xioctl(self->ch, ch_cmds[i], arg))
+				TH_LOG("chan cmd %#lx size %u", ch_cmds[i], size);
+		EXPECT_EQ(-E2BIG, xioctl(shm, KIPC_IOC_SHM_STAT, arg))
+			TH_LOG("SHM_STAT size %u", size);
+	}
+
+	/* A batch whose entries claim more than a page. */
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.flags = KIPC_XFER_NONBLOCK;
+	b.nr = 1;
+	b.xfer_size = pg + 8;
+	b.xfers = (uintptr_t)buf;
+	memset(buf, 0, 2 * pg);
+	memcpy(buf, &b.xfer_size, sizeof(b.xfer_size));
+	EXPECT_EQ(-E2BIG, xioctl(self->ch, KIPC_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(-E2BIG, xioctl(self->ch, KIPC_IOC_RECV_BATCH, &b));
+	/* Nothing was sent by any of the above. */
+	ASSERT_EQ(0, xioctl(self->ch, KIPC_IOC_CHAN_STAT, &st));
+	EXPECT_EQ(0, st.sent);
+	close(shm);
+	munmap(buf, 3 * pg);
+}
+
 /* A caller built against the first header (no @id) still works, untouched past its size. */
 TEST_F(abi, grown_struct_old_size)
 {
@@ -281,6 +351,30 @@ TEST_F(abi, unknown_ioctl_enotty)
 	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_SEND, &a));
 	ASSERT_EQ(-ENOTTY, xioctl(self->ch, KIPC_IOC_VERSION, &a));
 	ASSERT_EQ(-ENOTTY, xioctl(self->ch, _IO(KIPC_IOC_MAGIC, 0x3f), &a));
+}
+
+/*
+ * kipc's ioctl type is its own (ABI 2): nsfs's commands (type 0xB7, which
+ * kipc used in ABI 1) mean nothing on a kipc fd.
+ */
+TEST_F(abi, nsfs_commands_enotty)
+{
+	static const unsigned long ns_cmds[] = {
+		NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE, NS_GET_OWNER_UID,
+	};
+	union big_arg a;
+	size_t i;
+
+	ASSERT_NE(0xB7, _IOC_TYPE(KIPC_IOC_STAT));
+	ASSERT_LE(2, KIPC_ABI_VERSION);
+	for (i = 0; i < sizeof(ns_cmds) / sizeof(ns_cmds[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		a.size = 64;
+		EXPECT_EQ(-ENOTTY, xioctl(self->ctl, ns_cmds[i], &a))
+			TH_LOG("ctl cmd %#lx", ns_cmds[i]);
+		EXPECT_EQ(-ENOTTY, xioctl(self->ch, ns_cmds[i], &a))
+			TH_LOG("chan cmd %#lx", ns_cmds[i]);
+	}
 }
 
 TEST_F(abi, chan_open_flags_and_reserved)

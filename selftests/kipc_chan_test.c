@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +213,119 @@ TEST_F(chan, default_limits_are_real_world)
 	close(ch);
 }
 
+/*
+ * KIPC_DISCARD: the way past a head message the receiver cannot take
+ * (here one too big for its buffer); its info comes back, its payload
+ * does not, and the messages behind it are received as usual.
+ */
+TEST_F(chan, discard_oversized_head)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 4, .max_msg_size = 100 };
+	struct kipc_msg_info info;
+	struct kipc_chan_stat st;
+	char buf[200];
+	struct iovec v = { .iov_base = buf, .iov_len = sizeof(buf) };
+	int ch;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ(100, kipc_send(ch, buf, 100, KIPC_PRIO(7)));
+	ASSERT_EQ(5, kipc_send(ch, "after", 5, 0));
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(-EMSGSIZE, kipc_recv(ch, buf, 10, &info, KIPC_NONBLOCK));
+	ASSERT_EQ(100, info.len);
+	ASSERT_EQ(2, chan_stat(ch).nr_msgs);	/* nothing lost by the failure */
+
+	memset(&info, 0xaa, sizeof(info));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(100, kipc_recv(ch, buf, 10, &info, KIPC_DISCARD | KIPC_NONBLOCK))
+		TH_LOG("the head message is not discarded: the receiver stays stuck");
+	ASSERT_EQ(0, buf[0]);			/* nothing delivered */
+	ASSERT_EQ(1, info.seq);
+	ASSERT_EQ(100, info.len);
+	ASSERT_EQ(7, info.prio);
+	ASSERT_EQ(0, info.flags);
+	ASSERT_EQ(getpid(), info.pid);
+	ASSERT_EQ(geteuid(), info.uid);
+	ASSERT_EQ(5, kipc_recv(ch, buf, 10, &info, KIPC_NONBLOCK));
+	ASSERT_EQ(0, memcmp(buf, "after", 5));
+	ASSERT_EQ(2, info.seq);
+
+	st = chan_stat(ch);
+	ASSERT_EQ(2, st.sent);
+	ASSERT_EQ(1, st.received);
+	ASSERT_EQ(1, st.discarded);
+	ASSERT_EQ(0, st.nr_msgs);
+	ASSERT_EQ(0, st.bytes_queued);
+
+	/* An empty channel: EAGAIN (and ETIMEDOUT with a timeout), as for a receive. */
+	ASSERT_EQ(-EAGAIN, kipc_recv(ch, NULL, 0, &info, KIPC_DISCARD | KIPC_NONBLOCK));
+	ASSERT_EQ(-ETIMEDOUT, kipc_recv_timed(ch, NULL, 0, NULL, KIPC_DISCARD, 1000000));
+	/* Not with PEEK, not on a send; nothing is touched. */
+	ASSERT_EQ(1, kipc_send(ch, "k", 1, 0));
+	ASSERT_EQ(-EINVAL, kipc_recv(ch, buf, sizeof(buf), &info, KIPC_DISCARD | KIPC_PEEK));
+	ASSERT_EQ(-EINVAL, kipc_send(ch, "k", 1, KIPC_DISCARD));
+	/* Not in a batch (KIPC_IOC_RECV takes it). */
+	ASSERT_EQ(-EINVAL, kipc_recv_batch(ch, &v, 1, NULL, KIPC_DISCARD));
+	ASSERT_EQ(1, chan_stat(ch).nr_msgs);
+	/* With no info wanted, and at its blocking best. */
+	ASSERT_EQ(1, kipc_recv(ch, NULL, 0, NULL, KIPC_DISCARD));
+	ASSERT_EQ(2, chan_stat(ch).discarded);
+	close(ch);
+}
+
+/* A discard is a receive: it needs a receive-capable fd. */
+TEST_F(chan, discard_needs_read_access)
+{
+	int wr = kipc_chan_open(self->name, O_WRONLY, 0, NULL);
+
+	ASSERT_LE(0, wr);
+	ASSERT_EQ(1, kipc_send(wr, "z", 1, 0));
+	ASSERT_EQ(-EBADF, kipc_recv(wr, NULL, 0, NULL, KIPC_DISCARD | KIPC_NONBLOCK));
+	ASSERT_EQ(1, chan_stat(self->ch).nr_msgs);
+	ASSERT_EQ(0, chan_stat(self->ch).discarded);
+	close(wr);
+}
+
+#define MAX_MSG_SIZE_PARAM "/sys/module/kipc/parameters/max_msg_size"
+
+/*
+ * Every queued message fits one read(2): even with the module parameter
+ * raised to its top, no channel takes a max_msg_size above MAX_RW_COUNT.
+ */
+TEST(max_msg_size_capped_at_max_rw_count)
+{
+	unsigned long max_rw = INT32_MAX & ~((unsigned long)sysconf(_SC_PAGESIZE) - 1);
+	struct kipc_chan_attr attr = { .max_msgs = 1 };
+	int ch, above, top;
+	unsigned long old;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid() != 0 || access(MAX_MSG_SIZE_PARAM, W_OK))
+		SKIP(return, "needs root to raise the max_msg_size parameter");
+	old = read_ulong(MAX_MSG_SIZE_PARAM);
+	ASSERT_NE(0, old);
+	ASSERT_EQ(0, write_ulong(MAX_MSG_SIZE_PARAM, UINT32_MAX));
+	attr.max_msg_size = (uint32_t)max_rw + 1;
+	above = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	attr.max_msg_size = UINT32_MAX;
+	top = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	attr.max_msg_size = (uint32_t)max_rw;
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_EQ(0, write_ulong(MAX_MSG_SIZE_PARAM, old));
+	if (above >= 0)
+		close(above);
+	if (top >= 0)
+		close(top);
+	EXPECT_EQ(-EINVAL, above) TH_LOG("max_msg_size MAX_RW_COUNT + 1 accepted");
+	EXPECT_EQ(-EINVAL, top) TH_LOG("max_msg_size 4 GiB - 1 accepted");
+	ASSERT_LE(0, ch) TH_LOG("max_msg_size MAX_RW_COUNT refused: %d", ch);
+	ASSERT_EQ(max_rw, chan_stat(ch).max_msg_size);
+	close(ch);
+}
+
 TEST_F(chan, peek)
 {
 	struct kipc_msg_info info;
@@ -276,6 +391,300 @@ TEST_F(chan, timeouts)
 	ASSERT_EQ(1, kipc_recv_timed(ch, &c, 1, NULL, 0, 1000000));
 	ASSERT_EQ(-EINVAL, kipc_recv_timed(ch, &c, 1, NULL, 0, -1));
 	close(ch);
+}
+
+/* KIPC_IOC_SEND or KIPC_IOC_RECV of @len bytes at @buf with an absolute deadline. */
+static long xfer_deadline(int ch, unsigned long cmd, void *buf, size_t len, uint64_t deadline)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct kipc_xfer x = {
+		.size = sizeof(x), .flags = KIPC_XFER_DEADLINE,
+		.iov = (uintptr_t)&iov, .iovcnt = 1, .deadline_ns = deadline,
+	};
+	long r = ioctl(ch, cmd, &x);
+
+	return r < 0 ? -errno : r;
+}
+
+/* In a child: sleep @ms, then send one byte or receive one on @ch; exit 0 on success. */
+static pid_t peer_after(int ch, int ms, bool send)
+{
+	pid_t pid = fork();
+	char c = 'p';
+
+	if (pid)
+		return pid;
+	usleep(ms * 1000);
+	_exit((send ? kipc_send(ch, &c, 1, 0) : kipc_recv(ch, &c, 1, NULL, 0)) == 1 ? 0 : 1);
+}
+
+/* @cmd (send or receive) with @deadline waits for a peer that comes 100 ms later. */
+static void xfer_waits_for_peer(struct __test_metadata *_metadata, int ch, unsigned long cmd,
+				uint64_t deadline)
+{
+	pid_t pid = peer_after(ch, 100, cmd == KIPC_IOC_RECV);
+	uint64_t t0 = now_ns();
+	char c = 0;
+
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1, xfer_deadline(ch, cmd, &c, 1, deadline))
+		TH_LOG("%s, deadline %#llx", cmd == KIPC_IOC_RECV ? "recv" : "send",
+		       (unsigned long long)deadline);
+	EXPECT_LE(t0 + 50000000, now_ns());
+	EXPECT_EQ(0, wait_child(pid));
+}
+
+/*
+ * A deadline more than 2^63 ns away (UINT64_MAX as "forever") is no
+ * deadline: the call waits for the peer instead of timing out at once.
+ */
+TEST_F(chan, deadline_forever)
+{
+	static const uint64_t far[] = { UINT64_MAX, 0, (1ull << 63) + 1000 };
+	struct kipc_chan_attr attr = { .max_msgs = 1 };
+	struct kipc_batch b = { .size = sizeof(b), .flags = KIPC_XFER_DEADLINE, .nr = 1 };
+	struct iovec iov;
+	struct kipc_xfer x;
+	uint64_t deadline;
+	char c = 0;
+	size_t i;
+	pid_t pid;
+	int ch;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	for (i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+		deadline = far[i] ? far[i] : now_ns() + (1ull << 63) + 1;
+		/* receive on an empty channel, then send on a full one */
+		xfer_waits_for_peer(_metadata, ch, KIPC_IOC_RECV, deadline);
+		ASSERT_EQ(1, kipc_send(ch, &c, 1, 0));
+		xfer_waits_for_peer(_metadata, ch, KIPC_IOC_SEND, deadline);
+		EXPECT_EQ(1, xfer_deadline(ch, KIPC_IOC_RECV, &c, 1, now_ns() + 200000000));
+	}
+	/* a receive batch */
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.iov = (uintptr_t)&iov;
+	x.iovcnt = 1;
+	b.xfer_size = sizeof(x);
+	b.xfers = (uintptr_t)&x;
+	b.deadline_ns = UINT64_MAX;
+	pid = peer_after(ch, 100, true);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1, ioctl(ch, KIPC_IOC_RECV_BATCH, &b)) TH_LOG("batch: %s", strerror(errno));
+	EXPECT_EQ(0, wait_child(pid));
+	close(ch);
+}
+
+/* KIPC_IOC_STAT; all ones if it fails. */
+static struct kipc_global_stat global_stat(void)
+{
+	struct kipc_global_stat st = { .size = sizeof(st) };
+	int ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+
+	if (ctl < 0 || ioctl(ctl, KIPC_IOC_STAT, &st))
+		memset(&st, 0xff, sizeof(st));
+	if (ctl >= 0)
+		close(ctl);
+	return st;
+}
+
+/* The module-wide totals moved by exactly (@msgs, @bytes) since @g0. */
+#define ASSERT_TOTALS(g0, msgs, bytes) do {					\
+	struct kipc_global_stat _g = global_stat();				\
+	ASSERT_EQ((g0).nr_msgs + (msgs), _g.nr_msgs);				\
+	ASSERT_EQ((g0).bytes_queued + (bytes), _g.bytes_queued);		\
+} while (0)
+
+/*
+ * KIPC_IOC_STAT's queued messages and bytes stay exact through sends,
+ * receives, batches, a peek, a receive that fails (EMSGSIZE puts the
+ * message back), and a channel freed with messages in it.
+ */
+TEST_F(chan, global_stat_exact)
+{
+	struct kipc_global_stat g0 = global_stat();
+	static char big[5000], buf[5000];
+	struct iovec iov[3] = {
+		{ big, 10 }, { big, 0 }, { big, 300 },
+	};
+	int a, b;
+
+	ASSERT_NE(UINT64_MAX, g0.nr_msgs);
+	a = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+	b = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(100, kipc_send(a, big, 100, 0));
+	ASSERT_EQ(0, kipc_send(a, big, 0, 0));
+	ASSERT_EQ(5000, kipc_send(b, big, 5000, KIPC_PRIO(3)));
+	ASSERT_EQ(7, kipc_send(self->ch, big, 7, 0));
+	ASSERT_TOTALS(g0, 4, 5107);
+	ASSERT_EQ(3, kipc_send_batch(b, iov, 3, 0));
+	ASSERT_TOTALS(g0, 7, 5417);
+	/* peek and a too-small buffer change nothing */
+	ASSERT_EQ(5000, kipc_recv(b, buf, sizeof(buf), NULL, KIPC_PEEK));
+	ASSERT_EQ(-EMSGSIZE, kipc_recv(b, buf, 10, NULL, 0));
+	ASSERT_TOTALS(g0, 7, 5417);
+	ASSERT_EQ(5000, kipc_recv(b, buf, sizeof(buf), NULL, 0));
+	ASSERT_EQ(100, kipc_recv(a, buf, sizeof(buf), NULL, 0));
+	ASSERT_TOTALS(g0, 5, 317);
+	iov[0].iov_base = buf;
+	iov[0].iov_len = sizeof(buf);
+	iov[1] = iov[0];
+	ASSERT_EQ(2, kipc_recv_batch(b, iov, 2, NULL, 0));
+	ASSERT_TOTALS(g0, 3, 307);
+	/* a channel freed with two messages (0 and 300 bytes) queued */
+	close(b);
+	ASSERT_TOTALS(g0, 2, 7);
+	close(a);
+	ASSERT_TOTALS(g0, 1, 7);
+	ASSERT_EQ(7, kipc_recv(self->ch, buf, sizeof(buf), NULL, 0));
+	ASSERT_TOTALS(g0, 0, 0);
+}
+
+/* Best of @n timings of KIPC_IOC_STAT on @ctl, in ns. */
+static uint64_t stat_ns(int ctl, int n)
+{
+	struct kipc_global_stat st;
+	uint64_t best = UINT64_MAX, t;
+
+	while (n--) {
+		memset(&st, 0, sizeof(st));
+		st.size = sizeof(st);
+		t = now_ns();
+		if (ioctl(ctl, KIPC_IOC_STAT, &st))
+			return UINT64_MAX;
+		t = now_ns() - t;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+/*
+ * KIPC_IOC_STAT answers from counters: its cost does not grow with the
+ * number of live objects (it used to walk them all under the lock every
+ * create and free takes). 8000 named channels must not make it more than
+ * 3 times slower (plus 20 us of slack for a slow emulated guest).
+ */
+TEST(global_stat_cost_independent_of_objects)
+{
+	enum { N = 8000 };
+	struct kipc_chan_attr attr = { .max_msgs = 1, .max_msg_size = 1 };
+	uint64_t few, many;
+	char name[64];
+	int ctl, i, fd;
+
+	ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	few = stat_ns(ctl, 200);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "t-statcost-%d-%d", getpid(), i);
+		fd = kipc_chan_open(name, O_WRONLY | O_CREAT, 0600, &attr);
+		if (fd < 0)
+			break;
+		close(fd);
+	}
+	many = stat_ns(ctl, 200);
+	while (i--) {
+		snprintf(name, sizeof(name), "t-statcost-%d-%d", getpid(), i);
+		kipc_chan_unlink(name);
+	}
+	close(ctl);
+	ASSERT_NE(UINT64_MAX, few);
+	ASSERT_NE(UINT64_MAX, many);
+	TH_LOG("KIPC_IOC_STAT: %llu ns with few objects, %llu ns with %d more",
+	       (unsigned long long)few, (unsigned long long)many, N);
+	ASSERT_GE(3 * few + 20000, many);
+}
+
+/* The opener of epipe_is_final: opens race_name for receiving when told. */
+static struct {
+	atomic_int go;		/* iteration to run; -1: stop */
+	atomic_int done;	/* iteration finished */
+	int ctl;
+	char name[64];
+	int fd;			/* the receiver fd it got, or -errno */
+} race;
+
+static void *race_opener(void *arg)
+{
+	struct kipc_chan_open o = { .size = sizeof(o), .flags = KIPC_OPEN_RECV };
+	int it = 0, go;
+
+	(void)arg;
+	for (;;) {
+		while ((go = atomic_load(&race.go)) == it)
+			;
+		if (go < 0)
+			return NULL;
+		o.name = (uintptr_t)race.name;
+		race.fd = ioctl(race.ctl, KIPC_IOC_CHAN_OPEN, &o);
+		if (race.fd < 0)
+			race.fd = -errno;
+		it = go;
+		atomic_store(&race.done, it);
+	}
+}
+
+/*
+ * EPIPE is final: once a sender was told that no receiver can exist, an
+ * open by name that looked the channel up before the unlink must not add
+ * a receiver afterwards (it gets ENOENT). A thread opens the channel for
+ * receiving while this one unlinks it and sends; for 3 s, each round
+ * with a different delay between the two.
+ */
+TEST(epipe_is_final)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 1, .max_msg_size = 1 };
+	uint64_t end = now_ns() + 3000000000ull;
+	int it, s, r, spin, bad = 0, epipes = 0, opened = 0, enoent = 0;
+	pthread_t t;
+	char c = 0;
+
+	race.ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+	if (race.ctl < 0)
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_opener, NULL));
+	for (it = 1; now_ns() < end; it++) {
+		snprintf(race.name, sizeof(race.name), "t-epipe-%d-%d", getpid(), it);
+		s = kipc_chan_open(race.name, O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK, 0600, &attr);
+		ASSERT_LE(0, s);
+		atomic_store(&race.go, it);
+		for (spin = rand() % 20000; spin > 0; spin--)
+			__asm__ __volatile__("" ::: "memory");
+		ASSERT_EQ(0, kipc_chan_unlink(race.name));
+		do
+			r = kipc_send(s, &c, 1, KIPC_NONBLOCK);
+		while (r != -EPIPE && atomic_load(&race.done) != it);
+		while (atomic_load(&race.done) != it)
+			;
+		if (r == -EPIPE) {
+			epipes++;
+			/* Told EPIPE: no receiver may have come (back) since. */
+			if (race.fd >= 0 || kipc_send(s, &c, 1, KIPC_NONBLOCK) != -EPIPE)
+				bad++;
+		}
+		if (race.fd >= 0) {
+			opened++;
+			close(race.fd);
+		} else if (race.fd == -ENOENT) {
+			enoent++;
+		} else {
+			ASSERT_EQ(-ENOENT, race.fd);
+		}
+		close(s);
+	}
+	atomic_store(&race.go, -1);
+	pthread_join(t, NULL);
+	close(race.ctl);
+	TH_LOG("%d rounds: %d EPIPE, %d opened, %d ENOENT, %d receivers after EPIPE",
+	       it - 1, epipes, opened, enoent, bad);
+	ASSERT_EQ(0, bad);
 }
 
 /* A signal without SA_RESTART ends a blocked receive with EINTR, losing nothing. */

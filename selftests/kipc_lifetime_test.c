@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -429,6 +430,94 @@ TEST(name_reused_after_unlink_gets_a_fresh_channel)
 	EXPECT_EQ(0, kipc_chan_unlink(name));
 	close(new);
 	close(old);
+}
+
+/* In a child: @ctl open, then CHAN_OPEN (and SHM_OPEN) creating @name; the errnos to @res. */
+static void create_when_told(int ctl, const char *name, int go, int res)
+{
+	struct kipc_chan_open o = {
+		.size = sizeof(o), .name = (uintptr_t)name, .mode = 0666,
+		.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT | KIPC_OPEN_EXCL,
+	};
+	struct kipc_shm_open so = {
+		.size = sizeof(so), .name = (uintptr_t)name, .mode = 0666, .length = PG,
+		.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT | KIPC_OPEN_EXCL,
+	};
+	int err[2];
+	char c;
+
+	if (read(go, &c, 1) != 1)
+		_exit(2);
+	err[0] = ioctl(ctl, KIPC_IOC_CHAN_OPEN, &o) < 0 ? errno : 0;
+	err[1] = ioctl(ctl, KIPC_IOC_SHM_OPEN, &so) < 0 ? errno : 0;
+	_exit(write(res, err, sizeof(err)) == sizeof(err) ? 0 : 3);
+}
+
+/*
+ * A named create whose file cannot be made leaves no name behind (and
+ * nothing charged). The file is made last, after the name is linked; an
+ * unprivileged task past fs.file-max gets ENFILE right there
+ * (alloc_empty_file()), so the test lowers fs.file-max to 0 (the fast check reads an
+ * approximate count, which may be 0 on a quiet system) while a
+ * uid-1000 child creates. (A region's shmem file is made before its name
+ * is linked, so for regions this fails earlier; it is checked anyway.)
+ */
+TEST(failed_file_creation_leaves_no_name)
+{
+	struct kipc_global_stat g0;
+	char name[64], saved[64] = "";
+	int go[2], res[2], err[2] = { -1, -1 }, ctl, fd, maxfd, status;
+	ssize_t n;
+	char c;
+	pid_t pid;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid())
+		SKIP(return, "needs root: lowers fs.file-max for a uid-1000 child");
+	maxfd = open("/proc/sys/fs/file-max", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, maxfd);
+	n = read(maxfd, saved, sizeof(saved) - 1);
+	ASSERT_LT(0, n);
+	make_name(name, sizeof(name), "enfile");
+	g0 = gstat();
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setgid(1000) || setuid(1000))
+			_exit(4);
+		ctl = open("/dev/kipc", O_RDWR);
+		if (ctl < 0 || write(res[1], "r", 1) != 1)
+			_exit(5);
+		create_when_told(ctl, name, go[0], res[1]);
+	}
+	close(go[0]);
+	close(res[1]);
+	ASSERT_EQ(1, read(res[0], &c, 1));	/* the child is ready */
+	ASSERT_EQ(2, pwrite(maxfd, "0\n", 2, 0));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	n = read(res[0], err, sizeof(err));
+	ASSERT_EQ((ssize_t)strlen(saved), pwrite(maxfd, saved, strlen(saved), 0));
+	close(maxfd);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	ASSERT_EQ((ssize_t)sizeof(err), n);
+	EXPECT_EQ(ENFILE, err[0]) TH_LOG("channel create: %s", strerror(err[0]));
+	EXPECT_EQ(ENFILE, err[1]) TH_LOG("region create: %s", strerror(err[1]));
+
+	fd = kipc_chan_open(name, O_RDWR, 0, NULL);
+	EXPECT_EQ(-ENOENT, fd) TH_LOG("the channel's name survived its failed create");
+	if (fd >= 0)
+		close(fd);
+	fd = kipc_shm_open(name, O_RDWR, 0, 0);
+	EXPECT_EQ(-ENOENT, fd) TH_LOG("the region's name survived its failed create");
+	if (fd >= 0)
+		close(fd);
+	kipc_chan_unlink(name);
+	kipc_shm_unlink(name);
+	ASSERT_GSTAT(g0);
 }
 
 TEST(name_reused_after_unlink_gets_a_fresh_region)

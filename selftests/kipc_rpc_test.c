@@ -131,11 +131,12 @@ static pid_t start_server_as(const char *name, unsigned int flags, const struct 
 	if (pid == 0) {
 		SVCXPRT *x;
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
 		if (uid >= 0 && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
 				 setresuid(uid, uid, uid)))
 			_exit(9);
+		/* After the uid change, which clears it: a failed test leaves no server. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		x = kipc_rpc_svc_create(name, flags);
 		if (!x)
 			_exit(10);
@@ -322,7 +323,9 @@ TEST_F(rpc, echo_sizes_inline_and_by_reference)
 		/* around the inline limit: the record is ~40 bytes longer */
 		KIPC_RPC_INLINE_MAX - 64, KIPC_RPC_INLINE_MAX - 44, KIPC_RPC_INLINE_MAX - 40,
 		KIPC_RPC_INLINE_MAX - 36, KIPC_RPC_INLINE_MAX, KIPC_RPC_INLINE_MAX + 1,
-		200000, 1 << 20, (1 << 20) + 3, 4 << 20, 16 << 20,
+		200000, 1 << 20, (1 << 20) + 3, 4 << 20,
+		/* the module's default max_msg_size bounds references: 16 MiB */
+		(16 << 20) - 4096,
 		/* back down: the regions stay, small records go inline again */
 		100, 4096,
 	};
@@ -894,26 +897,26 @@ TEST(garbage_on_the_service_channel_is_dropped)
 	kipc_chan_unlink(name);
 }
 
-/* Send references to a region only its owner (uid 1000) may read. */
+/*
+ * Queue what a receiver cannot take: a priority-31 reference to a region
+ * only its owner (uid 1000) may read, and messages longer than a HELLO
+ * (a reference and an inline one), which the kernel refuses at send.
+ */
 static int unreadable_refs_as(const char *name, void *arg)
 {
 	int fd = kipc_chan_open(name, O_WRONLY, 0, NULL);
 	int shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4096);
-	int ret;
+	static char big[4096];
 
 	(void)arg;
 	if (fd < 0 || shm < 0)
 		return 20;
-	if (kipc_send_ref(fd, shm, 0, 16, 0))		/* would be copied */
+	if (kipc_send_ref(fd, shm, 0, 16, KIPC_PRIO(KIPC_PRIO_MAX)))	/* would be copied */
 		return 21;
-	/*
-	 * Longer than a HELLO. The server may already have replaced its
-	 * service channel after the first reference, leaving this fd's
-	 * channel without a receiver: EPIPE is that, and fine.
-	 */
-	ret = kipc_send_ref(fd, shm, 0, 4096, 0);
-	if (ret && ret != -EPIPE)
+	if (kipc_send_ref(fd, shm, 0, sizeof(big), 0) != -EMSGSIZE)
 		return 22;
+	if (kipc_send(fd, big, sizeof(big), 0) != -EMSGSIZE)
+		return 23;
 	return 0;
 }
 
@@ -937,14 +940,33 @@ static long cpu_ticks(pid_t pid)
 	return (long)(ut + st);
 }
 
+static uint64_t service_chan_id(const char *name)
+{
+	struct kipc_chan_stat st;
+	int fd = kipc_chan_open(name, O_WRONLY, 0, NULL);
+	int ret;
+
+	if (fd < 0)
+		return 0;
+	ret = kipc_chan_stat(fd, &st);
+	close(fd);
+	return ret ? 0 : st.id;
+}
+
+/*
+ * What a receiver cannot take is discarded (KIPC_DISCARD): the server
+ * keeps its service channel (same id) and keeps answering, without
+ * spinning on the message.
+ */
 TEST(unreadable_reference_does_not_block_the_service)
 {
+	uint64_t id0, id1;
 	char name[64];
 	kt_stats ss;
 	pid_t server;
 	CLIENT *before, *after;
 	long t0, t1;
-	int sum;
+	int sum, attack;
 
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
@@ -956,7 +978,9 @@ TEST(unreadable_reference_does_not_block_the_service)
 	ASSERT_GT(server, 0);
 	before = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
 	ASSERT_NE(NULL, before);
-	ASSERT_EQ(0, run_as(1000, 1000, unreadable_refs_as, name, NULL));
+	id0 = service_chan_id(name);
+	ASSERT_NE(0, id0);
+	attack = run_as(1000, 1000, unreadable_refs_as, name, NULL);
 	usleep(200000);
 
 	/* Not spinning on a message it cannot take ... */
@@ -965,6 +989,11 @@ TEST(unreadable_reference_does_not_block_the_service)
 	t1 = cpu_ticks(server);
 	ASSERT_GE(t0, 0);
 	EXPECT_LT(t1 - t0, sysconf(_SC_CLK_TCK) / 10) TH_LOG("server busy: %ld ticks", t1 - t0);
+	/* ... still on its own channel, not a replacement ... */
+	id1 = service_chan_id(name);
+	EXPECT_EQ(id0, id1) TH_LOG("service channel replaced: id %llu -> %llu",
+				   (unsigned long long)id0, (unsigned long long)id1);
+	ASSERT_EQ(0, attack) TH_LOG("the oversized sends were not refused (%d)", attack);
 	/* ... and reachable: old connections and new handshakes. */
 	ASSERT_EQ(RPC_SUCCESS, call_add(before, 1, 2, &sum));
 	ASSERT_EQ(3, sum);

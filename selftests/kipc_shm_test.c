@@ -64,6 +64,13 @@ static struct kipc_shm_stat region_stat(int fd)
 	return st;
 }
 
+static uint32_t chan_stat_nr_msgs(int ch)
+{
+	struct kipc_chan_stat st;
+
+	return kipc_chan_stat(ch, &st) < 0 ? UINT32_MAX : st.nr_msgs;
+}
+
 static struct kipc_global_stat global_stat(void)
 {
 	struct kipc_global_stat st;
@@ -400,6 +407,35 @@ TEST_F(shm, readonly_fd_never_writable)
 	close(ro);
 }
 
+/*
+ * Regions hold data, never code: mmap(PROT_EXEC) is EPERM, on a writable
+ * and a read-only fd, and mprotect() cannot add PROT_EXEC (EACCES).
+ */
+TEST_F(shm, never_executable)
+{
+	size_t len;
+	void *p;
+	int ro;
+
+	ro = kipc_shm_open(self->name, O_RDONLY, 0, 0);
+	ASSERT_LE(0, ro);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_READ | PROT_EXEC, MAP_SHARED,
+				   self->fd, 0));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_EXEC, MAP_SHARED, ro, 0));
+	EXPECT_EQ(EPERM, errno);
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &p, &len));
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(1, region_stat(self->fd).nr_maps);
+	munmap(p, len);
+	close(ro);
+}
+
 static size_t grow_len;
 
 static int touch_past_end(void *p)
@@ -464,6 +500,46 @@ TEST_F(shm, unlink_and_close_while_mapped)
 	g = global_stat();
 	ASSERT_EQ(g0.nr_regions - 1, g.nr_regions);
 	ASSERT_EQ(g0.region_bytes - self->len, g.region_bytes);
+}
+
+/*
+ * remap_file_pages() maps a VMA's file again, without the region's VMA
+ * callbacks: that mapping would not hold the region, which would be freed
+ * and uncharged while still mapped. It is refused (EINVAL); if it ever
+ * works, the region must stay counted while the remapped page is mapped.
+ */
+TEST_F(shm, remap_file_pages_keeps_the_charge)
+{
+	struct kipc_global_stat g0 = global_stat(), g;
+	unsigned char *p;
+	size_t len;
+	int r;
+
+	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, (void **)&p, &len));
+	fill(p, len, 21);
+	errno = 0;
+	r = remap_file_pages(p + pg, pg, 0, 2, 0);
+	EXPECT_EQ(-1, r) TH_LOG("remap_file_pages() of a region mapping worked");
+	EXPECT_EQ(EINVAL, errno);
+	/* Everything but that page goes: fd, name and the region's own VMAs. */
+	ASSERT_EQ(0, kipc_shm_unlink(self->name));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, munmap(p, pg));
+	ASSERT_EQ(0, munmap(p + 2 * pg, len - 2 * pg));
+	g = global_stat();
+	if (r == 0) {
+		/* The remapped page still maps region memory: still counted. */
+		EXPECT_EQ(g0.nr_regions, g.nr_regions);
+		EXPECT_EQ(g0.region_bytes, g.region_bytes);
+		EXPECT_EQ(0, check_fill(p + pg, pg, 21));
+	} else {
+		EXPECT_EQ(g0.nr_regions - 1, g.nr_regions);
+	}
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	g = global_stat();
+	EXPECT_EQ(g0.nr_regions - 1, g.nr_regions);
+	EXPECT_EQ(g0.region_bytes - self->len, g.region_bytes);
 }
 
 TEST_F(shm, nr_maps_counts_vmas)
@@ -701,7 +777,8 @@ TEST_F(shm, debugfs_listing)
 		EXPECT_STREQ("600", mode);
 		EXPECT_STREQ("1", depth);	/* one queued reference */
 		EXPECT_EQ(self->len, bytes);
-		EXPECT_EQ(3, refs);		/* the name, the fd, the reference */
+		/* the name, the fd, the reference, each mmap()'s VMA file */
+		EXPECT_EQ(5, refs);
 		EXPECT_EQ(1, fds);
 		EXPECT_EQ(2, maps);
 		EXPECT_EQ(0, waiters);
@@ -1218,6 +1295,144 @@ TEST_F(ref, receiver_needs_read_permission)
 	ASSERT_EQ(0, region_stat(pub).nr_refs);
 	munmap(p, len);
 	close(pub);
+}
+
+/* uid 1000 sends a priority-31 reference to its own 0600 region. */
+static int send_private_ref_as_1000(void *arg)
+{
+	int ch = *(int *)arg, shm;
+	size_t len;
+	void *p;
+
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		return 99;
+	shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, pg);
+	if (shm < 0 || kipc_shm_map(shm, PROT_READ | PROT_WRITE, &p, &len))
+		return 1;
+	fill(p, 128, 71);
+	if (kipc_send_ref(ch, shm, 0, 128, KIPC_PRIO(KIPC_PRIO_MAX)))
+		return 2;
+	return 0;
+}
+
+/* uid 1001 cannot read that region: it discards the reference and goes on. */
+static int discard_as_1001(void *arg)
+{
+	struct kipc_ref ref = KIPC_REF_INIT;
+	int ch = *(int *)arg;
+	struct kipc_msg_info info;
+	char buf[256];
+	ssize_t n;
+
+	if (setresgid(1001, 1001, 1001) || setresuid(1001, 1001, 1001))
+		return 99;
+	n = kipc_recv(ch, buf, sizeof(buf), &info, KIPC_NONBLOCK);
+	if (n != -EACCES) {
+		fprintf(stderr, "# plain receive of the head: %zd\n", n);
+		return 1;
+	}
+	n = kipc_recv_ref(ch, &ref, NULL, KIPC_NONBLOCK);
+	if (n != -EACCES) {
+		fprintf(stderr, "# KIPC_IOC_RECV_REF of the head: %zd\n", n);
+		return 2;
+	}
+	memset(&info, 0, sizeof(info));
+	n = kipc_recv(ch, NULL, 0, &info, KIPC_DISCARD | KIPC_NONBLOCK);
+	if (n != 128) {
+		n = kipc_recv(ch, buf, sizeof(buf), &info, KIPC_NONBLOCK);
+		fprintf(stderr, "# discard failed; the next receive still gives %zd\n", n);
+		return 3;
+	}
+	if (info.uid != 1000 || info.prio != KIPC_PRIO_MAX || info.flags != KIPC_MSG_REF ||
+	    info.len != 128)
+		return 4;
+	/* The messages behind it. */
+	if (kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK) != 3 || memcmp(buf, "one", 3))
+		return 5;
+	if (kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK) != 3 || memcmp(buf, "two", 3))
+		return 6;
+	return 0;
+}
+
+/*
+ * Nothing a sender queues wedges a receiver: a reference the receiver may
+ * not read gives EACCES and stays queued (nothing lost), and KIPC_DISCARD
+ * takes it off, so the messages behind it are received.
+ */
+TEST(discard_gets_past_an_unreadable_reference)
+{
+	struct kipc_global_stat g0;
+	struct kipc_chan_stat cs;
+	int ch;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to run the sender and the receiver as uids 1000, 1001");
+	g0 = global_stat();
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0666, NULL);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(3, kipc_send(ch, "one", 3, 0));
+	ASSERT_EQ(3, kipc_send(ch, "two", 3, 0));
+	ASSERT_EQ(0, in_child(send_private_ref_as_1000, &ch));
+	/* Only the queued reference keeps the sender's region now. */
+	ASSERT_EQ(g0.nr_regions + 1, global_stat().nr_regions);
+
+	ASSERT_EQ(0, in_child(discard_as_1001, &ch));
+	ASSERT_EQ(0, kipc_chan_stat(ch, &cs));
+	ASSERT_EQ(0, cs.nr_msgs);
+	ASSERT_EQ(3, cs.sent);
+	ASSERT_EQ(2, cs.received);
+	ASSERT_EQ(1, cs.discarded);
+	/* The discard dropped the region reference: the region is gone. */
+	ASSERT_EQ(g0.nr_regions, global_stat().nr_regions);
+	close(ch);
+}
+
+/*
+ * KIPC_IOC_SEND_REF is held to the channel's max_msg_size, as an inline
+ * send is: nothing is queued that a plain receive could never take.
+ */
+TEST_F(ref, send_ref_held_to_max_msg_size)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 4, .max_msg_size = 100 };
+	unsigned long max_rw = INT32_MAX & ~((unsigned long)pg - 1);
+	struct kipc_ref_xfer x;
+	char buf[128];
+	int ch, big, ret;
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	ret = kipc_send_ref(ch, self->fd, 0, 101, 0);
+	if (ret == 0)
+		TH_LOG("a 101-byte reference was queued; receive with a 100-byte buffer: %zd",
+		       kipc_recv(ch, buf, 100, NULL, KIPC_NONBLOCK));
+	ASSERT_EQ(-EMSGSIZE, ret);
+	ASSERT_EQ(0, kipc_send_ref(ch, self->fd, 0, 100, 0));
+	ASSERT_EQ(1, chan_stat_nr_msgs(ch));
+	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
+	ASSERT_EQ(100, kipc_recv(ch, buf, 100, NULL, KIPC_NONBLOCK));
+	close(ch);
+
+	/* KIPC_IOC_RECV_REF does not take KIPC_XFER_DISCARD: KIPC_IOC_RECV does. */
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.shm_fd = -1;
+	x.flags = KIPC_XFER_DISCARD;
+	ASSERT_EQ(-EINVAL, xioctl(self->ch, KIPC_IOC_RECV_REF, &x));
+
+	/* Above MAX_RW_COUNT: no read(2) could ever take it. */
+	if (read_ulong(MAX_REGION_PARAM) < max_rw + pg)
+		SKIP(return, "max_region_bytes below 2 GiB");
+	big = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, max_rw + pg);
+	ASSERT_LE(0, big);
+	ret = kipc_send_ref(self->ch, big, 0, max_rw + 1, 0);
+	if (ret == 0)
+		TH_LOG("a reference above MAX_RW_COUNT was queued; read(2): %d",
+		       read(self->ch, buf, sizeof(buf)) < 0 ? -errno : 0);
+	ASSERT_EQ(-EMSGSIZE, ret);
+	ASSERT_EQ(0, region_stat(big).nr_refs);
+	close(big);
 }
 
 static int open_by_name_as_user(void *arg)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers the kipc kselftests share: time, children, files, tracefs.
+ * Helpers the kipc kselftests share: time, children, files, tracefs,
+ * module parameters.
  * Static inline, so a test that does not use one pays nothing for it.
  */
 #ifndef KIPC_TEST_UTIL_H
@@ -126,6 +127,34 @@ static inline const char *tracefs(void)
 	if (!access("/sys/kernel/debug/tracing/events/kipc", F_OK))
 		return "/sys/kernel/debug/tracing";
 	return NULL;
+}
+
+/* A number from a file (a module parameter, say); 0 if unreadable. */
+static inline unsigned long read_ulong(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoul(buf, NULL, 0);
+}
+
+/* Write a number to a file: 0 or -errno. */
+static inline int write_ulong(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
 }
 
 #endif /* KIPC_TEST_UTIL_H */

@@ -12,13 +12,19 @@
  * retry, never by a worker thread blocked in read or write.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <liburing.h>
@@ -335,6 +341,134 @@ TEST_F(uring, recv_parked_until_message_arrives)
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(1, seen[i]);
 	ASSERT_EQ(0, wait_child(pid));
+}
+
+/* A receiver stuck in a page fault on its buffer, held by userfaultfd. */
+static struct {
+	int uffd;
+	int ch;
+	char *page;		/* registered, missing until resolved */
+	long ret;		/* the stuck receive's result */
+	int release;		/* pipe: a byte (or 2 s) resolves the fault */
+} stuck;
+
+static void *stuck_receiver(void *arg)
+{
+	(void)arg;
+	stuck.ret = kipc_recv(stuck.ch, stuck.page, MSG_SIZE, NULL, 0);
+	return NULL;
+}
+
+/* Wait for the receiver's fault, then for a byte on @release or 2 s; resolve it. */
+static void *fault_resolver(void *arg)
+{
+	struct pollfd pfd = { .fd = stuck.release, .events = POLLIN };
+	struct uffdio_copy copy = { 0 };
+	static char zero[65536];
+
+	(void)arg;
+	poll(&pfd, 1, 2000);
+	copy.dst = (uintptr_t)stuck.page;
+	copy.src = (uintptr_t)zero;
+	copy.len = sysconf(_SC_PAGESIZE);
+	ioctl(stuck.uffd, UFFDIO_COPY, &copy);
+	return NULL;
+}
+
+/*
+ * A non-blocking receive never waits for another receiver stuck in a page
+ * fault (here held by userfaultfd) while it holds the channel's receive
+ * lock: KIPC_NONBLOCK, O_NONBLOCK and an io_uring receive get EAGAIN at
+ * once (io_uring parks on poll, with no worker thread), an io_uring batch
+ * completes with 0 at once, poll() does not
+ * say POLLIN meanwhile, and once the fault is resolved the parked io_uring
+ * receive is woken and gets the next message.
+ */
+TEST_F(uring, nonblocking_recv_skips_a_receiver_stuck_in_a_fault)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct pollfd pfd;
+	struct uffd_msg fault;
+	struct kipc_ring_cqe c[1];
+	char buf[MSG_SIZE], bbuf[MSG_SIZE];
+	struct kipc_batch b;
+	struct kipc_xfer bx;
+	struct iovec bio;
+	pthread_t rx, res;
+	int rel[2], nb;
+	uint64_t t0;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	stuck.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (stuck.uffd < 0)
+		SKIP(return, "userfaultfd: %s (CONFIG_USERFAULTFD, vm.unprivileged_userfaultfd)",
+		     strerror(errno));
+	ASSERT_EQ(0, ioctl(stuck.uffd, UFFDIO_API, &api));
+	stuck.page = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stuck.page);
+	reg.range.start = (uintptr_t)stuck.page;
+	reg.range.len = pg;
+	ASSERT_EQ(0, ioctl(stuck.uffd, UFFDIO_REGISTER, &reg));
+	stuck.ch = self->ch;
+	ASSERT_EQ(0, pipe(rel));
+	stuck.release = rel[0];
+	nb = kipc_chan_open(self->name, O_RDONLY | O_NONBLOCK, 0, NULL);
+	ASSERT_LE(0, nb);
+	ASSERT_EQ(3, kipc_send(self->ch, "one", 3, 0));
+	ASSERT_EQ(3, kipc_send(self->ch, "two", 3, 0));
+
+	/* The receiver takes "one" and faults copying it out. */
+	ASSERT_EQ(0, pthread_create(&rx, NULL, stuck_receiver, NULL));
+	pfd.fd = stuck.uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ(sizeof(fault), read(stuck.uffd, &fault, sizeof(fault)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, fault.event);
+	ASSERT_EQ(0, pthread_create(&res, NULL, fault_resolver, NULL));
+
+	t0 = now_ns();
+	EXPECT_EQ(-EAGAIN, kipc_recv(self->ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	EXPECT_EQ(-1, read(nb, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_GT(t0 + 500000000ull, now_ns()) TH_LOG("a non-blocking receive waited");
+	pfd.fd = nb;
+	pfd.events = POLLIN;
+	EXPECT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("POLLIN while a receive cannot go ahead");
+
+	/* An io_uring batch moves nothing (0), at once. */
+	bio.iov_base = bbuf;
+	bio.iov_len = sizeof(bbuf);
+	ASSERT_EQ(0, kipc_batch_prep(&b, &bx, &bio, 1, 0, 0));
+	ASSERT_EQ(0, kipc_ring_prep_batch(&self->ring, self->ch, &b, 0, 6));
+	ASSERT_EQ(1, kipc_ring_submit(&self->ring));
+	ASSERT_EQ(1, kipc_ring_reap(&self->ring, c, 1, 1, QUIET_NS));
+	EXPECT_EQ(6, c[0].user_data);
+	EXPECT_EQ(0, c[0].res);
+
+	/* io_uring's non-blocking try fails; it parks on poll, no worker. */
+	ASSERT_EQ(0, kipc_ring_prep_recv(&self->ring, self->ch, buf, sizeof(buf), 0, 7));
+	ASSERT_EQ(1, kipc_ring_submit(&self->ring));
+	EXPECT_GT(t0 + 500000000ull, now_ns()) TH_LOG("io_uring submit waited");
+	EXPECT_EQ(-ETIMEDOUT, kipc_ring_reap(&self->ring, c, 1, 1, QUIET_NS));
+	EXPECT_EQ(0, iou_workers(getpid()));
+
+	/* Resolve the fault: the receiver gets "one", the parked receive "two". */
+	ASSERT_EQ(1, write(rel[1], "x", 1));
+	pthread_join(res, NULL);
+	pthread_join(rx, NULL);
+	EXPECT_EQ(3, stuck.ret);
+	EXPECT_EQ(0, memcmp(stuck.page, "one", 3));
+	ASSERT_EQ(1, kipc_ring_reap(&self->ring, c, 1, 1, LONG_NS));
+	EXPECT_EQ(7, c[0].user_data);
+	EXPECT_EQ(3, c[0].res);
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	EXPECT_EQ(0, iou_workers(getpid()));
+	close(nb);
+	close(rel[0]);
+	close(rel[1]);
+	close(stuck.uffd);
+	munmap(stuck.page, pg);
 }
 
 /* A reap that does not wait still collects a parked request's completion. */

@@ -641,6 +641,7 @@ static void print_chan_stat(const char *name, const struct kipc_chan_stat *st, i
 		json_u64(&first, "bytes", st->bytes_queued);
 		json_u64(&first, "sent", st->sent);
 		json_u64(&first, "received", st->received);
+		json_u64(&first, "discarded", st->discarded);
 		json_u64(&first, "senders", senders);
 		json_u64(&first, "receivers", receivers);
 		json_key(&first, "named");
@@ -658,6 +659,7 @@ static void print_chan_stat(const char *name, const struct kipc_chan_stat *st, i
 	printf("  max message   %u bytes\n", st->max_msg_size);
 	printf("  sent          %llu\n", (unsigned long long)st->sent);
 	printf("  received      %llu\n", (unsigned long long)st->received);
+	printf("  discarded     %llu\n", (unsigned long long)st->discarded);
 	printf("  senders       %u open fds\n", senders);
 	printf("  receivers     %u open fds\n", receivers);
 }

@@ -186,7 +186,9 @@ static int copy_demo(uint64_t *sum, double *secs)
  */
 static int ref_demo(uint64_t *sum, double *secs, uint64_t *queued_bytes)
 {
-	int refs = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
+	/* A reference is held to its channel's max_msg_size: room for a slot. */
+	struct kipc_chan_attr ref_attr = { .max_msg_size = CHUNK };
+	int refs = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &ref_attr);
 	int acks = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
 	int shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4 * CHUNK);
 	struct kipc_ref_cache cache = KIPC_REF_CACHE_INIT;

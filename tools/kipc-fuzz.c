@@ -33,6 +33,15 @@
  *  - reference receives: the fd fast path, range and region id;
  *  - region mappings: loads and stores on pages known to be mapped never
  *    fault, a load past the region's end (after mremap) gets SIGBUS;
+ *  - the ABI 2 edges: a @size above a page is E2BIG whatever follows
+ *    the struct (a zero tail, an unmapped page); a deadline past 2^63 ns
+ *    is no timeout (never ETIMEDOUT); a reference longer than the
+ *    channel's max_msg_size is EMSGSIZE, nothing queued; a reference the
+ *    receiver may not read (mode bits, with the DAC capabilities dropped)
+ *    is EACCES on every receive and stays queued, and KIPC_XFER_DISCARD
+ *    drops it; a discard never needs a buffer, and on private channels it
+ *    always takes a queued message and counts in @discarded, not in
+ *    @received (every other call leaves @discarded alone);
  *  - no SIGPIPE, no fd the fuzzer did not ask for, no worker stuck;
  *  - at the end, with every fd closed and every pool name unlinked, the
  *    module's counters (KIPC_IOC_STAT) are back at their start values.
@@ -42,6 +51,9 @@
  * that can never be mapped, a PROT_NONE guard page, a read-only alias of
  * a scratch page, or a range that runs into the guard page), so a wrong
  * kernel write cannot corrupt the fuzzer's own state.
+ *
+ * Built with gcc -m32 (tools/kipc-fuzz-m32) it drives the compat ioctl
+ * path: 32-bit iovecs and pointers in the same structs.
  *
  * Reproducing: the seed is always printed. The sequence of calls each
  * worker makes is a function of the seed alone; results that depend on
@@ -75,6 +87,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <kipc.h>
 
@@ -118,6 +132,26 @@
 #define MIN_SHM_STAT	offsetofend(struct kipc_shm_stat, __reserved)
 #define MIN_REF_XFER	offsetofend(struct kipc_ref_xfer, info)
 #define MIN_BATCH	offsetofend(struct kipc_batch, deadline_ns)
+
+/*
+ * ABI 2 additions, for a build against a header that does not have them
+ * yet: the receive flag that drops the head message, and struct
+ * kipc_chan_stat @discarded, appended after @id. @discarded is read by
+ * its offset so that this builds with either header; a kernel that does
+ * not know it leaves it zero (a longer struct with a zero tail is valid).
+ */
+#ifndef KIPC_XFER_DISCARD
+#define KIPC_XFER_DISCARD	0x8U
+#endif
+#define CHAN_STAT_DISCARDED	offsetofend(struct kipc_chan_stat, id)
+#define CHAN_STAT_SIZE		(sizeof(struct kipc_chan_stat) > CHAN_STAT_DISCARDED + 8 ? \
+				 sizeof(struct kipc_chan_stat) : CHAN_STAT_DISCARDED + 8)
+
+/*
+ * A deadline this far out means no timeout (ABI 2): ETIMEDOUT never. The
+ * kernel took it as a negative time left, so as already past, before.
+ */
+#define FOREVER_NS	(1ull << 63)
 
 /* Exit codes. */
 #define EXIT_FOUND	1	/* a contract violation, leak, crash or hang */
@@ -174,6 +208,9 @@ static void usage(FILE *f)
 "                   look for others; WHAT: recv-ro-arg (KIPC_IOC_RECV with\n"
 "                   a read-only struct consumes the message, then EFAULT)\n"
 "  -h, --help       this help\n"
+"\n"
+"Built with gcc -m32 (kipc-fuzz-m32) it drives the kernel's compat ioctl\n"
+"path: the same structs, with 32-bit iovecs and pointers.\n"
 "\n"
 "Output: a progress line every N calls, a per-call table, and one last line\n"
 "  " PROG ": seed=S calls=N errors=E unexpected=U violations=V leaks=L crashes=C ...\n"
@@ -263,7 +300,7 @@ static uint64_t now_ns(void)
 enum op {
 	OP_CTL_OPEN, OP_CLOSE, OP_DUP, OP_FCNTL, OP_RLIMIT,
 	OP_VERSION, OP_STAT, OP_CHAN_OPEN, OP_SHM_OPEN, OP_UNLINK,
-	OP_SEND, OP_RECV, OP_CHAN_STAT, OP_SEND_REF, OP_RECV_REF, OP_SHM_STAT,
+	OP_SEND, OP_RECV, OP_DISCARD, OP_CHAN_STAT, OP_SEND_REF, OP_RECV_REF, OP_SHM_STAT,
 	OP_SEND_BATCH, OP_RECV_BATCH,
 	OP_BADCMD, OP_READ, OP_WRITE, OP_POLL,
 	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MREMAP,
@@ -276,7 +313,8 @@ static const char *const op_name[NOPS] = {
 	[OP_FCNTL] = "fcntl", [OP_RLIMIT] = "setrlimit",
 	[OP_VERSION] = "VERSION", [OP_STAT] = "STAT", [OP_CHAN_OPEN] = "CHAN_OPEN",
 	[OP_SHM_OPEN] = "SHM_OPEN", [OP_UNLINK] = "UNLINK", [OP_SEND] = "SEND",
-	[OP_RECV] = "RECV", [OP_CHAN_STAT] = "CHAN_STAT", [OP_SEND_REF] = "SEND_REF",
+	[OP_RECV] = "RECV", [OP_DISCARD] = "RECV(DISCARD)", [OP_CHAN_STAT] = "CHAN_STAT",
+	[OP_SEND_REF] = "SEND_REF",
 	[OP_RECV_REF] = "RECV_REF", [OP_SHM_STAT] = "SHM_STAT",
 	[OP_SEND_BATCH] = "SEND_BATCH", [OP_RECV_BATCH] = "RECV_BATCH",
 	[OP_BADCMD] = "unknown-ioctl", [OP_READ] = "read/readv",
@@ -312,12 +350,21 @@ static const int A_OPEN[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EEXIS
 static const int A_UNLINK[] = { EINVAL, E2BIG, EFAULT, ENAMETOOLONG, ENOENT, EACCES, 0 };
 static const int A_XFER[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
 			      ETIMEDOUT, EPIPE, EDQUOT, 0 };
-static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
-				  EPIPE, EDQUOT, 0 };
+static const int A_SEND_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
+				  ETIMEDOUT, EPIPE, EDQUOT, 0 };
 static const int A_RECV_REF[] = { EINVAL, E2BIG, EFAULT, EBADF, EAGAIN, ETIMEDOUT,
 				  EPIPE, EACCES, ENOMSG, 0 };
+
+/*
+ * A receive also meets references to regions the caller may not read;
+ * SEND_REF's EMSGSIZE is a @len above the channel's max_msg_size (ABI 2).
+ */
+static const int A_RECV[] = { EINVAL, E2BIG, EFAULT, EBADF, EMSGSIZE, EAGAIN,
+			      ETIMEDOUT, EPIPE, EDQUOT, EACCES, 0 };
 /* read(2)/write(2) on a channel: EINVAL only for bad iovec counts/lengths. */
 static const int A_RW_CHAN[] = { EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EPIPE, EDQUOT, 0 };
+static const int A_READ_CHAN[] = { EINVAL, EFAULT, EBADF, EMSGSIZE, EAGAIN, EPIPE, EDQUOT,
+				   EACCES, 0 };
 /* read(2)/write(2) on fds without read/write methods. */
 static const int A_RW_OTHER[] = { EINVAL, EBADF, EFAULT, EOPNOTSUPP, 0 };
 static const int A_POLL[] = { EFAULT, EINVAL, 0 };
@@ -350,10 +397,12 @@ static const int *allowed_list(enum op op, enum kind k)
 	case OP_UNLINK:
 		return k == K_CTL ? A_UNLINK : A_ENOTTY;
 	case OP_SEND:
-	case OP_RECV:
 	case OP_SEND_BATCH:	/* DOC: batches: as KIPC_IOC_SEND/RECV */
-	case OP_RECV_BATCH:
 		return k == K_CHAN ? A_XFER : A_ENOTTY;
+	case OP_RECV:
+	case OP_DISCARD:
+	case OP_RECV_BATCH:
+		return k == K_CHAN ? A_RECV : A_ENOTTY;
 	case OP_CHAN_STAT:
 		return k == K_CHAN ? A_ARGS : A_ENOTTY;
 	case OP_SEND_REF:
@@ -365,6 +414,7 @@ static const int *allowed_list(enum op op, enum kind k)
 	case OP_BADCMD:
 		return A_ENOTTY;
 	case OP_READ:
+		return k == K_CHAN ? A_READ_CHAN : A_RW_OTHER;
 	case OP_WRITE:
 		return k == K_CHAN ? A_RW_CHAN : A_RW_OTHER;
 	case OP_POLL:
@@ -400,14 +450,16 @@ static bool allowed(enum op op, enum kind k, int e)
 
 /*
  * What a particular call must do beyond the errno table: fail with @err
- * (or @err2), fail at all, or succeed.
+ * (or @err2), fail at all, or succeed; and never give @never.
  */
 struct expect {
 	int err;
 	int err2;
+	int never;	/* an errno this call must not give, whatever else it does */
 	bool fail;
 	bool ok;
 	const char *why;
+	const char *never_why;
 };
 
 static void expect_err(struct expect *ex, int err, const char *why)
@@ -541,6 +593,12 @@ static int judge(enum op op, enum kind k, long ret, const struct expect *ex)
 	}
 	if (!ex)
 		return e;
+	if (ex->never && e == ex->never) {
+		violation("%s on %s returned %s, which it must never give (%s): %s [defect %s]",
+			  op_name[op], kind_name[k], ename(e), ex->never_why, desc,
+			  defect_name);
+		return e;
+	}
 	if (ex->err && e != ex->err && (!ex->err2 || e != ex->err2) && !universal(e)) {
 		violation("%s on %s returned %s, expected %s%s%s (%s): %s [defect %s]", op_name[op],
 			  kind_name[k], ename(e), ename(ex->err), ex->err2 ? " or " : "",
@@ -609,10 +667,16 @@ static void *bad_ptr(void)
 	switch (below(4)) {
 	case 0:
 		return (void *)0x1000;			/* below mmap_min_addr */
+#if UINTPTR_MAX > 0xffffffffu
 	case 1:
 		return (void *)0x8000000000000000ull;	/* non-canonical */
 	case 2:
 		return (void *)0xffff888000000000ull;	/* kernel */
+#else
+	case 1:	/* above a 32-bit task's TASK_SIZE (0xffffe000 under a 64-bit kernel) */
+	case 2:
+		return (void *)(uintptr_t)(0xffffe000u + 0x800u * (uint32_t)below(4));
+#endif
 	default:
 		return s_arg.guard;			/* PROT_NONE */
 	}
@@ -827,17 +891,19 @@ static enum defect pick_defect(void)
 	return d;
 }
 
-enum ptrmode { P_GOOD, P_NULL, P_BAD, P_STRADDLE, P_RO };
+/* P_TAIL_GUARD: the struct is readable, an unmapped page follows it. */
+enum ptrmode { P_GOOD, P_NULL, P_BAD, P_STRADDLE, P_RO, P_TAIL_GUARD };
 
 static const char *const ptr_name[] = {
 	[P_GOOD] = "good", [P_NULL] = "NULL", [P_BAD] = "unmapped",
 	[P_STRADDLE] = "straddles-guard", [P_RO] = "read-only",
+	[P_TAIL_GUARD] = "guard-after-struct",
 };
 
 /* How an ioctl writes its argument back. */
 enum wb { WB_NEVER, WB_ALWAYS, WB_ON_SUCCESS };
 
-static uint8_t argbuf[8192] __attribute__((aligned(64)));
+static uint8_t argbuf[16384] __attribute__((aligned(64)));
 
 struct argp {
 	enum ptrmode mode;
@@ -857,6 +923,36 @@ static uint32_t chaos32(void)
 		return 1u << below(32);
 	default:
 		return (uint32_t)rnd();
+	}
+}
+
+/*
+ * D_TAIL's other half: a @size above a page is E2BIG whatever follows the
+ * struct (ABI 2, as openat2(2) and clone3(2)): a zero tail, a non-zero
+ * one, an unmapped page right after the struct (the kernel must not read
+ * the tail at all), or a size of up to 4 GiB over mostly zeroes. Sets the
+ * size, the bytes to place (@span) and maybe @a->mode in @img.
+ */
+static void size_above_page(struct argp *a, uint8_t *img, size_t imglen, size_t ksize,
+			    uint32_t *usize, size_t *span)
+{
+	defect_name = "size-above-page";
+	*usize = (uint32_t)pg + 1 + (uint32_t)below((uint64_t)pg);
+	*span = *usize;
+	switch (below(4)) {
+	case 0:
+		break;		/* zero tail: valid below a page, not above */
+	case 1:
+		img[ksize + below(imglen - ksize)] = (uint8_t)(1 + below(255));
+		break;
+	case 2:
+		a->mode = P_TAIL_GUARD;
+		break;
+	default:
+		*usize = chance(50) ? UINT32_MAX - (uint32_t)below(16) :
+			 (uint32_t)pg << (1 + below(19));
+		*span = ksize;
+		break;
 	}
 }
 
@@ -883,13 +979,21 @@ static void arg_place(struct argp *a, const void *s, size_t ksize, size_t min,
 		expect_err(ex, EINVAL, "size below the minimum");
 		break;
 	case D_TAIL:
+		if (chance(35)) {
+			size_above_page(a, img, sizeof(img), ksize, &usize, &span);
+			expect_err(ex, E2BIG, "size above a page, whatever the tail holds");
+			break;
+		}
 		usize = (uint32_t)(ksize + 8 * (1 + below(8)));
 		span = usize;
 		img[ksize + below(usize - ksize)] = (uint8_t)(1 + below(255));
 		expect_err(ex, E2BIG, "non-zero bytes past the known struct");
 		break;
 	case D_NONE:
-		if (chance(15)) {
+		if (chance(2)) {
+			usize = (uint32_t)pg;	/* the largest size, zero tail: valid */
+			span = usize;
+		} else if (chance(15)) {
 			usize = (uint32_t)(ksize + 8 * (1 + below(16)));
 			span = usize;	/* a zero tail is accepted */
 		} else if (min < ksize && chance(10)) {
@@ -926,8 +1030,12 @@ static void arg_place(struct argp *a, const void *s, size_t ksize, size_t min,
 	switch (a->mode) {
 	case P_GOOD:
 		memset(argbuf, 0, span + 256);
-		memcpy(argbuf, img, span);
+		memcpy(argbuf, img, span < sizeof(img) ? span : sizeof(img));
 		a->uptr = argbuf;
+		break;
+	case P_TAIL_GUARD:
+		memcpy(s_arg.guard - ksize, img, ksize);
+		a->uptr = s_arg.guard - ksize;
 		break;
 	case P_NULL:
 		a->uptr = NULL;
@@ -1260,6 +1368,20 @@ static void plan_iov(struct iovplan *p, size_t total, bool tx, bool allow_bad)
 	plan_iov_at(p, iovbuf, 0, total, tx, (allow_bad ? PLAN_BAD : 0) | PLAN_RO | PLAN_MANY);
 }
 
+/* A receive plan of one good segment as large as the receive half of the arena. */
+static void plan_flat(struct iovplan *p)
+{
+	memset(p, 0, sizeof(*p));
+	iovbuf[0] = (struct iovec){ s_data.rw + AREA_LEN, AREA_LEN };
+	p->iov = iovbuf;
+	p->cnt = 1;
+	p->total = AREA_LEN;
+	p->first_bad = SIZE_MAX;
+	p->nseg = 1;
+	p->seg[0] = s_data.rw + AREA_LEN;
+	p->seglen[0] = AREA_LEN;
+}
+
 /* The first @n received bytes, gathered from the plan's segments. */
 static const uint8_t *gather(const struct iovplan *p, size_t n)
 {
@@ -1334,22 +1456,54 @@ static void disarm_timer(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-enum xmode { X_NONBLOCK, X_DEADLINE, X_BLOCK };
+/* X_FOREVER: a deadline past 2^63 ns, maybe with KIPC_XFER_NONBLOCK too. */
+enum xmode { X_NONBLOCK, X_DEADLINE, X_BLOCK, X_FOREVER };
 
 static enum xmode pick_xmode(void)
 {
 	unsigned int r = (unsigned int)below(100);
 
-	return r < 70 ? X_NONBLOCK : r < 88 ? X_DEADLINE : X_BLOCK;
+	return r < 66 ? X_NONBLOCK : r < 82 ? X_DEADLINE : r < 92 ? X_BLOCK : X_FOREVER;
+}
+
+/* UINT64_MAX mostly (the obvious "forever"), else another time past 2^63 ns. */
+static uint64_t forever_ns(void)
+{
+	switch (below(4)) {
+	case 0:
+		return FOREVER_NS + below(1ull << 62);
+	case 1:
+		return FOREVER_NS;
+	default:
+		return UINT64_MAX;
+	}
 }
 
 static void xmode_apply(enum xmode m, __u32 *flags, __u64 *deadline_ns)
 {
-	if (m == X_NONBLOCK)
+	if (m == X_NONBLOCK || (m == X_FOREVER && chance(50)))
 		*flags |= KIPC_XFER_NONBLOCK;
 	if (m == X_DEADLINE) {
 		*flags |= KIPC_XFER_DEADLINE;
 		*deadline_ns = chance(20) ? 1 : now_ns() + below(3000000);
+	}
+	if (m == X_FOREVER) {
+		*flags |= KIPC_XFER_DEADLINE;
+		*deadline_ns = forever_ns();
+	}
+}
+
+/*
+ * A call with a deadline past 2^63 ns has no timeout (ABI 2): whatever it
+ * gives (success, EAGAIN with KIPC_XFER_NONBLOCK, EPIPE, EINTR from the
+ * timer when it blocks, an argument's errno), never ETIMEDOUT. This holds
+ * for chaos calls too, so it is applied after kind_rule().
+ */
+static void forever_rule(struct expect *ex, __u32 flags, __u64 deadline_ns)
+{
+	if ((flags & KIPC_XFER_DEADLINE) && deadline_ns >= FOREVER_NS) {
+		ex->never = ETIMEDOUT;
+		ex->never_why = "a deadline past 2^63 ns is no timeout";
 	}
 }
 
@@ -1421,15 +1575,24 @@ static void recv_check(const char *how, long r, const struct kipc_msg_info *info
 /* ------------------------------------------------------------------ */
 /* private channels: exact accounting */
 
-static int chan_stat_fd(int fd, struct kipc_chan_stat *st)
+/* CHAN_STAT of @fd into @st, and @discarded (ABI 2; 0 from an older kernel). */
+static int chan_stat_fd(int fd, struct kipc_chan_stat *st, uint64_t *discarded)
 {
+	union {
+		struct kipc_chan_stat st;
+		uint8_t raw[CHAN_STAT_SIZE];
+	} u;
 	struct expect ex = { .ok = true };
 	long r;
 
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
+	memset(&u, 0, sizeof(u));
+	u.st.size = CHAN_STAT_SIZE;
 	snprintf(desc, sizeof(desc), "(accounting) fd %d", fd);
-	r = sys_ret(ioctl(fd, KIPC_IOC_CHAN_STAT, st));
+	r = sys_ret(ioctl(fd, KIPC_IOC_CHAN_STAT, &u));
+	*st = u.st;
+	st->size = sizeof(*st);
+	if (discarded)
+		memcpy(discarded, u.raw + CHAN_STAT_DISCARDED, sizeof(*discarded));
 	return judge(OP_CHAN_STAT, K_CHAN, r, &ex);
 }
 
@@ -1437,6 +1600,7 @@ struct snap {
 	bool valid;
 	int fd;
 	struct kipc_chan_stat st;
+	uint64_t discarded;
 	char what[sizeof(desc)];
 };
 
@@ -1449,31 +1613,34 @@ static void snap_take(struct snap *s, const struct slot *t)
 		return;
 	memcpy(saved, desc, sizeof(desc));
 	s->fd = t->fd;
-	s->valid = !chan_stat_fd(t->fd, &s->st);
+	s->valid = !chan_stat_fd(t->fd, &s->st, &s->discarded);
 	memcpy(desc, saved, sizeof(desc));
 }
 
 /*
  * After a call on a private channel: on success exactly @dsent messages
- * queued and @drecv consumed; on failure none.
+ * queued, @drecv received and @ddisc discarded (counted in @discarded,
+ * not in @received); on failure none.
  */
-static void snap_check(const struct snap *s, const char *call, long ret, int dsent, int drecv)
+static void snap_check3(const struct snap *s, const char *call, long ret, int dsent, int drecv,
+			int ddisc)
 {
 	char saved[sizeof(desc)];
 	struct kipc_chan_stat a;
-	uint64_t ds, dr;
-	int ws = ret >= 0 ? dsent : 0, wr = ret >= 0 ? drecv : 0;
+	uint64_t ds, dr, dd, disc;
+	int ws = ret >= 0 ? dsent : 0, wr = ret >= 0 ? drecv : 0, wd = ret >= 0 ? ddisc : 0;
 
 	if (!s->valid)
 		return;
 	memcpy(saved, desc, sizeof(desc));
-	if (chan_stat_fd(s->fd, &a))
+	if (chan_stat_fd(s->fd, &a, &disc))
 		return;
 	memcpy(desc, saved, sizeof(desc));
 	ds = a.sent - s->st.sent;
 	dr = a.received - s->st.received;
-	if (ds != (uint64_t)ws || dr != (uint64_t)wr ||
-	    a.nr_msgs != s->st.nr_msgs + ds - dr) {
+	dd = disc - s->discarded;
+	if (ds != (uint64_t)ws || dr != (uint64_t)wr || dd != (uint64_t)wd ||
+	    a.nr_msgs != s->st.nr_msgs + ds - dr - dd) {
 		char res[32];
 
 		if (ret < 0)
@@ -1481,13 +1648,41 @@ static void snap_check(const struct snap *s, const char *call, long ret, int dse
 		else
 			snprintf(res, sizeof(res), "%ld", ret);
 		violation("%s on a private channel returned %s, but sent +%" PRIu64
-			  " received +%" PRIu64 " nr_msgs %u->%u (expected +%d +%d): %s [defect %s]",
-			  call, res, ds, dr, s->st.nr_msgs, a.nr_msgs, ws, wr, desc, defect_name);
+			  " received +%" PRIu64 " discarded +%" PRIu64
+			  " nr_msgs %u->%u (expected +%d +%d +%d): %s [defect %s]",
+			  call, res, ds, dr, dd, s->st.nr_msgs, a.nr_msgs, ws, wr, wd, desc,
+			  defect_name);
 	}
+}
+
+static void snap_check(const struct snap *s, const char *call, long ret, int dsent, int drecv)
+{
+	snap_check3(s, call, ret, dsent, drecv, 0);
 }
 
 /* ------------------------------------------------------------------ */
 /* the calls */
+
+/*
+ * A receive on a private channel whose arguments pass (nothing in @ex
+ * yet), by its snapshot @sn: an empty queue gives EPIPE without senders,
+ * else EAGAIN when non-blocking (whatever the deadline: one past 2^63 ns
+ * changes nothing). Returns true when a message is queued.
+ */
+static bool empty_rule(struct expect *ex, const struct snap *sn, const struct slot *t,
+		       __u32 flags)
+{
+	if (!sn->valid || ex->err || ex->fail || chaos || !t->rd)
+		return false;
+	if (sn->st.nr_msgs)
+		return true;
+	if (!sn->st.nr_senders)
+		expect_err(ex, EPIPE, "empty private channel without senders");
+	else if (flags & KIPC_XFER_NONBLOCK)
+		expect_err(ex, EAGAIN, "empty private channel, non-blocking");
+	return false;
+}
+
 
 static void op_ctl_open(void)
 {
@@ -1764,7 +1959,7 @@ static void op_chan_open(void)
 		.rd = (o.flags & KIPC_OPEN_RECV) != 0, .wr = (o.flags & KIPC_OPEN_SEND) != 0,
 		.priv = !o.name,
 	};
-	if (!chan_stat_fd(s.fd, &st)) {
+	if (!chan_stat_fd(s.fd, &st, NULL)) {
 		s.max_msg_size = st.max_msg_size;
 		if (st.nr_msgs > st.max_msgs || st.mode > 0777 ||
 		    (s.rd && !st.nr_receivers) || (s.wr && !st.nr_senders) ||
@@ -1982,6 +2177,7 @@ static void op_send(void)
 		expect_err(&ex, iovx.err, iovx.why);
 	send_data_expect(&ex, t, &p);
 	kind_rule(t, K_CHAN, &ex);
+	forever_rule(&ex, x.flags, x.deadline_ns);
 	D("fd %d size=%u flags=%#x prio=%u iovcnt=%u iov=%s len=%zu%s deadline=%" PRIu64 " ptr=%s",
 	  t->fd, a.usize, x.flags, x.prio, x.iovcnt, iovhow, p.total, p.bad ? " (bad segment)" : "",
 	  (uint64_t)x.deadline_ns, ptr_name[a.mode]);
@@ -1990,6 +2186,46 @@ static void op_send(void)
 	if (judge(OP_SEND, t->kind, r, &ex) == 0 && (size_t)r != p.total)
 		violation("SEND returned %ld for a %zu-byte message: %s", r, p.total, desc);
 	snap_check(&sn, "SEND", r, 1, 0);
+}
+
+/*
+ * The defects of a KIPC_IOC_RECV struct, with or without KIPC_XFER_DISCARD
+ * (then an added KIPC_XFER_PEEK is the flag defect half the time, and
+ * chaos keeps KIPC_XFER_DISCARD set when it scrambles the flags).
+ */
+static void recv_defect(struct kipc_xfer *x, enum defect d, struct expect *ex)
+{
+	__u32 discard = x->flags & KIPC_XFER_DISCARD;
+
+	switch (d) {
+	case D_FLAGS:
+		if (discard && chance(50)) {
+			x->flags |= KIPC_XFER_PEEK;
+			expect_err(ex, EINVAL, "KIPC_XFER_PEEK with KIPC_XFER_DISCARD");
+			break;
+		}
+		x->flags |= 1u << (4 + below(28));	/* bit 3 is KIPC_XFER_DISCARD */
+		expect_err(ex, EINVAL, "unknown flag");
+		break;
+	case D_RESERVED:
+		((uint8_t *)&x->info)[below(sizeof(x->info))] = (uint8_t)(1 + below(255));
+		expect_err(ex, EINVAL, "info must be zero on input");
+		break;
+	case D_VALUE:
+		if (chance(50))
+			x->prio = 1 + (uint32_t)below(40);
+		else
+			deadline_defect(&x->flags, &x->deadline_ns);
+		expect_err(ex, EINVAL, "prio set or deadline invalid");
+		break;
+	case D_CHAOS:
+		x->flags = chance(50) ? chaos32() | discard : x->flags;
+		x->prio = chance(30) ? chaos32() : 0;
+		x->deadline_ns = chance(30) ? rnd() : x->deadline_ns;
+		break;
+	default:
+		break;
+	}
 }
 
 static void op_recv(void)
@@ -2015,30 +2251,7 @@ static void op_recv(void)
 	xmode_apply(m, &x.flags, &x.deadline_ns);
 	if (peek)
 		x.flags |= KIPC_XFER_PEEK;
-	switch (d) {
-	case D_FLAGS:
-		x.flags |= 1u << (3 + below(29));
-		expect_err(&ex, EINVAL, "unknown flag");
-		break;
-	case D_RESERVED:
-		((uint8_t *)&x.info)[below(sizeof(x.info))] = (uint8_t)(1 + below(255));
-		expect_err(&ex, EINVAL, "info must be zero on input");
-		break;
-	case D_VALUE:
-		if (chance(50))
-			x.prio = 1 + (uint32_t)below(40);
-		else
-			deadline_defect(&x.flags, &x.deadline_ns);
-		expect_err(&ex, EINVAL, "prio set or deadline invalid");
-		break;
-	case D_CHAOS:
-		x.flags = chance(50) ? chaos32() : x.flags;
-		x.prio = chance(30) ? chaos32() : 0;
-		x.deadline_ns = chance(30) ? rnd() : x.deadline_ns;
-		break;
-	default:
-		break;
-	}
+	recv_defect(&x, d, &ex);
 	x.iov = (uintptr_t)place_iov(&p, d == D_PTR && sub == 1, &iovx, &iovhow);
 	x.iovcnt = (uint32_t)p.cnt;
 	ex0 = ex;
@@ -2052,18 +2265,78 @@ static void op_recv(void)
 	if (iovx.err)
 		expect_err(&ex, iovx.err, iovx.why);
 	kind_rule(t, K_CHAN, &ex);
+	forever_rule(&ex, x.flags, x.deadline_ns);
 	D("fd %d size=%u flags=%#x iovcnt=%u iov=%s cap=%zu%s deadline=%" PRIu64 " ptr=%s",
 	  t->fd, a.usize, x.flags, x.iovcnt, iovhow, p.total,
 	  p.first_bad != SIZE_MAX ? " (bad segment)" : "", (uint64_t)x.deadline_ns,
 	  ptr_name[a.mode]);
 	snap_take(&sn, t);
+	/* A segment at a kernel address may fail access_ok() at import (6.12). */
+	if (!p.bad)
+		empty_rule(&ex, &sn, t, x.flags);
 	r = xfer_ioctl(t->fd, KIPC_IOC_RECV, a.uptr, x.flags);
 	judge(OP_RECV, t->kind, r, &ex);
-	snap_check(&sn, "RECV", r, 0, (x.flags & KIPC_XFER_PEEK) ? 0 : 1);
+	/* Chaos flags may hold KIPC_XFER_DISCARD: then it counts as discarded. */
+	snap_check3(&sn, "RECV", r, 0, (x.flags & (KIPC_XFER_PEEK | KIPC_XFER_DISCARD)) ? 0 : 1,
+		    (x.flags & (KIPC_XFER_PEEK | KIPC_XFER_DISCARD)) == KIPC_XFER_DISCARD);
 	if (d == D_CHAOS || a.mode != P_GOOD || t->kind != K_CHAN)
 		return;
 	arg_result(&a, &x, sizeof(x));
 	recv_check("RECV", r, &x.info, &p);
+}
+
+/*
+ * KIPC_IOC_RECV with KIPC_XFER_DISCARD (ABI 2): the head message goes
+ * without being delivered, whatever its length or the region it refers
+ * to (no permission check); its info comes back and the call returns its
+ * length. The buffer is none or a tiny one on purpose: a discard must not
+ * care. On a private channel a queued message is always discarded
+ * (counted in @discarded, not in @received), and an empty queue gives
+ * EPIPE without senders, else EAGAIN when non-blocking.
+ */
+static void op_discard(void)
+{
+	struct kipc_xfer x = { .size = sizeof(x) };
+	enum defect d = pick_defect();
+	enum xmode m = pick_xmode();
+	struct expect ex = { 0 };
+	struct slot *t;
+	struct snap sn;
+	struct argp a;
+	long r;
+
+	t = pick_chan(false);
+	xmode_apply(m, &x.flags, &x.deadline_ns);
+	x.flags |= KIPC_XFER_DISCARD;
+	if (chance(50)) {
+		iovbuf[0] = (struct iovec){ s_data.rw + AREA_LEN, below(17) };
+		x.iov = (uintptr_t)iovbuf;
+		x.iovcnt = 1;
+	}
+	recv_defect(&x, d, &ex);
+	if (d == D_NAME)
+		d = D_NONE;
+	arg_place(&a, &x, sizeof(x), MIN_XFER, d, WB_ON_SUCCESS, &ex);
+	if (!t->rd)
+		expect_err(&ex, EBADF, "discard on a send-only fd");
+	kind_rule(t, K_CHAN, &ex);
+	forever_rule(&ex, x.flags, x.deadline_ns);
+	D("fd %d size=%u flags=%#x iovcnt=%u deadline=%" PRIu64 " ptr=%s", t->fd, a.usize,
+	  x.flags, x.iovcnt, (uint64_t)x.deadline_ns, ptr_name[a.mode]);
+	snap_take(&sn, t);
+	if (empty_rule(&ex, &sn, t, x.flags))
+		ex.ok = true;	/* a message is queued: a discard always takes it */
+	r = xfer_ioctl(t->fd, KIPC_IOC_RECV, a.uptr, x.flags);
+	judge(OP_DISCARD, t->kind, r, &ex);
+	snap_check3(&sn, "RECV(DISCARD)", r, 0, 0,
+		    (x.flags & (KIPC_XFER_PEEK | KIPC_XFER_DISCARD)) == KIPC_XFER_DISCARD);
+	if (r < 0 || chaos || a.mode != P_GOOD || t->kind != K_CHAN)
+		return;
+	arg_result(&a, &x, sizeof(x));
+	if (x.info.len != (uint32_t)r || x.info.prio > KIPC_PRIO_MAX ||
+	    x.info.len > t->max_msg_size)
+		violation("RECV(DISCARD) returned %ld with info.len %u prio %u (max_msg_size %u): %s",
+			  r, x.info.len, x.info.prio, t->max_msg_size, desc);
 }
 
 /*
@@ -2191,6 +2464,11 @@ static void op_send_ref(void)
 		x.offset = 0;
 		x.len = (1ull << 32) + below(1000);
 		break;
+	case 3:
+		/* Just above the channel's max_msg_size (EMSGSIZE), in the region if it can be. */
+		x.len = (uint64_t)t->max_msg_size + 1 + below(chance(50) ? 8 : 70000);
+		x.offset = x.len <= rlen ? below(rlen - x.len + 1) : 0;
+		break;
 	default:
 		x.offset = below(rlen + 1);
 		x.len = below(rlen - x.offset + 1);
@@ -2239,7 +2517,10 @@ static void op_send_ref(void)
 	if (shmhow[0] == 'r' && (x.offset + x.len < x.offset || x.offset + x.len > rlen ||
 				 x.len > UINT32_MAX))
 		expect_err(&ex, EINVAL, "range outside the region");
+	else if (shmhow[0] == 'r' && t->kind == K_CHAN && x.len > t->max_msg_size)
+		expect_err(&ex, EMSGSIZE, "reference above the channel's max_msg_size");
 	kind_rule(t, K_CHAN, &ex);
+	forever_rule(&ex, x.flags, x.deadline_ns);
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) offset=%" PRIu64 " len=%" PRIu64
 	  " region=%" PRIu64 " prio=%u ptr=%s", t->fd, a.usize, x.flags, x.shm_fd, shmhow,
 	  (uint64_t)x.offset, (uint64_t)x.len, rlen, x.prio, ptr_name[a.mode]);
@@ -2297,6 +2578,11 @@ static void op_recv_ref(void)
 		x.flags |= KIPC_REF_CLOEXEC;
 	switch (d) {
 	case D_FLAGS:
+		if (chance(25)) {
+			x.flags |= KIPC_XFER_DISCARD;
+			expect_err(&ex, EINVAL, "KIPC_XFER_DISCARD is KIPC_IOC_RECV's only");
+			break;
+		}
 		x.flags |= 1u << (9 + below(23));
 		expect_err(&ex, EINVAL, "unknown flag");
 		break;
@@ -2341,9 +2627,11 @@ static void op_recv_ref(void)
 	if (fdx.err)
 		expect_err(&ex, fdx.err, fdx.why);
 	kind_rule(t, K_CHAN, &ex);
+	forever_rule(&ex, x.flags, x.deadline_ns);
 	D("fd %d size=%u flags=%#x shm_fd=%d(%s) ptr=%s", t->fd, a.usize, x.flags, x.shm_fd,
 	  hinthow, ptr_name[a.mode]);
 	snap_take(&sn, t);
+	empty_rule(&ex, &sn, t, x.flags);
 	r = xfer_ioctl(t->fd, KIPC_IOC_RECV_REF, a.uptr, x.flags);
 	judge(OP_RECV_REF, t->kind, r, &ex);
 	snap_check(&sn, "RECV_REF", r, 0, (x.flags & KIPC_XFER_PEEK) ? 0 : 1);
@@ -2621,9 +2909,9 @@ static void batch_check(const struct kipc_batch *b, const struct snap *sn, long 
 	int e = r < 0 ? (int)-r : 0;
 	struct kipc_xfer x;
 
-	if (r == 0 || r > b->nr)
+	if (r == 0 || (r > 0 && (uint64_t)r > b->nr))
 		violation("%s returned %ld for a batch of %u: %s", how, r, b->nr, desc);
-	if (r > fe)
+	if (r > 0 && (uint64_t)r > fe)
 		violation("%s moved %ld messages, past entry %u, which must fail (%s): %s", how, r,
 			  fe, bp.fex.why, desc);
 	if (e && fe > 0 && entry_errno(e, fault0))
@@ -2675,13 +2963,21 @@ static void batch_op(bool send)
 	long r;
 
 	t = pick_chan(send);
-	/* Never blocking: NONBLOCK or a deadline at most 3 ms away. */
-	xmode_apply(chance(75) ? X_NONBLOCK : X_DEADLINE, &b.flags, &b.deadline_ns);
+	/*
+	 * Never blocking: NONBLOCK (maybe with a deadline past 2^63 ns) or a
+	 * deadline at most 3 ms away.
+	 */
+	xmode_apply(chance(70) ? X_NONBLOCK : chance(80) ? X_DEADLINE : X_FOREVER, &b.flags,
+		    &b.deadline_ns);
+	if (b.deadline_ns >= FOREVER_NS)
+		b.flags |= KIPC_XFER_NONBLOCK;
 	b.nr = chance(50) ? 1 + (uint32_t)below(8) : 1 + (uint32_t)below(MAX_BATCH);
 	b.xfer_size = pick_xfer_size();
 	switch (d) {
 	case D_FLAGS:
-		b.flags |= chance(30) ? KIPC_XFER_PEEK : 1u << (3 + below(29));
+		/* KIPC_XFER_DISCARD is KIPC_IOC_RECV's only (ABI 2). */
+		b.flags |= chance(30) ? KIPC_XFER_PEEK : chance(20) ? KIPC_XFER_DISCARD :
+			   1u << (3 + below(29));
 		expect_err(&ex, EINVAL, "flag not valid for a batch");
 		break;
 	case D_RESERVED:
@@ -2698,8 +2994,12 @@ static void batch_op(bool send)
 			       (uint32_t)rnd() | 0x80000000u;
 			break;
 		case 1:
-			b.xfer_size = chance(50) ? (uint32_t)below(MIN_XFER) :
-				      (uint32_t)pg + 1 + (uint32_t)below(100000);
+			if (chance(50)) {
+				b.xfer_size = (uint32_t)below(MIN_XFER);
+				break;
+			}
+			b.xfer_size = (uint32_t)pg + 1 + (uint32_t)below(100000);
+			expect_err(&ex, E2BIG, "xfer_size above a page");
 			break;
 		default:
 			deadline_defect(&b.flags, &b.deadline_ns);
@@ -2738,6 +3038,7 @@ static void batch_op(bool send)
 		ex = (struct expect){ .fail = true, .why = bp.fe == 0 && bp.late ? bp.fex.why :
 				      "entries read-only: info cannot be written back" };
 	kind_rule(t, K_CHAN, &ex);
+	forever_rule(&ex, b.flags, b.deadline_ns);
 	D("fd %d size=%u flags=%#x nr=%u xfer_size=%u xfers=%s odd=%u(%s) must-fail=%u deadline=%"
 	  PRIu64 " ptr=%s", t->fd, a.usize, b.flags, b.nr, b.xfer_size, entmode_name[bp.em], bp.bi,
 	  edefect_name[bp.ed], bp.fe, (uint64_t)b.deadline_ns, ptr_name[a.mode]);
@@ -2760,6 +3061,216 @@ static void op_send_batch(void)
 static void op_recv_batch(void)
 {
 	batch_op(false);
+}
+
+/* ---- references the receiver may not read ---- */
+
+/*
+ * Take CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of (@on: back into)
+ * the effective set. Running as root, the fuzzer may read every region
+ * whatever its mode; without them the mode bits apply to it as to anyone.
+ * They stay permitted, so they come back.
+ */
+static int dac_caps(bool on)
+{
+	static const int caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[_LINUX_CAPABILITY_U32S_3];
+	size_t i;
+
+	if (syscall(SYS_capget, &h, c))
+		return -errno;
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		uint32_t bit = 1u << (caps[i] % 32);
+		struct __user_cap_data_struct *d = &c[caps[i] / 32];
+
+		d->effective = on ? d->effective | (d->permitted & bit) : d->effective & ~bit;
+	}
+	return syscall(SYS_capset, &h, c) ? -errno : 0;
+}
+
+/* An anonymous object made through @ctl for op_unreadable(); must succeed. */
+static int make_obj(int ctl, unsigned long cmd, enum op op, void *arg, const char *what)
+{
+	struct expect ex = { .ok = true };
+	long r;
+
+	D("(unreadable) %s on fd %d", what, ctl);
+	r = sys_ret(ioctl(ctl, cmd, arg));
+	return judge(op, K_CTL, r, &ex) ? -1 : (int)r;
+}
+
+/*
+ * A reference to a region its receiver may not read (ABI 2: nothing a
+ * sender queues may wedge a channel). On a new private channel: a
+ * reference to a new region of a mode without the owner's read bit, then
+ * maybe a plain message behind it; then, with the DAC capabilities
+ * dropped, receives of every kind give EACCES and consume nothing (a
+ * KIPC_IOC_RECV_REF whose hint fd names the region is its permission and
+ * takes it), and KIPC_IOC_RECV with KIPC_XFER_DISCARD drops it, info
+ * back, counted as discarded; the message behind it is then received.
+ */
+static void op_unreadable(void)
+{
+	static const uint32_t modes[] = { 0, 0200, 0044, 0266, 0377 };
+	struct kipc_chan_open co = { .size = sizeof(co) };
+	struct kipc_shm_open so = { .size = sizeof(so) };
+	struct kipc_ref_xfer rx = { .size = sizeof(rx) };
+	struct kipc_xfer x = { .size = sizeof(x) };
+	static struct kipc_xfer ents[3];
+	struct kipc_batch b = { .size = sizeof(b) };
+	struct kipc_shm_stat shst;
+	struct kipc_chan_stat st;
+	struct slot ch, reg, *ctl;
+	struct expect ex;
+	struct iovplan p;
+	struct snap sn;
+	bool behind = false, cleared = false;
+	uint64_t reflen;
+	int tries, i, fd;
+	long r;
+
+	make_room();
+	ctl = ctl_target();
+	if (ctl->kind != K_CTL)
+		return;
+	co.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT | KIPC_OPEN_CLOEXEC;
+	co.mode = 0600;
+	co.max_msgs = 2 + (uint32_t)below(8);
+	fd = make_obj(ctl->fd, KIPC_IOC_CHAN_OPEN, OP_CHAN_OPEN, &co, "anonymous channel");
+	if (fd < 0)
+		return;
+	ch = (struct slot){ .fd = fd, .kind = K_CHAN, .rd = true, .wr = true, .priv = true };
+	if (!chan_stat_fd(fd, &st, NULL))
+		ch.max_msg_size = st.max_msg_size;
+	add_slot(&ch);
+	so.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT | KIPC_OPEN_CLOEXEC;
+	so.mode = modes[below(sizeof(modes) / sizeof(modes[0]))];
+	so.length = 1 + below(4 * (uint64_t)pg);
+	fd = make_obj(ctl->fd, KIPC_IOC_SHM_OPEN, OP_SHM_OPEN, &so, "region without owner read");
+	if (fd < 0)
+		return;
+	reg = (struct slot){ .fd = fd, .kind = K_REGION, .rd = true, .wr = true };
+	if (!region_stat_fd(fd, &shst)) {
+		reg.len = shst.length;
+		reg.id = shst.id;
+	}
+	add_slot(&reg);
+
+	/* The reference at the head, maybe a plain message behind it. */
+	rx.flags = KIPC_XFER_NONBLOCK;
+	rx.shm_fd = reg.fd;
+	rx.len = below((reg.len < ch.max_msg_size ? reg.len : ch.max_msg_size) + 1);
+	rx.offset = below(reg.len - rx.len + 1);
+	reflen = rx.len;
+	ex = (struct expect){ .ok = true };
+	D("(unreadable) SEND_REF fd %d region mode %#o offset %" PRIu64 " len %" PRIu64, ch.fd,
+	  so.mode, (uint64_t)rx.offset, (uint64_t)rx.len);
+	if (judge(OP_SEND_REF, K_CHAN, sys_ret(ioctl(ch.fd, KIPC_IOC_SEND_REF, &rx)), &ex))
+		return;
+	if (chance(60)) {
+		plan_iov(&p, 1 + below(200), true, false);
+		x.flags = KIPC_XFER_NONBLOCK;
+		x.iov = (uintptr_t)p.iov;
+		x.iovcnt = (uint32_t)p.cnt;
+		D("(unreadable) SEND fd %d len %zu behind the reference", ch.fd, p.total);
+		behind = !judge(OP_SEND, K_CHAN, sys_ret(ioctl(ch.fd, KIPC_IOC_SEND, &x)), &ex);
+	}
+
+	if (dac_caps(false))
+		return;
+	defect_name = "unreadable-reference";
+	for (tries = 1 + (int)below(3); tries > 0; tries--) {
+		ex = (struct expect){ .err = EACCES,
+				      .why = "reference to a region the caller may not read" };
+		snap_take(&sn, &ch);
+		switch (below(6)) {
+		case 0:
+			rx = (struct kipc_ref_xfer){ .size = sizeof(rx), .flags = KIPC_XFER_NONBLOCK,
+						     .shm_fd = -1 };
+			D("(unreadable) RECV_REF fd %d shm_fd -1", ch.fd);
+			r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV_REF, &rx));
+			judge(OP_RECV_REF, K_CHAN, r, &ex);
+			break;
+		case 1:
+			rx = (struct kipc_ref_xfer){ .size = sizeof(rx), .flags = KIPC_XFER_NONBLOCK,
+						     .shm_fd = reg.fd };
+			ex = (struct expect){ .ok = true };
+			D("(unreadable) RECV_REF fd %d shm_fd %d (the region's: its permission)",
+			  ch.fd, reg.fd);
+			r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV_REF, &rx));
+			if (!judge(OP_RECV_REF, K_CHAN, r, &ex) &&
+			    (rx.shm_fd != reg.fd || rx.region_id != reg.id))
+				violation("RECV_REF with the region's fd as hint gave fd %d region %" PRIu64
+					  " (expected fd %d region %" PRIu64 ")", rx.shm_fd,
+					  (uint64_t)rx.region_id, reg.fd, reg.id);
+			snap_check(&sn, "RECV_REF", r, 0, 1);
+			cleared = !r;
+			tries = -1;	/* taken, or not: nothing to discard */
+			continue;
+		case 2:
+		case 3:
+			plan_flat(&p);
+			x = (struct kipc_xfer){ .size = sizeof(x), .flags = KIPC_XFER_NONBLOCK |
+						(chance(30) ? KIPC_XFER_PEEK : 0),
+						.iov = (uintptr_t)p.iov, .iovcnt = (uint32_t)p.cnt };
+			D("(unreadable) RECV fd %d flags %#x", ch.fd, x.flags);
+			r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV, &x));
+			judge(OP_RECV, K_CHAN, r, &ex);
+			break;
+		case 4:
+			D("(unreadable) read fd %d", ch.fd);
+			r = sys_ret(read(ch.fd, s_data.rw + AREA_LEN, AREA_LEN));
+			judge(OP_READ, K_CHAN, r, &ex);
+			break;
+		default:
+			b.flags = KIPC_XFER_NONBLOCK;
+			b.nr = 1 + (uint32_t)below(3);
+			b.xfer_size = sizeof(ents[0]);
+			b.xfers = (uintptr_t)ents;
+			for (i = 0; i < 3; i++)
+				ents[i] = (struct kipc_xfer){
+					.size = sizeof(ents[0]),
+					.iov = (uintptr_t)&iovbuf[i],
+					.iovcnt = 1,
+				};
+			for (i = 0; i < 3; i++)
+				iovbuf[i] = (struct iovec){ s_data.rw + AREA_LEN + (size_t)i * 32768,
+							    32768 };
+			D("(unreadable) RECV_BATCH fd %d nr %u", ch.fd, b.nr);
+			r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV_BATCH, &b));
+			judge(OP_RECV_BATCH, K_CHAN, r, &ex);
+			break;
+		}
+		snap_check(&sn, "receive of an unreadable reference", r, 0, 0);
+	}
+	if (!tries) {
+		x = (struct kipc_xfer){ .size = sizeof(x),
+					.flags = KIPC_XFER_NONBLOCK | KIPC_XFER_DISCARD };
+		ex = (struct expect){ .ok = true };
+		snap_take(&sn, &ch);
+		D("(unreadable) RECV(DISCARD) fd %d", ch.fd);
+		r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV, &x));
+		cleared = !judge(OP_DISCARD, K_CHAN, r, &ex);
+		if (cleared && ((uint64_t)r != reflen || x.info.len != (uint32_t)r ||
+				!(x.info.flags & KIPC_MSG_REF)))
+			violation("RECV(DISCARD) of a %" PRIu64
+				  "-byte reference returned %ld, info.len %u flags %#x",
+				  reflen, r, x.info.len, x.info.flags);
+		snap_check3(&sn, "RECV(DISCARD)", r, 0, 0, 1);
+	}
+	/* Whatever was behind the reference comes out now. */
+	if (behind && cleared) {
+		plan_flat(&p);
+		x = (struct kipc_xfer){ .size = sizeof(x), .flags = KIPC_XFER_NONBLOCK,
+					.iov = (uintptr_t)p.iov, .iovcnt = (uint32_t)p.cnt };
+		ex = (struct expect){ .ok = true };
+		D("(unreadable) RECV fd %d of the message behind the reference", ch.fd);
+		r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV, &x));
+		if (!judge(OP_RECV, K_CHAN, r, &ex))
+			recv_check("RECV", r, &x.info, &p);
+	}
+	dac_caps(true);
 }
 
 static void op_shm_stat(void)
@@ -3133,7 +3644,9 @@ static void op_mmap(void)
 		} else if (flags == MAP_PRIVATE) {
 			ex.err = 0;
 			expect_err(&ex, EINVAL, "MAP_PRIVATE");
-		} else if (!ex.err && !(prot & PROT_EXEC) && flags == MAP_SHARED) {
+		} else if (prot & PROT_EXEC) {
+			expect_err(&ex, EPERM, "PROT_EXEC: regions are never executable");
+		} else if (!ex.err && flags == MAP_SHARED) {
 			ex.ok = true;
 		}
 	} else {
@@ -3438,6 +3951,7 @@ static const struct choice menu[] = {
 	{ op_ctl_open, 2 }, { op_close, 5 }, { op_dup, 2 }, { op_fcntl, 1 },
 	{ op_rlimit, 1 }, { op_version, 2 }, { op_stat, 2 }, { op_chan_open, 9 },
 	{ op_shm_open, 6 }, { op_unlink, 4 }, { op_send, 14 }, { op_recv, 12 },
+	{ op_discard, 3 }, { op_unreadable, 1 },
 	{ op_chan_stat, 3 }, { op_send_ref, 8 }, { op_recv_ref, 7 }, { op_shm_stat, 2 },
 	{ op_send_batch, 6 }, { op_recv_batch, 5 },
 	{ op_badcmd, 3 }, { op_read, 6 }, { op_write, 6 }, { op_poll, 3 },
@@ -3810,8 +4324,8 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	pg = sysconf(_SC_PAGESIZE);
 
-	printf(PROG ": seed=%" PRIu64 " procs=%d iterations=%" PRIu64 " seconds=%g\n", opt.seed,
-	       opt.procs, opt.iterations, opt.seconds);
+	printf(PROG ": seed=%" PRIu64 " procs=%d iterations=%" PRIu64 " seconds=%g abi=%zu-bit\n",
+	       opt.seed, opt.procs, opt.iterations, opt.seconds, sizeof(void *) * 8);
 	printf(PROG ": reproduce with: " PROG " --seed %" PRIu64 " --procs %d", opt.seed,
 	       opt.procs);
 	if (opt.iterations)

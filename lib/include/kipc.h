@@ -42,6 +42,7 @@ extern "C" {
 /* Per-call flags for send and receive. */
 #define KIPC_NONBLOCK		0x1u	/* do not block, this call only */
 #define KIPC_PEEK		0x2u	/* receive without dequeuing */
+#define KIPC_DISCARD		0x4u	/* receive: drop the message, see below */
 #define KIPC_PRIO(p)		(((unsigned int)(p) & 0xffu) << 8)
 #define KIPC_PRIO_OF(f)		(((f) >> 8) & 0xffu)
 
@@ -101,8 +102,16 @@ int kipc_chan_unlink(const char *name);
 
 /*
  * Send one message; flags: KIPC_NONBLOCK, KIPC_PRIO(p). Returns the length.
- * Receive one message into buf; flags: KIPC_NONBLOCK, KIPC_PEEK; info
- * may be NULL. Returns the length.
+ * Receive one message into buf; flags: KIPC_NONBLOCK, KIPC_PEEK,
+ * KIPC_DISCARD; info may be NULL. Returns the length.
+ *
+ * KIPC_DISCARD takes the head message off without delivering it (buf and
+ * len are ignored; no permission check on a referenced region) and fills
+ * info in, so the caller knows what it dropped. It is the way past a head
+ * message that a receive refuses and leaves queued: -EACCES (a reference
+ * to a region the caller may not read) or -EMSGSIZE (larger than the
+ * buffer). Not with KIPC_PEEK (-EINVAL); counted in kipc_chan_stat()'s
+ * discarded.
  */
 ssize_t kipc_send(int ch, const void *buf, size_t len, unsigned int flags);
 ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info,

@@ -48,7 +48,8 @@
  *     client is gone, so svc_run() destroys it.
  *   - Records above the connection's inline limit (default
  *     KIPC_RPC_INLINE_MAX) are written into a kipc region the sender owns
- *     (one per connection and direction, reused) and sent by reference;
+ *     (one per connection and direction, reused) and sent by reference
+ *     (up to the module's max_msg_size, see KIPC_RPC_RECORD_MAX);
  *     the receiver decodes them in place from its read-only mapping.
  *
  * Client semantics
@@ -150,7 +151,12 @@ extern "C" {
 #define KIPC_RPC_INLINE_MAX	(16u * 1024)
 /* Upper bound for an inline limit a client may ask for. */
 #define KIPC_RPC_INLINE_LIMIT	(1024u * 1024)
-/* Largest record by reference (the XDR length limit is far above it). */
+/*
+ * Largest record by reference (the XDR length limit is far above it). The
+ * kernel holds a reference to its channel's max_msg_size, and a channel
+ * can ask for no more than the kipc module's max_msg_size parameter (16 MiB
+ * unless raised): a call above that fails with RPC_CANTSEND.
+ */
 #define KIPC_RPC_RECORD_MAX	(256u * 1024 * 1024)
 
 /* Duplicate request cache bounds, per service. */

@@ -32,8 +32,8 @@ struct krpc_clnt {
 	/* The connection; both -1 when there is none (reconnect on next call). */
 	int call_fd;
 	int reply_fd;
-	size_t call_inline;	/* call channel's max_msg_size */
-	size_t reply_cap;	/* reply channel's max_msg_size = size of @buf */
+	size_t call_inline;	/* @inline_max, or the call channel's max_msg_size if lower */
+	size_t reply_cap;	/* @inline_max = size of @buf */
 	struct kipc_cred server;
 
 	uint32_t xid;		/* xid of the last call */
@@ -219,24 +219,12 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 	ret = kipc_chan_stat(c->call_fd, &st);
 	if (ret < 0)
 		goto out_err;
-	c->call_inline = st.max_msg_size;
-	ret = kipc_chan_stat(c->reply_fd, &st);
-	if (ret < 0)
-		goto out_err;
-	if (st.max_msg_size > KIPC_RPC_INLINE_LIMIT) {
-		ret = -EPROTO;
-		goto out_err;
-	}
-	if (st.max_msg_size > c->reply_cap) {
-		unsigned char *nbuf = realloc(c->buf, st.max_msg_size);
-
-		if (!nbuf) {
-			ret = -ENOMEM;
-			goto out_err;
-		}
-		c->buf = nbuf;
-		c->reply_cap = st.max_msg_size;
-	}
+	/*
+	 * The channels' max_msg_size bounds records by reference too; the
+	 * inline limit is the one we asked for (the server uses the same),
+	 * lower only if the channel's is.
+	 */
+	c->call_inline = st.max_msg_size < c->inline_max ? st.max_msg_size : c->inline_max;
 
 	h = (struct krpc_hdr){ .type = KRPC_READY, .nonce = nonce };
 	krpc_hdr_put(msg, &h);

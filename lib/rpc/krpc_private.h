@@ -17,7 +17,7 @@
  *   8       8     nonce   the client's random connection id, echoed in
  *                         READY and ACK
  *   16      4     size    HELLO: the largest inline record the client wants
- *                         (the channels' max_msg_size); else 0
+ *                         (lower if the channels' max_msg_size is); else 0
  *   20      4     wait    HELLO: the client's handshake timeout in ms; else 0
  *   24      ...   HELLO: the base name "<service>.<pid>.<nonce hex>"
  *
@@ -56,6 +56,17 @@
 
 /* Queue depth of a connection's channels: one call in flight, plus slack. */
 #define KRPC_CONN_DEPTH		8
+
+/*
+ * The kipc module's default max_msg_size parameter (16 MiB): the largest
+ * record by reference a connection can carry unless the module allows more.
+ */
+#define KRPC_MODULE_MSG_MAX	(16u << 20)
+
+static inline uint32_t krpc_min(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
 
 struct krpc_hdr {
 	uint8_t type;
@@ -115,8 +126,8 @@ int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref_cache *in,
 		     struct kipc_msg_info *info, unsigned int flags, int64_t timeout_ns,
 		     const void **rec, size_t *len, bool *by_ref);
 
-/* Consume and discard the head message (@len bytes, from its info): 0 or -errno. */
-int krpc_drop_message(int ch, size_t len);
+/* Consume and discard the head message (KIPC_DISCARD): 0 or -errno. */
+int krpc_drop_message(int ch);
 
 /* Monotonic nanoseconds. */
 int64_t krpc_now_ns(void);

@@ -349,22 +349,26 @@ static void krpc_send_ack(int fd, uint64_t nonce, int err)
 
 /*
  * Create our end of the connection channel "<base><suffix>" (O_EXCL: a
- * name somebody else holds is never used) with room for @max_msg bytes,
- * or the module's default when that is above its limit. Returns the fd.
+ * name somebody else holds is never used). Its max_msg_size bounds the
+ * records sent by reference too (the kernel holds references to it), so
+ * ask for KIPC_RPC_RECORD_MAX, then for the module's default limit, then
+ * for the inline size @inline_max, then for the module's default size,
+ * until the module takes one. Returns the fd.
  */
 static int krpc_chan_create(const char *base, const char *suffix, int oflag, mode_t mode,
-			    uint32_t max_msg, struct kipc_chan_stat *st)
+			    uint32_t inline_max, struct kipc_chan_stat *st)
 {
-	struct kipc_chan_attr attr = { .max_msgs = KRPC_CONN_DEPTH, .max_msg_size = max_msg };
+	const uint32_t sizes[] = { KIPC_RPC_RECORD_MAX, KRPC_MODULE_MSG_MAX, inline_max, 0 };
+	struct kipc_chan_attr attr = { .max_msgs = KRPC_CONN_DEPTH };
 	char name[KIPC_NAME_MAX];
-	int fd, ret;
+	int fd = -EINVAL, ret;
+	size_t i;
 
 	if ((size_t)snprintf(name, sizeof(name), "%s%s", base, suffix) >= sizeof(name))
 		return -ENAMETOOLONG;
 	oflag |= O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC;
-	fd = kipc_chan_open(name, oflag, mode, &attr);
-	if (fd == -EINVAL) {
-		attr.max_msg_size = 0;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && fd == -EINVAL; i++) {
+		attr.max_msg_size = sizes[i];
 		fd = kipc_chan_open(name, oflag, mode, &attr);
 	}
 	if (fd < 0)
@@ -432,13 +436,13 @@ static bool krpc_accept(struct krpc_xprt *lx, const struct kipc_msg_info *info,
 	x->reply_fd = krpc_chan_create(base, KRPC_REPLY_SUFFIX, O_WRONLY, KRPC_REPLY_MODE,
 				       size, &rst);
 	if (x->reply_fd < 0 ||
-	    krpc_buf_reserve(&svc->rbuf, &svc->rcap, cst.max_msg_size) ||
-	    krpc_buf_reserve(&svc->sbuf, &svc->scap, rst.max_msg_size) ||
+	    krpc_buf_reserve(&svc->rbuf, &svc->rcap, krpc_min(size, cst.max_msg_size)) ||
+	    krpc_buf_reserve(&svc->sbuf, &svc->scap, krpc_min(size, rst.max_msg_size)) ||
 	    !krpc_xprt_register(x)) {
 		krpc_xprt_free(x);
 		goto out_pidfd;
 	}
-	x->reply_inline = rst.max_msg_size;
+	x->reply_inline = krpc_min(size, rst.max_msg_size);
 	x->nonce = h->nonce;
 	x->hello = *info;
 	krpc_pending_add(x, pidfd, h->wait_ms);
@@ -459,34 +463,6 @@ static void krpc_listen_gone(struct krpc_xprt *lx)
 }
 
 /*
- * A message that can never be received (a reference to a region this
- * server may not read stays at the head of the queue) would block every
- * handshake after it and keep poll() busy: put a fresh channel under the
- * name and leave the poisoned one to its senders. Connections already
- * made are not affected; a client handshaking in between retries or sees
- * RPC_PROGNOTREGISTERED.
- */
-static void krpc_listen_replace(struct krpc_xprt *lx)
-{
-	struct kipc_chan_attr attr = { .max_msg_size = KRPC_HELLO_MAX };
-	struct krpc_svc *svc = lx->svc;
-	int fd;
-
-	if (kipc_chan_unlink(svc->name) < 0) {
-		/* Not ours to unlink (adopted from another owner). */
-		krpc_listen_gone(lx);
-		return;
-	}
-	fd = kipc_chan_open(svc->name, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC,
-			    svc->mode, &attr);
-	krpc_xprt_unregister(lx);
-	close(lx->xprt.xp_fd);
-	lx->xprt.xp_fd = fd;
-	if (fd < 0 || !krpc_xprt_register(lx))
-		lx->dead = true;
-}
-
-/*
  * Take a message off the service channel. A well-formed HELLO makes a
  * connection; everything else is dropped. Always FALSE: TI-RPC has
  * nothing to dispatch here.
@@ -504,26 +480,19 @@ static bool_t krpc_listen_recv(SVCXPRT *xprt, struct rpc_msg *msg)
 
 	(void)msg;
 	n = kipc_recv(xprt->xp_fd, buf, KRPC_HELLO_MAX, &info, KIPC_NONBLOCK);
-	if (n == -EMSGSIZE) {
+	if (n == -EMSGSIZE || n == -EACCES) {
 		/*
-		 * A reference (the kernel does not hold those to the
-		 * channel's max_msg_size), or a channel adopted with a larger
-		 * limit. One we may not even read cannot be taken off.
+		 * Too large for a HELLO, or a reference to a region we may not
+		 * read: it stays at the head until discarded, so discard it
+		 * and carry on with the handshakes behind it.
 		 */
 		svc->stats.garbage++;
-		if (krpc_drop_message(xprt->xp_fd, info.len))
-			krpc_listen_replace(lx);
+		krpc_drop_message(xprt->xp_fd);
 		return FALSE;
 	}
 	if (n == -EPIPE) {
 		/* Unlinked by somebody and no sender left: unreachable for good. */
 		krpc_listen_gone(lx);
-		return FALSE;
-	}
-	if (n == -EACCES) {
-		/* A reference to a region we may not read: stuck at the head. */
-		svc->stats.garbage++;
-		krpc_listen_replace(lx);
 		return FALSE;
 	}
 	if (n < 0)

@@ -82,7 +82,7 @@ struct krpc_xprt {
 
 	/* Connections only. */
 	int reply_fd;
-	size_t reply_inline;		/* reply channel's max_msg_size */
+	size_t reply_inline;		/* inline limit of replies */
 	struct kipc_ref_cache in;	/* mapping of the client's call region */
 	struct krpc_out out;		/* our region for large replies */
 

@@ -152,35 +152,13 @@ int krpc_send_record(int ch, struct krpc_out *out, const void *rec, size_t len,
 }
 
 /*
- * Consume the head message without keeping it. The kernel has no discard,
- * and a reference we may not map can only be taken by copying: point every
- * iovec at one scratch buffer, so a message of up to 4 GiB costs at most
- * 4 MiB of memory (and the copy).
+ * Consume the head message without keeping it: KIPC_DISCARD, which takes
+ * any message off, one we may not read or too large for us included.
  */
-int krpc_drop_message(int ch, size_t len)
+int krpc_drop_message(int ch)
 {
-	size_t chunk = len / 1024 + 1, i, n;
-	struct iovec *iov;
-	void *scratch;
-	ssize_t ret;
+	ssize_t ret = kipc_recv(ch, NULL, 0, NULL, KIPC_NONBLOCK | KIPC_DISCARD);
 
-	if (chunk < 65536)
-		chunk = len < 65536 ? len + 1 : 65536;
-	n = len / chunk + 1;
-	if (n > 1024)
-		return -EMSGSIZE;
-	scratch = malloc(chunk);
-	iov = calloc(n, sizeof(*iov));
-	if (!scratch || !iov) {
-		free(scratch);
-		free(iov);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++)
-		iov[i] = (struct iovec){ .iov_base = scratch, .iov_len = chunk };
-	ret = kipc_recvv(ch, iov, (int)n, NULL, KIPC_NONBLOCK);
-	free(iov);
-	free(scratch);
 	return ret < 0 ? (int)ret : 0;
 }
 
@@ -204,7 +182,7 @@ int krpc_recv_record(int ch, void *buf, size_t cap, struct kipc_ref_cache *in,
 		return (int)n;
 	if (!(info->flags & KIPC_MSG_REF)) {
 		/* Cannot happen with a peer of this library: cap >= max_msg_size. */
-		ret = krpc_drop_message(ch, info->len);
+		ret = krpc_drop_message(ch);
 		return ret ? ret : -EMSGSIZE;
 	}
 	/*

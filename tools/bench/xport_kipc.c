@@ -239,8 +239,11 @@ static int kref_setup(struct cell *c)
 		ret = kipc_sem_init(kref_free_sem(&k->lane[l]), c->window);
 		if (ret)
 			return xp_fail(c, ret, "kipc_sem_init");
-		/* References carry no payload: the default max_msg_size will do. */
-		ret = kchan_open(c, c->window, 0, &k->lane[l].ch);
+		/*
+		 * A reference is held to the channel's max_msg_size like a
+		 * copy (the kernel refuses a longer one): as large as a message.
+		 */
+		ret = kchan_open(c, c->window, (uint32_t)c->size, &k->lane[l].ch);
 		if (ret)
 			return ret;
 	}

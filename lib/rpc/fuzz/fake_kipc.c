@@ -4,7 +4,8 @@
  * transport's receive and decode paths can be fuzzed on a host without
  * kipc.ko. Channels are in-memory queues with the kernel's semantics as far
  * as libkipc-rpc relies on them: names, owner, per-fd direction, counts of
- * senders and receivers, max_msg_size, -EMSGSIZE with info->len, EPIPE
+ * senders and receivers, max_msg_size (references included), -EMSGSIZE
+ * with info->len, KIPC_DISCARD, EPIPE
  * once a channel is unlinked and has no sender, references (a copy of the
  * referenced bytes). Every fd is a real fd (a dup of /dev/null) so TI-RPC's
  * poll set accepts it. Single-threaded; global state is fine in a fuzzer.
@@ -238,6 +239,8 @@ int kipc_send_ref(int ch, int shm, uint64_t offset, uint64_t len, unsigned int f
 	(void)flags;
 	if (!c || !fds[ch].send)
 		return -EBADF;
+	if (len > c->max_msg_size)
+		return -EMSGSIZE;
 	tmp = malloc(len ? len : 1);
 	if (!tmp)
 		return -ENOMEM;
@@ -272,7 +275,7 @@ static void pop(struct fchan *c)
 }
 
 static ssize_t recv_common(int ch, const struct iovec *iov, int iovcnt,
-			   struct kipc_msg_info *info)
+			   struct kipc_msg_info *info, unsigned int flags)
 {
 	struct fchan *c = by_fd(ch);
 	struct fmsg *m;
@@ -289,6 +292,11 @@ static ssize_t recv_common(int ch, const struct iovec *iov, int iovcnt,
 		cap += iov[i].iov_len;
 	if (info)
 		*info = m->info;
+	if (flags & KIPC_DISCARD) {
+		len = m->info.len;
+		pop(c);
+		return len;
+	}
 	if (cap < m->info.len)
 		return -EMSGSIZE;
 	for (i = 0; i < iovcnt && off < m->info.len; i++) {
@@ -307,7 +315,7 @@ ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info, uns
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	ssize_t n;
 
-	n = recv_common(ch, &iov, 1, info);
+	n = recv_common(ch, &iov, 1, info, flags);
 	/* A blocking receive that would wait forever: there is no other side. */
 	if (n == -EAGAIN && !(flags & KIPC_NONBLOCK))
 		return -ETIMEDOUT;
@@ -324,8 +332,7 @@ ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *inf
 ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt, struct kipc_msg_info *info,
 		   unsigned int flags)
 {
-	(void)flags;
-	return recv_common(ch, iov, iovcnt, info);
+	return recv_common(ch, iov, iovcnt, info, flags);
 }
 
 /* The cache holds a copy of the last referenced bytes; the ref points into it. */

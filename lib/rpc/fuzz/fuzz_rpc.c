@@ -339,8 +339,10 @@ static void cli_responder(int ch)
 	memcpy(rep, msg, 4);	/* the call's xid */
 	memcpy(rep + 4, cli.reply, cli.reply_len);
 	kipc_chan_stat(cli.srv_reply_send, &st);
+	/* Inline up to the client's inline limit, as the real server does. */
 	fake_queue(cli.srv_reply_send, rep, cli.reply_len + 4,
-		   cli.reply_len + 4 > st.max_msg_size ? KIPC_MSG_REF : 0, ALLOWED_UID);
+		   cli.reply_len + 4 > krpc_min(st.max_msg_size, KIPC_RPC_INLINE_MAX) ?
+		   KIPC_MSG_REF : 0, ALLOWED_UID);
 	free(rep);
 	cli.reply = NULL;
 }

@@ -26,8 +26,11 @@
  * any @size from the first release's length up; a caller built against an
  * older header passes a smaller @size and the kernel treats the missing
  * tail as zero; a caller built against a newer header may pass a larger
- * @size if every byte the kernel does not know is zero. Reserved fields
- * must be zero. Output fields are written back up to the caller's @size.
+ * @size if every byte the kernel does not know is zero. A @size above the
+ * page size is -E2BIG whatever the bytes, as for openat2(2) and clone3(2):
+ * no structure will grow that large, and the kernel does not scan an
+ * arbitrarily long tail. Reserved fields must be zero. Output fields are
+ * written back up to the caller's @size.
  *
  * All ioctl numbers use _IO(): the structure size travels in @size, not
  * in the command number.
@@ -51,20 +54,26 @@
  *               reserved field, bad name (empty, contains '/'), bad
  *               priority, or an out-of-range value
  * E2BIG         @size larger than the kernel knows and the unknown tail
- *               is not all zero
+ *               is not all zero, or @size (a batch's @xfer_size, an
+ *               entry's @size) above the page size
  * EFAULT        a pointer in or to the structure is not readable or
  *               writable; nothing is queued and nothing is consumed
  * ENAMETOOLONG  name longer than KIPC_NAME_MAX - 1 bytes
- * ENOENT        no object of that name (and no KIPC_OPEN_CREAT)
+ * ENOENT        no object of that name (and no KIPC_OPEN_CREAT), or the
+ *               name was unlinked while the open ran and the channel
+ *               side it would join has gone for good (EPIPE is final)
  * EEXIST        KIPC_OPEN_CREAT | KIPC_OPEN_EXCL and the name exists
  * EACCES        the object's mode bits deny the access asked for, or a
- *               non-owner tried to unlink
+ *               non-owner tried to unlink; receive of a reference to a
+ *               region the caller may not read (it stays queued;
+ *               KIPC_XFER_DISCARD drops it)
  * EBADF         send on a receive-only channel fd or receive on a
  *               send-only one; a KIPC_IOC_RECV_REF @shm_fd hint that is
  *               neither -1 nor an open fd
- * EMSGSIZE      send: message longer than the channel's max_msg_size;
- *               receive: buffer smaller than the next message (the
- *               message stays queued, its length is reported)
+ * EMSGSIZE      send: message (or KIPC_IOC_SEND_REF @len) longer than
+ *               the channel's max_msg_size; receive: buffer smaller than
+ *               the next message (the message stays queued, its length
+ *               is reported; KIPC_XFER_DISCARD drops it)
  * EAGAIN        non-blocking call and the queue is full (send) or
  *               empty (receive)
  * ETIMEDOUT     the deadline of a timed call passed
@@ -80,11 +89,19 @@
  * ENOMSG        KIPC_IOC_RECV_REF: the head message is not a reference
  *               (it stays queued)
  * ENXIO         mmap() of a range past the end of a region
+ * EPERM         mmap() of a region with PROT_EXEC: regions are never
+ *               executable (mprotect() adding PROT_EXEC gives EACCES)
  * ENOMEM        the kernel could not allocate memory
  * ============  =========================================================
  */
 
-#define KIPC_ABI_VERSION	1
+/*
+ * ABI 2: the ioctl type moved from 0xB7 (nsfs's NSIO, which made
+ * KIPC_IOC_STAT, CHAN_OPEN, UNLINK and SHM_OPEN equal NS_GET_USERNS,
+ * NS_GET_PARENT, NS_GET_NSTYPE and NS_GET_OWNER_UID) to KIPC_IOC_MAGIC
+ * below; nothing else changed incompatibly.
+ */
+#define KIPC_ABI_VERSION	2
 
 /* Longest name including the terminating NUL. */
 #define KIPC_NAME_MAX		256
@@ -92,7 +109,13 @@
 /* Highest message priority; larger numbers are received first. */
 #define KIPC_PRIO_MAX		31
 
-#define KIPC_IOC_MAGIC		0xB7
+/*
+ * The ioctl type. 0xBA is free: the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (6.12) lists no one
+ * for it (the table jumps from 0xB8 to 0xC0), and no header of 6.1 or
+ * 6.12 uses it as an ioctl type (drm's 0xBA is a number under type 'd').
+ */
+#define KIPC_IOC_MAGIC		0xBA
 
 /* Features reported by KIPC_IOC_VERSION. */
 #define KIPC_FEAT_CHANNELS	_BITULL(0)	/* channel objects */
@@ -127,6 +150,9 @@ struct kipc_version {
  * @nr_msgs: output, messages queued in all channels
  * @bytes_queued: output, payload bytes queued in all channels
  * @region_bytes: output, bytes of all live regions
+ *
+ * Read from module-wide counters, in time independent of the number of
+ * objects: exact when no call is changing them meanwhile.
  */
 struct kipc_global_stat {
 	__u32 size;
@@ -236,18 +262,47 @@ struct kipc_msg_info {
 #define KIPC_XFER_NONBLOCK	0x1U	/* do not block, this call only */
 #define KIPC_XFER_PEEK		0x2U	/* receive: leave the message queued */
 #define KIPC_XFER_DEADLINE	0x4U	/* @deadline_ns is valid */
-#define KIPC_XFER_ALL		0x7U
+#define KIPC_XFER_DISCARD	0x8U	/* KIPC_IOC_RECV: drop the message */
+#define KIPC_XFER_ALL		0xfU
+
+/**
+ * DOC: discarding a message
+ *
+ * Nothing a sender can queue stops a receiver from getting the messages
+ * behind it. A head message the receiver cannot take (a reference to a
+ * region it may not read: EACCES; a message longer than its buffer:
+ * EMSGSIZE) stays queued, so nothing is lost by a failed receive, and
+ * KIPC_IOC_RECV with KIPC_XFER_DISCARD is the way past it: it takes the
+ * head message off the queue without delivering its payload and without
+ * any permission check on a referenced region, writes its @info back
+ * (sender, length, priority, flags: the receiver knows what it dropped)
+ * and returns its length. @iov and @iovcnt are ignored. It is a receive:
+ * it needs a receive-capable fd (EBADF otherwise), blocks, honours
+ * KIPC_XFER_NONBLOCK and KIPC_XFER_DEADLINE and gives EAGAIN, ETIMEDOUT
+ * and EPIPE as a receive does. It cannot be combined with KIPC_XFER_PEEK
+ * (EINVAL). Discarded messages count in struct kipc_chan_stat @discarded,
+ * not in @received. KIPC_IOC_RECV_REF and the receive batch do not take
+ * the flag (EINVAL): KIPC_IOC_RECV discards a message of either kind.
+ *
+ * Senders are held to the channel's limits: KIPC_IOC_SEND_REF gives
+ * EMSGSIZE for a @len above max_msg_size, as an inline send does, and
+ * max_msg_size is at most MAX_RW_COUNT (INT_MAX rounded down to a page,
+ * the most one read(2) moves), so every queued message fits one plain
+ * read.
+ */
 
 /**
  * struct kipc_xfer - send or receive one message (KIPC_IOC_SEND, KIPC_IOC_RECV)
  * @size: sizeof(struct kipc_xfer)
- * @flags: KIPC_XFER_*
+ * @flags: KIPC_XFER_* (KIPC_XFER_PEEK and KIPC_XFER_DISCARD: receive only)
  * @iov: pointer to an array of struct iovec
  * @iovcnt: number of entries at @iov (at most UIO_MAXIOV)
  * @prio: send: priority 0..KIPC_PRIO_MAX; receive: must be zero
  * @deadline_ns: with KIPC_XFER_DEADLINE, an absolute CLOCK_MONOTONIC time;
  *	the call gives ETIMEDOUT once it passes. Absolute, so a call
- *	restarted after a signal keeps its deadline.
+ *	restarted after a signal keeps its deadline. A deadline more than
+ *	2^63 ns after now (UINT64_MAX, say, for "forever") never passes:
+ *	the call waits as without KIPC_XFER_DEADLINE.
  * @info: receive: output, see struct kipc_msg_info; send: ignored and
  *	must be zero
  *
@@ -301,9 +356,11 @@ struct kipc_xfer {
  * struct kipc_batch - send or receive several messages (KIPC_IOC_SEND_BATCH,
  *	KIPC_IOC_RECV_BATCH)
  * @size: sizeof(struct kipc_batch)
- * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK)
+ * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE (no KIPC_XFER_PEEK or
+ *	KIPC_XFER_DISCARD)
  * @nr: entries at @xfers, 1..KIPC_BATCH_MAX
- * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it
+ * @xfer_size: sizeof(struct kipc_xfer) as the caller knows it (-E2BIG
+ *	above the page size, like any @size)
  * @xfers: pointer to @nr struct kipc_xfer
  * @deadline_ns: with KIPC_XFER_DEADLINE, as in struct kipc_xfer
  *
@@ -338,6 +395,8 @@ struct kipc_batch {
  * @__reserved: zero
  * @id: output, module-unique channel id (as in tracepoints and the
  *	debugfs listing)
+ * @discarded: output, messages dropped with KIPC_XFER_DISCARD since
+ *	creation (not counted in @received)
  */
 struct kipc_chan_stat {
 	__u32 size;
@@ -356,6 +415,7 @@ struct kipc_chan_stat {
 	__u32 state;
 	__u32 __reserved;
 	__aligned_u64 id;
+	__aligned_u64 discarded;
 };
 
 /* struct kipc_chan_stat.state */
@@ -431,9 +491,12 @@ struct kipc_shm_stat {
  * @info: receive: output
  *
  * KIPC_IOC_SEND_REF checks that @shm_fd is a region fd (EINVAL otherwise)
- * opened for reading, and the range (EINVAL; @len below 4 GiB); nothing of
- * the payload is copied. KIPC_IOC_RECV_REF needs read permission on the
- * region by its mode bits (EACCES, the message stays queued). Both return 0.
+ * opened for reading, and the range (EINVAL); @len above the channel's
+ * max_msg_size gives EMSGSIZE, nothing queued, as for an inline message.
+ * Nothing of the payload is copied. KIPC_IOC_RECV_REF needs read
+ * permission on the region by its mode bits (EACCES, the message stays
+ * queued; see "discarding a message"); it does not take
+ * KIPC_XFER_DISCARD. Both return 0.
  */
 struct kipc_ref_xfer {
 	__u32 size;
