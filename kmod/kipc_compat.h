@@ -75,13 +75,16 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * shmem_file_setup()'s flags became a vma_flags_t bitmap (7.0) instead of
- * a vm_flags_t mask. kipc only asks for VM_NORESERVE or nothing.
+ * shmem_file_setup()'s flags became a vma_flags_t bitmap instead of a
+ * vm_flags_t mask (7.x), in the series that added the mk_vma_flags()
+ * macro: its presence is the exact test, as the release it landed in
+ * could not be pinned down here. kipc only asks for VM_NORESERVE or
+ * nothing.
  */
 static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size,
 						 bool noreserve)
 {
-#if KIPC_KERNEL_AT_LEAST(7, 0)
+#ifdef mk_vma_flags
 	return shmem_file_setup(name, size,
 				noreserve ? mk_vma_flags(VMA_NORESERVE_BIT) : EMPTY_VMA_FLAGS);
 #else
@@ -105,10 +108,12 @@ static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size,
 
 static inline const void *kipc_uring_cmd_payload(struct io_uring_cmd *cmd)
 {
-#if KIPC_KERNEL_AT_LEAST(7, 0)
+#ifdef io_uring_sqe_cmd
 	/*
-	 * io_uring_sqe_cmd() takes the payload's type (7.0) and checks at
-	 * build time that it fits the command area: kipc's is one u64.
+	 * io_uring_sqe_cmd() became a macro taking the payload's type (7.x),
+	 * which checks at build time that it fits the command area (kipc's
+	 * is one u64); before, it was an inline function. Being a macro is
+	 * the exact test.
 	 */
 	return io_uring_sqe_cmd(cmd->sqe, u64);
 #else
