@@ -6,13 +6,14 @@
 #   make check      the whole test suite on every kernel in KERNELS
 # The module is never loaded on the build machine: tests run in a VM.
 
-KERNELS ?= 6.1 6.12
+KERNELS ?= 6.1 6.12 7.3
 export KIPC_CACHE ?= /var/cache/kipc
 
 # Build the module against KDIR: the running kernel's build tree if there
-# is one, else the headers of the VM's default kernel (Debian 6.1 cloud).
-KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
-	$(wildcard /lib/modules/6.1.*-cloud-amd64/build))
+# is one, else the headers of the VM's default kernel (Debian 6.1 cloud),
+# which tools/vm/kernel unpacks into the cache (worked out once, when used).
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(KDIR_VM))
+KDIR_VM = $(eval KDIR_VM := $(shell eval "$$(tools/vm/kernel 6.1)" && echo "$$KIPC_KDIR"))$(KDIR_VM)
 BUILD := $(CURDIR)/build
 KSRC = $(shell tools/ksrc)
 KMOD_SRCS := Kbuild $(wildcard kmod/Kbuild kmod/*.c kmod/*.h kmod/include/uapi/linux/*.h)
@@ -25,7 +26,7 @@ deps:
 # Out-of-tree builds for several kernels from one source tree: each kernel
 # gets a copy of the sources under build/, so objects never collide.
 modules: $(KMOD_SRCS)
-	@test -n "$(KDIR)" || { echo "no kernel headers: run tools/install-deps or set KDIR" >&2; exit 1; }
+	@test -n "$(KDIR)" || { echo "no kernel headers: see tools/vm/kernel 6.1, or set KDIR" >&2; exit 1; }
 	tools/build-module "$(KDIR)" "$(BUILD)/kmod"
 
 lib:

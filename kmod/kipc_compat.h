@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * kipc_compat.h - the differences between the kernels kipc builds against
- * (Debian's 6.1 and 6.12), in one place, keyed on LINUX_VERSION_CODE.
+ * (Debian's 6.1 and 6.12, Debian 13 backports' 7.3), in one place, keyed on
+ * LINUX_VERSION_CODE: the newest API is the main path, older kernels the
+ * fallbacks.
  *
  * Each block names the kernel change it papers over and the file that
  * needs it. Add new differences here, never as #if in the .c files.
@@ -10,7 +12,9 @@
 #define _KIPC_COMPAT_H
 
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/version.h>
 
 /* True when building against kernel @major.@minor or later. */
@@ -56,6 +60,38 @@ static inline struct file *kipc_fd_file(struct fd f)
 #endif
 }
 
+/*
+ * call_mmap() became vfs_mmap() in 6.17, which also maps a file whose
+ * owner implements ->mmap_prepare instead of ->mmap (shmem does by 7.x).
+ * Maps @file (already set as @vma's vm_file) into @vma.
+ */
+static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#if KIPC_KERNEL_AT_LEAST(6, 17)
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
+
+/*
+ * shmem_file_setup()'s flags became a vma_flags_t bitmap instead of a
+ * vm_flags_t mask (7.x), in the series that added the mk_vma_flags()
+ * macro: its presence is the exact test, as the release it landed in
+ * could not be pinned down here. kipc only asks for VM_NORESERVE or
+ * nothing.
+ */
+static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size,
+						 bool noreserve)
+{
+#ifdef mk_vma_flags
+	return shmem_file_setup(name, size,
+				noreserve ? mk_vma_flags(VMA_NORESERVE_BIT) : EMPTY_VMA_FLAGS);
+#else
+	return shmem_file_setup(name, size, noreserve ? VM_NORESERVE : 0);
+#endif
+}
+
 /* ---- end of regions ------------------------------------------------- */
 
 /* ---- io_uring commands (kipc_chan.c) -------------------------------- */
@@ -72,7 +108,17 @@ static inline struct file *kipc_fd_file(struct fd f)
 
 static inline const void *kipc_uring_cmd_payload(struct io_uring_cmd *cmd)
 {
+#ifdef io_uring_sqe_cmd
+	/*
+	 * io_uring_sqe_cmd() became a macro taking the payload's type (7.x),
+	 * which checks at build time that it fits the command area (kipc's
+	 * is one u64); before, it was an inline function. Being a macro is
+	 * the exact test.
+	 */
+	return io_uring_sqe_cmd(cmd->sqe, u64);
+#else
 	return io_uring_sqe_cmd(cmd->sqe);
+#endif
 }
 #else
 #include <linux/io_uring.h>

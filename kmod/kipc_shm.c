@@ -333,7 +333,7 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 		return PTR_ERR(vmfile);
 	vma_set_file(vma, vmfile);
 	fput(vmfile);		/* the VMA holds it now */
-	ret = call_mmap(r->shmem, vma);
+	ret = kipc_vfs_mmap(r->shmem, vma);
 	if (ret)
 		return ret;
 
@@ -474,7 +474,7 @@ static struct kipc_obj *kipc_region_create(void *arg)
 	if (ret)
 		goto out_put_user;
 	/* VM_NORESERVE: no commit charge up front, so big sparse regions work. */
-	shmem = shmem_file_setup("kipc-region", a->length, VM_NORESERVE);
+	shmem = kipc_shmem_file_setup("kipc-region", a->length, true);
 	if (IS_ERR(shmem)) {
 		ret = PTR_ERR(shmem);
 		goto out_uncharge;
