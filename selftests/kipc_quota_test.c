@@ -364,7 +364,7 @@ TEST_F(quota, spare_messages_stay_charged_until_reused)
  * other user's create failed with ENOSPC. There is no module-wide cap by
  * default now: a fifth user still creates channels.
  */
-TEST_F(quota, four_users_at_quota_leave_room_for_a_fifth)
+TEST_F_TIMEOUT(quota, four_users_at_quota_leave_room_for_a_fifth, 900)
 {
 	pid_t users[4], fifth;
 	int p[2], n, last, i;
