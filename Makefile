@@ -11,23 +11,23 @@ export KIPC_CACHE ?= /var/cache/kipc
 
 # Build the module against KDIR: the running kernel's build tree if there
 # is one, else the headers of the VM's default kernel (Debian 6.1 cloud),
-# which tools/vm/kernel unpacks into the cache (worked out once, when used).
+# which scripts/vm/kernel unpacks into the cache (worked out once, when used).
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(KDIR_VM))
-KDIR_VM = $(eval KDIR_VM := $(shell eval "$$(tools/vm/kernel 6.1)" && echo "$$KIPC_KDIR"))$(KDIR_VM)
+KDIR_VM = $(eval KDIR_VM := $(shell eval "$$(scripts/vm/kernel 6.1)" && echo "$$KIPC_KDIR"))$(KDIR_VM)
 BUILD := $(CURDIR)/build
-KSRC = $(shell tools/ksrc)
+KSRC = $(shell scripts/ksrc)
 KMOD_SRCS := Kbuild $(wildcard kmod/Kbuild kmod/*.c kmod/*.h kmod/include/uapi/linux/*.h)
 
 all: modules lib tools selftests examples
 
 deps:
-	tools/install-deps
+	scripts/install-deps
 
 # Out-of-tree builds for several kernels from one source tree: each kernel
 # gets a copy of the sources under build/, so objects never collide.
 modules: $(KMOD_SRCS)
-	@test -n "$(KDIR)" || { echo "no kernel headers: see tools/vm/kernel 6.1, or set KDIR" >&2; exit 1; }
-	tools/build-module "$(KDIR)" "$(BUILD)/kmod"
+	@test -n "$(KDIR)" || { echo "no kernel headers: see scripts/vm/kernel 6.1, or set KDIR" >&2; exit 1; }
+	scripts/build-module "$(KDIR)" "$(BUILD)/kmod"
 
 lib:
 	$(MAKE) -C lib
@@ -35,18 +35,23 @@ lib:
 tools: lib
 	$(MAKE) -C tools
 
-# The ADD example over kipc, TCP and UDP (rpcgen at build time).
+# kipc-demo (make run) and the ADD example over kipc, TCP and UDP
+# (rpcgen at build time).
 examples: lib
+	$(MAKE) -C examples/demo
 	$(MAKE) -C examples/add
 
+# The kselftests plus the long-running test programs (fuzz/, stress/).
 selftests: lib
 	$(MAKE) -C selftests KSFT_DIR="$(KSRC)/tools/testing/selftests"
+	$(MAKE) -C selftests/fuzz
+	$(MAKE) -C selftests/stress
 
 # The 32-bit ABI: libkipc, libkipc-rpc, every selftest and kipc-ctl (for
 # kipc_ctl_test) built with gcc -m32: the programs into build/m32/, the
-# libraries and objects into build/m32-obj/. tools/check runs the suite
+# libraries and objects into build/m32-obj/. scripts/check runs the suite
 # with both builds. Needs gcc-multilib and the i386 liburing-dev and
-# libtirpc-dev (tools/install-deps). kselftest_harness.h prints any
+# libtirpc-dev (scripts/install-deps). kselftest_harness.h prints any
 # ASSERT_EQ operand, pointers too, through a cast to uintmax_t: wider than
 # a pointer here, hence -Wno-pointer-to-int-cast for the selftests.
 M32 := $(BUILD)/m32
@@ -60,32 +65,32 @@ m32:
 	$(MAKE) -C tools $(M32_ENV) CFLAGS="-O2 -g -m32" "$(M32)/kipc-ctl"
 
 check:
-	KERNELS="$(KERNELS)" tools/check
+	KERNELS="$(KERNELS)" scripts/check
 
 # The same on the debug kernel (KASAN, lockdep, kmemleak, UBSAN), plus the
-# stress and fuzz runs; builds that kernel once (tools/vm/build-debug-kernel).
+# stress and fuzz runs; builds that kernel once (scripts/vm/build-debug-kernel).
 check-debug:
-	tools/check-debug
+	scripts/check-debug
 
 run: deps lib tools examples
-	tools/run-demo
+	scripts/run-demo
 
 # kipc-bench in the test VM (6.1): table, CSV, JSON and plots in
-# build/bench/<timestamp>/ (tools/run-bench --help).
+# build/bench/<timestamp>/ (scripts/run-bench --help).
 bench: deps lib tools
-	tools/run-bench
+	scripts/run-bench
 .PHONY: bench
 
 checkpatch:
-	tools/checkpatch
+	scripts/checkpatch
 
 sparse: $(KMOD_SRCS)
-	tools/build-module --sparse "$(KDIR)" "$(BUILD)/kmod-sparse"
+	scripts/build-module --sparse "$(KDIR)" "$(BUILD)/kmod-sparse"
 
 # ---- install: DESTDIR (staging root) and PREFIX (default /usr/local) ----
 # The module goes to /lib/modules/<release of KDIR>/updates (then depmod,
 # unless DESTDIR is set); install-dkms puts the module source where dkms
-# wants it instead (see dkms.conf). tools/test-install checks all of this.
+# wants it instead (see dkms.conf). scripts/test-install checks all of this.
 KIPC_VERSION := 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -100,9 +105,8 @@ INSTALL ?= install
 # headers carry the upstream version in include/config/kernel.release).
 KREL = $(shell sed -n 's/^.define UTS_RELEASE "\(.*\)"$$/\1/p' \
 	"$(KDIR)/include/generated/utsrelease.h" 2>/dev/null)
-# The user-facing programs (kipcctl is kipc-ctl).
-INSTALL_TOOLS := $(filter $(patsubst %.c,%,$(wildcard tools/kipc-*.c)), \
-	tools/kipc-ctl tools/kipc-demo tools/kipc-bench)
+# Every program tools/ builds is installed (kipcctl is kipc-ctl).
+INSTALL_TOOLS = $(addprefix tools/,$(shell $(MAKE) -s -C tools print-install-progs))
 INSTALL_HEADERS := lib/include/kipc.h lib/include/kipc_shm.h lib/include/kipc_ring.h
 
 install: install-module install-lib install-tools install-man install-data
@@ -160,7 +164,10 @@ install-dkms:
 clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C examples/demo clean
 	$(MAKE) -C examples/add clean
+	$(MAKE) -C selftests/fuzz clean
+	$(MAKE) -C selftests/stress clean
 	$(MAKE) -C selftests clean KSFT_DIR=.
 	rm -rf "$(BUILD)"
 

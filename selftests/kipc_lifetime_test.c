@@ -17,7 +17,7 @@
  * old one lives on through the fds and mappings that still hold it.
  *
  * (rmmod refused while only a mapping exists: run_kipc_tests.sh, with
- * tools/kipc-hold.)
+ * selftests/stress/kipc-hold.)
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the test VM (tools/vm/kipc-vm --add ... -- ./run_kipc_tests.sh):
+# Runs inside the test VM (scripts/vm/kipc-vm --add ... -- ./run_kipc_tests.sh):
 # loads kipc.ko, runs each kselftest program, checks that rmmod is refused
 # while a region mapping (kipc-hold) or /dev/kipc is open and succeeds
 # after. Prints TAP lines; exits non-zero on any failure.
@@ -9,7 +9,7 @@
 # No argument: every kipc_*_test here. A DIR runs every kipc_*_test in it
 # ("." is here): another build of the suite, such as the 32-bit one in
 # m32/ (make m32). Its output is framed by "# kipc-tests: begin DIR" and
-# "# kipc-tests: end DIR" lines (not for "."), which tools/check uses to
+# "# kipc-tests: end DIR" lines (not for "."), which scripts/check uses to
 # tell the builds' results apart.
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -81,7 +81,7 @@ if [ -x ./kipc-bench ]; then
 fi
 
 # A region mapping whose fds are all closed holds the module too
-# (tools/kipc-hold keeps one until SIGTERM).
+# (selftests/stress/kipc-hold keeps one until SIGTERM).
 if [ -x ./kipc-hold ]; then
 	rm -f /tmp/kipc-hold.ready
 	./kipc-hold --ready /tmp/kipc-hold.ready > /dev/null &

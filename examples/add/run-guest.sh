@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the test VM (see tools/run-demo; kipc.ko already loaded):
+# Runs inside the test VM (see scripts/run-demo; kipc.ko already loaded):
 # starts rpcbind, serves the ADD program over kipc, TCP, UDP and AF_LOCAL
 # at once, shows the registration with rpcinfo, and makes the same call
 # over each transport with its round-trip time. With --bench, also the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc_splat: a test-only module that WARNs on load, so that
- * tools/vm/selftest-splat can check that tools/vm/kipc-vm notices kernel
+ * scripts/vm/selftest-splat can check that scripts/vm/kipc-vm notices kernel
  * splats in the guest. Never load it outside the test VM.
  */
 #include <linux/bug.h>

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# kipc-bench plots, driven by tools/run-bench:
+# kipc-bench plots, driven by scripts/run-bench:
 #   gnuplot -e "datadir='...'; outdir='...'; term='pngcairo'; ext='png'; \
 #       transports='kipc-chan kipc-ref ...'; xtics_spec='(\"8B\" 8, ...)'; \
 #       xrange_spec='[5:9e7]'; \

@@ -33,7 +33,16 @@
  * written back up to the caller's @size.
  *
  * All ioctl numbers use _IO(): the structure size travels in @size, not
- * in the command number.
+ * in the command number. Each number is defined under its structure,
+ * together with KIPC_<STRUCT>_SIZE_VER0, the structure's size in the
+ * first release and so the smallest @size the kernel accepts (a later
+ * KIPC_<STRUCT>_SIZE_VER<n> names each size it grew to), and with an
+ * "Errors:" line: every errno that command can return on the kind of fd
+ * it is for, each explained in the errno contract below. Beyond that
+ * line, any call may give ENOMEM; a call that can block, EINTR; one that
+ * returns a new fd, EMFILE or ENFILE; and any command on a kind of fd it
+ * is not for, ENOTTY. That line is the contract the fuzzer
+ * (selftests/fuzz/) holds the module to.
  *
  * 32-bit (compat) callers on a 64-bit kernel are supported, through
  * ioctl() and io_uring alike: every structure here has one layout for
@@ -141,6 +150,14 @@ struct kipc_version {
 	__aligned_u64 features;
 };
 
+#define KIPC_VERSION_SIZE_VER0	24
+
+/*
+ * KIPC_IOC_VERSION, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT
+ */
+#define KIPC_IOC_VERSION	_IO(KIPC_IOC_MAGIC, 0x00)
+
 /**
  * struct kipc_global_stat - module-wide object counters (KIPC_IOC_STAT)
  * @size: sizeof(struct kipc_global_stat)
@@ -163,6 +180,14 @@ struct kipc_global_stat {
 	__aligned_u64 bytes_queued;
 	__aligned_u64 region_bytes;
 };
+
+#define KIPC_GLOBAL_STAT_SIZE_VER0	40
+
+/*
+ * KIPC_IOC_STAT, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT
+ */
+#define KIPC_IOC_STAT		_IO(KIPC_IOC_MAGIC, 0x01)
 
 /* Flags for struct kipc_chan_open and struct kipc_shm_open. */
 #define KIPC_OPEN_RECV		0x1U	/* channel: may receive; region: may read */
@@ -197,6 +222,14 @@ struct kipc_chan_open {
 	__u32 __reserved;
 };
 
+#define KIPC_CHAN_OPEN_SIZE_VER0	32
+
+/*
+ * KIPC_IOC_CHAN_OPEN, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT ENAMETOOLONG ENOENT EEXIST EACCES ENOSPC EDQUOT
+ */
+#define KIPC_IOC_CHAN_OPEN	_IO(KIPC_IOC_MAGIC, 0x02)
+
 /* Object kinds, for struct kipc_unlink. */
 #define KIPC_OBJ_CHAN		1
 #define KIPC_OBJ_REGION		2
@@ -218,6 +251,14 @@ struct kipc_unlink {
 	__u32 type;
 	__u32 __reserved;
 };
+
+#define KIPC_UNLINK_SIZE_VER0	24
+
+/*
+ * KIPC_IOC_UNLINK, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT ENAMETOOLONG ENOENT EACCES
+ */
+#define KIPC_IOC_UNLINK		_IO(KIPC_IOC_MAGIC, 0x03)
 
 /**
  * struct kipc_msg_info - what the kernel says about a received message
@@ -318,6 +359,20 @@ struct kipc_xfer {
 	struct kipc_msg_info info;
 };
 
+#define KIPC_XFER_SIZE_VER0	72
+
+/*
+ * KIPC_IOC_SEND, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT
+ */
+#define KIPC_IOC_SEND		_IO(KIPC_IOC_MAGIC, 0x20)
+
+/*
+ * KIPC_IOC_RECV, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT EACCES
+ */
+#define KIPC_IOC_RECV		_IO(KIPC_IOC_MAGIC, 0x21)
+
 /**
  * DOC: batches
  *
@@ -375,6 +430,20 @@ struct kipc_batch {
 	__aligned_u64 deadline_ns;
 };
 
+#define KIPC_BATCH_SIZE_VER0	32
+
+/*
+ * KIPC_IOC_SEND_BATCH, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT
+ */
+#define KIPC_IOC_SEND_BATCH	_IO(KIPC_IOC_MAGIC, 0x25)
+
+/*
+ * KIPC_IOC_RECV_BATCH, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT EACCES
+ */
+#define KIPC_IOC_RECV_BATCH	_IO(KIPC_IOC_MAGIC, 0x26)
+
 /**
  * struct kipc_chan_stat - channel state (KIPC_IOC_CHAN_STAT)
  * @size: sizeof(struct kipc_chan_stat)
@@ -418,6 +487,16 @@ struct kipc_chan_stat {
 	__aligned_u64 discarded;
 };
 
+#define KIPC_CHAN_STAT_SIZE_VER0	72
+#define KIPC_CHAN_STAT_SIZE_VER1	80	/* adds @id */
+#define KIPC_CHAN_STAT_SIZE_VER2	88	/* adds @discarded */
+
+/*
+ * KIPC_IOC_CHAN_STAT, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT
+ */
+#define KIPC_IOC_CHAN_STAT	_IO(KIPC_IOC_MAGIC, 0x22)
+
 /* struct kipc_chan_stat.state */
 #define KIPC_CHAN_NAMED		0x1U	/* reachable by name */
 #define KIPC_CHAN_ANON		0x2U	/* created without a name */
@@ -445,6 +524,14 @@ struct kipc_shm_open {
 	__aligned_u64 length;
 };
 
+#define KIPC_SHM_OPEN_SIZE_VER0	32
+
+/*
+ * KIPC_IOC_SHM_OPEN, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT ENAMETOOLONG ENOENT EEXIST EACCES ENOSPC EDQUOT
+ */
+#define KIPC_IOC_SHM_OPEN	_IO(KIPC_IOC_MAGIC, 0x04)
+
 /**
  * struct kipc_shm_stat - region state (KIPC_IOC_SHM_STAT)
  * @size: sizeof(struct kipc_shm_stat)
@@ -471,6 +558,14 @@ struct kipc_shm_stat {
 	__u32 nr_maps;
 	__u32 __reserved;
 };
+
+#define KIPC_SHM_STAT_SIZE_VER0	48
+
+/*
+ * KIPC_IOC_SHM_STAT, on a region fd.
+ * Errors: EINVAL E2BIG EFAULT
+ */
+#define KIPC_IOC_SHM_STAT	_IO(KIPC_IOC_MAGIC, 0x40)
 
 /**
  * struct kipc_ref_xfer - send or receive a region reference
@@ -510,25 +605,20 @@ struct kipc_ref_xfer {
 	struct kipc_msg_info info;
 };
 
+#define KIPC_REF_XFER_SIZE_VER0	88
+
+/*
+ * KIPC_IOC_SEND_REF, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT
+ */
+#define KIPC_IOC_SEND_REF	_IO(KIPC_IOC_MAGIC, 0x23)
+
+/*
+ * KIPC_IOC_RECV_REF, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EAGAIN ETIMEDOUT EPIPE EACCES ENOMSG
+ */
+#define KIPC_IOC_RECV_REF	_IO(KIPC_IOC_MAGIC, 0x24)
+
 #define KIPC_REF_CLOEXEC	0x100U	/* receive: O_CLOEXEC on @shm_fd */
-
-/* On the control fd (/dev/kipc). */
-#define KIPC_IOC_VERSION	_IO(KIPC_IOC_MAGIC, 0x00)	/* struct kipc_version */
-#define KIPC_IOC_STAT		_IO(KIPC_IOC_MAGIC, 0x01)	/* struct kipc_global_stat */
-#define KIPC_IOC_CHAN_OPEN	_IO(KIPC_IOC_MAGIC, 0x02)	/* struct kipc_chan_open */
-#define KIPC_IOC_UNLINK		_IO(KIPC_IOC_MAGIC, 0x03)	/* struct kipc_unlink */
-#define KIPC_IOC_SHM_OPEN	_IO(KIPC_IOC_MAGIC, 0x04)	/* struct kipc_shm_open */
-
-/* On a channel fd. */
-#define KIPC_IOC_SEND		_IO(KIPC_IOC_MAGIC, 0x20)	/* struct kipc_xfer */
-#define KIPC_IOC_RECV		_IO(KIPC_IOC_MAGIC, 0x21)	/* struct kipc_xfer */
-#define KIPC_IOC_CHAN_STAT	_IO(KIPC_IOC_MAGIC, 0x22)	/* struct kipc_chan_stat */
-#define KIPC_IOC_SEND_REF	_IO(KIPC_IOC_MAGIC, 0x23)	/* struct kipc_ref_xfer */
-#define KIPC_IOC_RECV_REF	_IO(KIPC_IOC_MAGIC, 0x24)	/* struct kipc_ref_xfer */
-#define KIPC_IOC_SEND_BATCH	_IO(KIPC_IOC_MAGIC, 0x25)	/* struct kipc_batch */
-#define KIPC_IOC_RECV_BATCH	_IO(KIPC_IOC_MAGIC, 0x26)	/* struct kipc_batch */
-
-/* On a region fd. */
-#define KIPC_IOC_SHM_STAT	_IO(KIPC_IOC_MAGIC, 0x40)	/* struct kipc_shm_stat */
 
 #endif /* _UAPI_LINUX_KIPC_H */

@@ -52,7 +52,7 @@
  * a scratch page, or a range that runs into the guard page), so a wrong
  * kernel write cannot corrupt the fuzzer's own state.
  *
- * Built with gcc -m32 (tools/kipc-fuzz-m32) it drives the compat ioctl
+ * Built with gcc -m32 (selftests/fuzz/kipc-fuzz-m32) it drives the compat ioctl
  * path: 32-bit iovecs and pointers in the same structs.
  *
  * Reproducing: the seed is always printed. The sequence of calls each

@@ -15,7 +15,7 @@
  *   2  the reply to a client call (xid patched in), decoded into one of
  *      several result types by the client's clnt_call()
  *
- * Built and run by tools/fuzz-rpc with ASan and UBSan; any crash, sanitizer
+ * Built and run by scripts/fuzz-rpc with ASan and UBSan; any crash, sanitizer
  * report or leak fails the run.
  */
 #include <errno.h>
@@ -29,7 +29,7 @@
 
 #include <rpc/rpc.h>
 
-#include "../krpc_private.h"
+#include "krpc_private.h"
 #include "fake_kipc.h"
 
 #define SVC		"fz"
