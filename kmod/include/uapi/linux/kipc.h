@@ -133,6 +133,7 @@
 #define KIPC_FEAT_NOWAIT	_BITULL(3)	/* IOCB_NOWAIT read/write */
 #define KIPC_FEAT_BATCH		_BITULL(4)	/* KIPC_IOC_SEND_BATCH/RECV_BATCH */
 #define KIPC_FEAT_URING_CMD	_BITULL(5)	/* the batches as IORING_OP_URING_CMD */
+#define KIPC_FEAT_LIST		_BITULL(6)	/* KIPC_IOC_LIST */
 
 /**
  * struct kipc_version - ABI version and features (KIPC_IOC_VERSION)
@@ -531,6 +532,105 @@ struct kipc_shm_open {
  * Errors: EINVAL E2BIG EFAULT ENAMETOOLONG ENOENT EEXIST EACCES ENOSPC EDQUOT
  */
 #define KIPC_IOC_SHM_OPEN	_IO(KIPC_IOC_MAGIC, 0x04)
+
+/**
+ * DOC: listing objects
+ *
+ * KIPC_IOC_LIST is the stable, documented way to enumerate live objects
+ * (kipcctl list and watch use it; the debugfs listing is a debugging view
+ * and not an ABI). It fills an array of struct kipc_list_entry, in
+ * ascending @id order, with the objects whose id is at least @start_id,
+ * and returns how many it wrote. @next_id comes back as the id to pass as
+ * @start_id to continue, or 0 when no object is left: a caller loops
+ * until @next_id is 0. The listing is not a snapshot: objects created or
+ * freed between calls may or may not appear, but no object alive across
+ * the whole walk is skipped or listed twice.
+ *
+ * Who sees what: a caller with CAP_SYS_ADMIN sees every object; any other
+ * caller sees the named objects it could open for reading (the mode-bit
+ * check of KIPC_OPEN_RECV), and no anonymous object. The counters are
+ * read without locks, as by KIPC_IOC_CHAN_STAT.
+ */
+
+/* struct kipc_list_entry.state */
+#define KIPC_LIST_NAMED		0x1U	/* reachable by name (@name is set) */
+
+/**
+ * struct kipc_list_entry - one object in a KIPC_IOC_LIST reply
+ * @id: object id (as in KIPC_IOC_CHAN_STAT, KIPC_IOC_SHM_STAT)
+ * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
+ * @state: KIPC_LIST_* bits
+ * @uid: owner uid (caller's user namespace)
+ * @gid: owner gid
+ * @mode: permission bits
+ * @nr_fds: open fds on the object
+ * @nr_waiters: channel: tasks blocked in send or receive; region: 0
+ * @nr_msgs: channel: messages queued; region: references to it queued
+ * @max_msgs: channel: queue depth; region: 0
+ * @__reserved: zero
+ * @bytes: channel: payload bytes queued; region: length in bytes
+ * @sent: channel: messages sent since creation; region: 0
+ * @received: channel: messages received since creation; region: 0
+ * @nr_maps: region: live mappings; channel: 0
+ * @__reserved2: zero
+ * @name: the name, NUL-terminated; empty for an unlinked or anonymous
+ *	object
+ */
+struct kipc_list_entry {
+	__aligned_u64 id;
+	__u32 type;
+	__u32 state;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 nr_fds;
+	__u32 nr_waiters;
+	__u32 nr_msgs;
+	__u32 max_msgs;
+	__u32 __reserved;
+	__aligned_u64 bytes;
+	__aligned_u64 sent;
+	__aligned_u64 received;
+	__u32 nr_maps;
+	__u32 __reserved2;
+	char name[KIPC_NAME_MAX];
+};
+
+#define KIPC_LIST_ENTRY_SIZE_VER0	336
+
+/**
+ * struct kipc_list - enumerate live objects (KIPC_IOC_LIST)
+ * @size: sizeof(struct kipc_list)
+ * @flags: must be zero
+ * @entries: pointer to an array of @max_entries entries of @entry_size
+ *	bytes each
+ * @entry_size: sizeof(struct kipc_list_entry) as the caller knows it, at
+ *	least KIPC_LIST_ENTRY_SIZE_VER0 and at most the page size; bytes
+ *	past the kernel's entry are written as zero
+ * @max_entries: capacity of @entries; 0 is allowed (nothing is written,
+ *	@next_id still says whether an object with id >= @start_id exists)
+ * @start_id: the smallest id to list (0 or 1 to start)
+ * @next_id: output, the @start_id for the next call, or 0 when done
+ *
+ * Return: the number of entries written.
+ */
+struct kipc_list {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 entries;
+	__u32 entry_size;
+	__u32 max_entries;
+	__aligned_u64 start_id;
+	__aligned_u64 next_id;
+};
+
+#define KIPC_LIST_SIZE_VER0	40
+
+/*
+ * KIPC_IOC_LIST, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT
+ */
+#define KIPC_IOC_LIST		_IO(KIPC_IOC_MAGIC, 0x05)
 
 /**
  * struct kipc_shm_stat - region state (KIPC_IOC_SHM_STAT)
