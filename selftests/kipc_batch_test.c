@@ -7,7 +7,6 @@
  * entry with nothing lost, a blocked receive woken by a send batch, and a
  * two-process run over io_uring that must grow no io-wq worker thread.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +27,7 @@
 #include <kipc.h>
 #include <kipc_ring.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define MSG	64
 #define N	32
@@ -39,26 +39,7 @@ static int chan(int depth)
 	return kipc_chan_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, &a);
 }
 
-/* Message @i: MSG bytes, each (i + j) & 0xff; or @len bytes of it. */
-static void fill(char *buf, size_t len, int i)
-{
-	size_t j;
-
-	for (j = 0; j < len; j++)
-		buf[j] = (char)(i + j);
-}
-
-static int check(const char *buf, size_t len, int i)
-{
-	size_t j;
-
-	for (j = 0; j < len; j++)
-		if (buf[j] != (char)(i + j))
-			return -1;
-	return 0;
-}
-
-/* @n messages numbered from @first, in @bufs, as iovecs at @m. */
+/* @n messages numbered from @first (fill() seeds), in @bufs, as iovecs at @m. */
 static void make_msgs(struct iovec *m, char (*bufs)[MSG], int n, int first)
 {
 	int i;
@@ -204,7 +185,7 @@ TEST(longer_entries_and_entry_info)
 	long_entries(&b, x, 2, ents, esz);
 	e1->info.seq = 7;
 	ASSERT_EQ(1, raw_n(ch, KIPC_IOC_RECV_BATCH, &b));
-	EXPECT_EQ(0, check(got[0], MSG, 0));
+	EXPECT_EQ(0, check_fill(got[0], MSG, 0));
 	EXPECT_EQ(MSG, e0->info.len);
 	EXPECT_NE(0, e0->info.seq);
 	EXPECT_EQ(getpid(), e0->info.pid);
@@ -218,7 +199,7 @@ TEST(longer_entries_and_entry_info)
 	ASSERT_EQ(0, kipc_batch_prep(&b, x, m + 1, 1, 0, 0));
 	long_entries(&b, x, 1, ents, esz);
 	ASSERT_EQ(1, raw_n(ch, KIPC_IOC_RECV_BATCH, &b));
-	EXPECT_EQ(0, check(got[1], MSG, 1));
+	EXPECT_EQ(0, check_fill(got[1], MSG, 1));
 	EXPECT_EQ(MSG, e0->info.len);
 	close(ch);
 }
@@ -241,7 +222,7 @@ TEST(send_batch_then_recv_batch_in_order_with_stamps)
 
 		EXPECT_EQ(len, mi[i].iov_len);
 		EXPECT_EQ(len, info[i].len);
-		EXPECT_EQ(0, check(in[i], len, 100 + i));
+		EXPECT_EQ(0, check_fill(in[i], len, 100 + i));
 		EXPECT_EQ(getpid(), info[i].pid);
 		EXPECT_EQ(geteuid(), info[i].uid);
 		EXPECT_EQ((uint64_t)i + 1, info[i].seq);
@@ -267,10 +248,10 @@ TEST(priorities_and_single_calls_mix)
 	make_bufs(mi, in, 4);
 	ASSERT_EQ(4, kipc_recv_batch(ch, mi, 4, info, 0));
 	EXPECT_EQ(5, info[0].prio);
-	EXPECT_EQ(0, check(in[0], MSG, 50));
+	EXPECT_EQ(0, check_fill(in[0], MSG, 50));
 	EXPECT_EQ(2, info[1].prio);
-	EXPECT_EQ(0, check(in[1], MSG, 0));
-	EXPECT_EQ(0, check(in[3], MSG, 2));
+	EXPECT_EQ(0, check_fill(in[1], MSG, 0));
+	EXPECT_EQ(0, check_fill(in[3], MSG, 2));
 	close(ch);
 }
 
@@ -289,10 +270,10 @@ TEST(full_queue_gives_a_short_count_then_eagain)
 	EXPECT_EQ(4, kipc_send_batch(ch, mo + 10, N - 10, 0));
 	ASSERT_EQ(10, kipc_recv_batch(ch, mi, N, NULL, 0));	/* what is there */
 	for (i = 0; i < 6; i++) {
-		EXPECT_EQ(0, check(in[i], MSG, 4 + i));
+		EXPECT_EQ(0, check_fill(in[i], MSG, 4 + i));
 	}
 	for (i = 6; i < 10; i++) {
-		EXPECT_EQ(0, check(in[i], MSG, 10 + i - 6));
+		EXPECT_EQ(0, check_fill(in[i], MSG, 10 + i - 6));
 	}
 	close(ch);
 }
@@ -310,7 +291,7 @@ TEST(more_than_one_chunk)
 	make_bufs(mi, in, M);
 	ASSERT_EQ(M, kipc_recv_batch(ch, mi, M, NULL, 0));
 	for (i = 0; i < M; i++) {
-		EXPECT_EQ(0, check(in[i], MSG, 7 + i));
+		EXPECT_EQ(0, check_fill(in[i], MSG, 7 + i));
 	}
 	close(ch);
 }
@@ -332,12 +313,12 @@ TEST(small_buffer_first_is_emsgsize_later_is_short)
 	make_bufs(mi, in, 3);
 	mi[1].iov_len = 10;
 	EXPECT_EQ(1, kipc_recv_batch(ch, mi, 3, NULL, 0));
-	EXPECT_EQ(0, check(in[0], MSG, 0));
+	EXPECT_EQ(0, check_fill(in[0], MSG, 0));
 	/* Messages 1 and 2 are still there, in order. */
 	make_bufs(mi, in, 3);
 	EXPECT_EQ(2, kipc_recv_batch(ch, mi, 3, info, 0));
-	EXPECT_EQ(0, check(in[0], MSG, 1));
-	EXPECT_EQ(0, check(in[1], MSG, 2));
+	EXPECT_EQ(0, check_fill(in[0], MSG, 1));
+	EXPECT_EQ(0, check_fill(in[1], MSG, 2));
 	EXPECT_EQ(2, info[0].seq);
 	close(ch);
 }
@@ -363,8 +344,8 @@ TEST(fault_on_a_later_entry_loses_nothing)
 	EXPECT_EQ(-EFAULT, kipc_recv_batch(ch, mi, 4, NULL, 0));
 	make_bufs(mi, in, 4);
 	ASSERT_EQ(2, kipc_recv_batch(ch, mi, 4, info, 0));
-	EXPECT_EQ(0, check(in[0], MSG, 22));
-	EXPECT_EQ(0, check(in[1], MSG, 23));
+	EXPECT_EQ(0, check_fill(in[0], MSG, 22));
+	EXPECT_EQ(0, check_fill(in[1], MSG, 23));
 	EXPECT_EQ(3, info[0].seq);
 	/* A send entry that faults ends the send batch there. */
 	make_msgs(mo, out, 4, 30);
@@ -374,7 +355,7 @@ TEST(fault_on_a_later_entry_loses_nothing)
 	EXPECT_EQ(-EFAULT, kipc_send_batch(ch, mo, 4, 0));
 	make_bufs(mi, in, 4);
 	EXPECT_EQ(1, kipc_recv_batch(ch, mi, 4, NULL, KIPC_NONBLOCK));
-	EXPECT_EQ(0, check(in[0], MSG, 30));
+	EXPECT_EQ(0, check_fill(in[0], MSG, 30));
 	munmap(ro, 4096);
 	close(ch);
 }
@@ -401,7 +382,7 @@ TEST(blocked_recv_batch_wakes_on_a_send_batch)
 		n = kipc_recv_batch(ch, mi, N, NULL, 0);
 		ASSERT_LT(0, n);
 		for (i = 0; i < n; i++) {
-			EXPECT_EQ(0, check(in[i], MSG, got + i));
+			EXPECT_EQ(0, check_fill(in[i], MSG, got + i));
 		}
 		got += n;
 	}
@@ -508,14 +489,14 @@ TEST(slots_out_for_delivery_stay_taken)
 	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(2, r.ret);
-	EXPECT_EQ(0, check(r.bufs[0], MSG, 40));
+	EXPECT_EQ(0, check_fill(r.bufs[0], MSG, 40));
 	ASSERT_EQ(0, kipc_chan_stat(r.ch, &st));
 	EXPECT_EQ(2, st.nr_msgs);
 	EXPECT_LE(st.nr_msgs, st.max_msgs);
 	make_bufs(m, in, 4);
 	ASSERT_EQ(2, kipc_recv_batch(r.ch, m, 4, info, KIPC_NONBLOCK));
 	EXPECT_EQ(3, info[0].seq);
-	EXPECT_EQ(0, check(in[0], MSG, 42));
+	EXPECT_EQ(0, check_fill(in[0], MSG, 42));
 	EXPECT_EQ(4, info[1].seq);
 	munmap(r.page, 4096);
 	close(uffd);
@@ -579,7 +560,7 @@ TEST(uring_cmd_batches)
 	ASSERT_EQ(20, ring_batch(&ring, ch, &bi, 0));
 	for (i = 0; i < 20; i++) {
 		EXPECT_EQ(MSG, xi[i].info.len);
-		EXPECT_EQ(0, check(in[i], MSG, 3 + i));
+		EXPECT_EQ(0, check_fill(in[i], MSG, 3 + i));
 		EXPECT_EQ((uint64_t)i + 1, xi[i].info.seq);
 	}
 	/* Errors still come back in the CQE. */
@@ -587,33 +568,6 @@ TEST(uring_cmd_batches)
 	EXPECT_EQ(-EINVAL, ring_batch(&ring, ch, &bi, 0));
 	kipc_ring_exit(&ring);
 	close(ch);
-}
-
-/* Threads of this process named "iou-wrk*". */
-static int iou_workers(void)
-{
-	char path[300], comm[32];
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
-			n++;
-		fclose(f);
-	}
-	closedir(d);
-	return n;
 }
 
 /*
@@ -663,7 +617,7 @@ TEST(uring_two_process_run_without_workers)
 				io_uring_cqe_seen(&ring, cqe);
 			}
 			sent += n;
-			if (iou_workers() > 0)
+			if (iou_workers(getpid()) > 0)
 				w = 1;
 		}
 		_exit(w ? 5 : 0);
@@ -687,11 +641,11 @@ TEST(uring_two_process_run_without_workers)
 		}
 		for (i = 0; i < n; i++) {
 			ASSERT_EQ(MSG, x[i].info.len);
-			ASSERT_EQ(0, check(in[i], MSG, got + i));
+			ASSERT_EQ(0, check_fill(in[i], MSG, got + i));
 			ASSERT_EQ((uint64_t)got + i + 1, x[i].info.seq);
 		}
 		got += n;
-		if (iou_workers() > 0)
+		if (iou_workers(getpid()) > 0)
 			workers = 1;
 	}
 	kipc_ring_exit(&ring);

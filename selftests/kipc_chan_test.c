@@ -27,49 +27,6 @@
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
 
-static void make_name(char *buf, size_t len, const char *tag)
-{
-	static int n;
-
-	snprintf(buf, len, "t-%s-%d-%d", tag, getpid(), n++);
-}
-
-static struct kipc_chan_stat chan_stat(int ch)
-{
-	struct kipc_chan_stat st;
-
-	if (kipc_chan_stat(ch, &st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
-}
-
-/* Wait until @pid is asleep (state S) so we know it blocked in the kernel. */
-static void wait_blocked(pid_t pid)
-{
-	char path[64], buf[512];
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (i = 0; i < 2000; i++) {
-		FILE *f = fopen(path, "r");
-		char *p = NULL;
-
-		if (f) {
-			if (fgets(buf, sizeof(buf), f))
-				p = strrchr(buf, ')');
-			fclose(f);
-		}
-		if (p && p[2] == 'S')
-			return;
-		usleep(1000);
-	}
-}
-
-static void noop_handler(int sig)
-{
-	(void)sig;
-}
-
 FIXTURE(chan) {
 	char name[64];
 	int ch;		/* O_RDWR, created */
@@ -288,7 +245,7 @@ TEST_F(chan, discard_needs_read_access)
 	close(wr);
 }
 
-#define MAX_MSG_SIZE_PARAM "/sys/module/kipc/parameters/max_msg_size"
+#define MAX_MSG_SIZE_PARAM KIPC_PARAMS "max_msg_size"
 
 /*
  * Every queued message fits one read(2): even with the module parameter
@@ -476,19 +433,6 @@ TEST_F(chan, deadline_forever)
 	EXPECT_EQ(1, ioctl(ch, KIPC_IOC_RECV_BATCH, &b)) TH_LOG("batch: %s", strerror(errno));
 	EXPECT_EQ(0, wait_child(pid));
 	close(ch);
-}
-
-/* KIPC_IOC_STAT; all ones if it fails. */
-static struct kipc_global_stat global_stat(void)
-{
-	struct kipc_global_stat st = { .size = sizeof(st) };
-	int ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
-
-	if (ctl < 0 || ioctl(ctl, KIPC_IOC_STAT, &st))
-		memset(&st, 0xff, sizeof(st));
-	if (ctl >= 0)
-		close(ctl);
-	return st;
 }
 
 /* The module-wide totals moved by exactly (@msgs, @bytes) since @g0. */
@@ -715,7 +659,7 @@ TEST_F(chan, signal_eintr_loses_nothing)
 		r = kipc_recv(self->ch, buf, sizeof(buf), NULL, 0);
 		_exit(r == 2 && !memcmp(buf, "ok", 2) ? 0 : 3);
 	}
-	wait_blocked(pid);
+	wait_state(pid, 'S', 2000);	/* blocked in the kernel */
 	kill(pid, SIGUSR1);
 	char c;
 
@@ -741,7 +685,7 @@ TEST_F(chan, signal_restart)
 		_exit(kipc_recv_timed(self->ch, buf, sizeof(buf), NULL, 0, 10000000000ll) == 4 ?
 		      0 : 1);
 	}
-	wait_blocked(pid);
+	wait_state(pid, 'S', 2000);	/* blocked in the kernel */
 	kill(pid, SIGUSR1);
 	usleep(20000);
 	kill(pid, SIGUSR1);
@@ -1026,7 +970,7 @@ static void epipe_on_death(struct __test_metadata *_metadata, int kill_receiver)
 
 	ASSERT_LE(0, killer);
 	if (killer == 0) {
-		wait_blocked(getppid());
+		wait_state(getppid(), 'S', 2000);
 		kill(pid, SIGKILL);
 		_exit(0);
 	}
@@ -1093,7 +1037,7 @@ TEST_F(chan, credentials_stamped)
 	if (pid == 0) {
 		int w;
 
-		if (setresgid(1001, 1001, 1001) || setresuid(1000, 1000, 1000))
+		if (become(1000, 1001))
 			_exit(10);
 		w = kipc_chan_open(name, O_WRONLY, 0, NULL);
 		if (w < 0)
@@ -1116,7 +1060,7 @@ static int open_as(uid_t uid, gid_t gid, const char *name, int oflag)
 	if (pid == 0) {
 		int fd;
 
-		if (setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		if (become(uid, gid))
 			_exit(200);
 		fd = kipc_chan_open(name, oflag, 0, NULL);
 		_exit(fd >= 0 ? 0 : (-fd & 0x7f));
@@ -1158,7 +1102,7 @@ TEST_F(chan, permissions_unprivileged)
 		char own[96], c;
 		int fd;
 
-		if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		if (become(1000, 1000))
 			_exit(200);
 		snprintf(own, sizeof(own), "%s-own", name);
 		fd = kipc_chan_open(own, O_RDWR | O_CREAT, 0600, NULL);

@@ -16,8 +16,8 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
-#define OBJECTS "/sys/kernel/debug/kipc/objects"
 
 static char ctl_path[PATH_MAX + 16];
 
@@ -175,10 +175,10 @@ TEST_F(ctl, list_from_debugfs)
 	int ch, anon, rate_seen = 0;
 	pid_t pid;
 
-	if (access(OBJECTS, R_OK)) {
+	if (access(KIPC_OBJECTS, R_OK)) {
 		/* then list must say so, with exit status 3 */
 		ASSERT_EQ(3, ctl(self->out, sizeof(self->out), "list"));
-		SKIP(return, "%s not readable (debugfs not mounted, or not root)", OBJECTS);
+		SKIP(return, "%s not readable (debugfs not mounted, or not root)", KIPC_OBJECTS);
 	}
 	ch = kipc_chan_open(self->chan, O_RDWR | O_CREAT | O_EXCL, 0620, NULL);
 	ASSERT_LE(0, ch);
@@ -216,7 +216,7 @@ TEST_F(ctl, list_from_debugfs)
 		if (strtod(p + strlen("\"sent_per_s\":"), NULL) > 0)
 			rate_seen = 1;
 	ASSERT_EQ(1, rate_seen) TH_LOG("%s", self->out);
-	ASSERT_NE(NULL, strstr(self->out, "\"source\":\"" OBJECTS "\""));
+	ASSERT_NE(NULL, strstr(self->out, "\"source\":\"" KIPC_OBJECTS "\""));
 	close(anon);
 	close(ch);
 }

@@ -115,12 +115,6 @@ static int setuid_flood(void)
 	return r == -EDQUOT ? 0 : 1;
 }
 
-static void become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-		_exit(99);
-}
-
 /*
  * Install a copy of this program, setuid root, in a directory whose
  * filesystem honours setuid (the guest's /tmp and /dev/shm are tmpfs,
@@ -230,7 +224,8 @@ static pid_t run_helper(const char *helper, const char *name, const char *mode)
 	if (pid == 0) {
 		int fd;
 
-		become(USER);
+		if (become(USER, USER))
+			_exit(99);
 		fd = kipc_chan_open(name, O_WRONLY, 0, NULL);
 		if (fd < 0 || dup2(fd, 1) != 1)
 			_exit(98);
@@ -298,7 +293,8 @@ TEST_F(ident, fd_opened_by_root_sends_as_root_after_setuid)
 
 		if (fd < 0)
 			_exit(98);
-		become(USER);
+		if (become(USER, USER))
+			_exit(99);
 		if (write(fd, want[0], strlen(want[0])) != (ssize_t)strlen(want[0]))
 			_exit(1);
 		if (kipc_send(fd, want[1], strlen(want[1]), KIPC_NONBLOCK) !=

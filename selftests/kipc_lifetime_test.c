@@ -36,6 +36,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define PG		4096
 #define R1_PAGES	4	/* anonymous, kept by queued references */
@@ -43,29 +44,13 @@
 #define R3_PAGES	3	/* anonymous, only mapped */
 #define INLINE_BYTES	(10 + 100 + 1000)
 
-static void make_name(char *buf, size_t len, const char *tag)
-{
-	static int n;
-
-	snprintf(buf, len, "life-%s-%d-%d", tag, getpid(), n++);
-}
-
-static struct kipc_global_stat gstat(void)
-{
-	struct kipc_global_stat st;
-
-	if (kipc_stat(&st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
-}
-
 /* Poll until the counters equal @want (exit teardown is done by then). */
 static bool gstat_becomes(const struct kipc_global_stat *want, struct kipc_global_stat *got)
 {
 	int i;
 
 	for (i = 0; i < 200; i++) {
-		*got = gstat();
+		*got = global_stat();
 		if (got->nr_chans == want->nr_chans && got->nr_regions == want->nr_regions &&
 		    got->nr_msgs == want->nr_msgs && got->bytes_queued == want->bytes_queued &&
 		    got->region_bytes == want->region_bytes)
@@ -84,46 +69,6 @@ static bool gstat_becomes(const struct kipc_global_stat *want, struct kipc_globa
 			(unsigned long long)_got.bytes_queued, (unsigned long long)(want).bytes_queued, \
 			(unsigned long long)_got.region_bytes, (unsigned long long)(want).region_bytes); \
 	} while (0)
-
-static void fill(uint8_t *p, size_t n, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed + i * 7);
-}
-
-static bool filled(const uint8_t *p, size_t n, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != (uint8_t)(seed + i * 7))
-			return false;
-	return true;
-}
-
-/* Wait until @pid sleeps in the kernel (state S). */
-static void wait_asleep(pid_t pid)
-{
-	char path[64], buf[512];
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (i = 0; i < 2000; i++) {
-		FILE *f = fopen(path, "r");
-		char *p = NULL;
-
-		if (f) {
-			if (fgets(buf, sizeof(buf), f))
-				p = strrchr(buf, ')');
-			fclose(f);
-		}
-		if (p && p[2] == 'S')
-			return;
-		usleep(1000);
-	}
-}
 
 enum death { DIE_EXIT, DIE_KILL_IDLE, DIE_KILL_BLOCKED };
 
@@ -211,7 +156,7 @@ FIXTURE_SETUP(life)
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	make_name(self->chan, sizeof(self->chan), "chan");
 	make_name(self->reg, sizeof(self->reg), "reg");
-	self->base = gstat();
+	self->base = global_stat();
 }
 
 FIXTURE_TEARDOWN(life)
@@ -244,7 +189,7 @@ TEST_F(life, process_death_releases_everything)
 	ASSERT_EQ(1, read(pipefd[0], &c, 1)) TH_LOG("the child failed to set up");
 	close(pipefd[0]);
 	if (variant->how == DIE_KILL_BLOCKED)
-		wait_asleep(pid);
+		wait_state(pid, 'S', 2000);
 	if (variant->how != DIE_EXIT) {
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 	}
@@ -294,7 +239,7 @@ TEST_F(life, process_death_releases_everything)
 	ASSERT_EQ(0, kipc_recv_ref(ch, &ref1, &info, KIPC_NONBLOCK));
 	EXPECT_EQ(PG, ref1.offset);
 	EXPECT_EQ(2 * PG, ref1.len);
-	EXPECT_TRUE(filled(ref1.addr, 2 * PG, (uint8_t)(0x31 + PG * 7)));
+	EXPECT_EQ(0, check_fill_at(ref1.addr, 2 * PG, 0x31, PG));
 	ASSERT_EQ(0, kipc_shm_stat(ref1.shm, &sst));
 	EXPECT_EQ(R1_PAGES * PG, sst.length);
 	EXPECT_EQ(1, sst.nr_refs);		/* one more queued; chb's went with chb */
@@ -305,7 +250,7 @@ TEST_F(life, process_death_releases_everything)
 	EXPECT_EQ(16, ref1.len);
 	ASSERT_EQ(0, kipc_recv_ref(ch, &ref2, NULL, KIPC_NONBLOCK));
 	EXPECT_EQ(PG, ref2.len);
-	EXPECT_TRUE(filled(ref2.addr, PG, 0x32));
+	EXPECT_EQ(0, check_fill(ref2.addr, PG, 0x32));
 	EXPECT_EQ(-EAGAIN, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
 
 	/* The mutex its owner died holding: the next locker is told. */
@@ -341,7 +286,7 @@ FIXTURE_SETUP(storm)
 {
 	if (access("/dev/kipc", R_OK | W_OK))
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	self->base = gstat();
+	self->base = global_stat();
 }
 
 FIXTURE_TEARDOWN(storm)
@@ -466,7 +411,7 @@ TEST(failed_file_creation_leaves_no_name)
 {
 	struct kipc_global_stat g0;
 	char name[64], saved[64] = "";
-	int go[2], res[2], err[2] = { -1, -1 }, ctl, fd, maxfd, status;
+	int go[2], res[2], err[2] = { -1, -1 }, ctl, fd, maxfd;
 	ssize_t n;
 	char c;
 	pid_t pid;
@@ -480,13 +425,13 @@ TEST(failed_file_creation_leaves_no_name)
 	n = read(maxfd, saved, sizeof(saved) - 1);
 	ASSERT_LT(0, n);
 	make_name(name, sizeof(name), "enfile");
-	g0 = gstat();
+	g0 = global_stat();
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(res));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (setgid(1000) || setuid(1000))
+		if (become(1000, 1000))
 			_exit(4);
 		ctl = open("/dev/kipc", O_RDWR);
 		if (ctl < 0 || write(res[1], "r", 1) != 1)
@@ -501,8 +446,7 @@ TEST(failed_file_creation_leaves_no_name)
 	n = read(res[0], err, sizeof(err));
 	ASSERT_EQ((ssize_t)strlen(saved), pwrite(maxfd, saved, strlen(saved), 0));
 	close(maxfd);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_EQ(0, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ((ssize_t)sizeof(err), n);
 	EXPECT_EQ(ENFILE, err[0]) TH_LOG("channel create: %s", strerror(err[0]));
 	EXPECT_EQ(ENFILE, err[1]) TH_LOG("region create: %s", strerror(err[1]));

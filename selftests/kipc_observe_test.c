@@ -15,7 +15,6 @@
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
 
-#define OBJECTS "/sys/kernel/debug/kipc/objects"
 
 /* The listing line of the object called @name, or NULL. */
 static char *find_line(char *listing, const char *name, char *out, size_t outlen)
@@ -46,8 +45,8 @@ TEST(debugfs_listing)
 
 	if (access("/dev/kipc", F_OK))
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	if (access(OBJECTS, R_OK))
-		SKIP(return, "%s not readable (debugfs not mounted?)", OBJECTS);
+	if (access(KIPC_OBJECTS, R_OK))
+		SKIP(return, "%s not readable (debugfs not mounted?)", KIPC_OBJECTS);
 	snprintf(name, sizeof(name), "obs-%d", getpid());
 	ch = kipc_chan_open(name, O_RDWR | O_CREAT, 0640, NULL);
 	ASSERT_LE(0, ch);
@@ -58,7 +57,7 @@ TEST(debugfs_listing)
 	ASSERT_EQ(5, kipc_recv(ch, line, sizeof(line), NULL, 0));
 	ASSERT_EQ(0, kipc_chan_stat(ch, &st));
 
-	all = slurp(OBJECTS);
+	all = slurp(KIPC_OBJECTS);
 	ASSERT_NE(NULL, all);
 	ASSERT_EQ(0, strncmp(all, "type id name uid gid mode depth bytes sent received refs fds maps waiters\n", 70));
 	ASSERT_NE(NULL, find_line(all, name, line, sizeof(line)));
@@ -81,7 +80,7 @@ TEST(debugfs_listing)
 	/* after unlink and close the object leaves the listing */
 	ASSERT_EQ(0, kipc_chan_unlink(name));
 	close(ch);
-	all = slurp(OBJECTS);
+	all = slurp(KIPC_OBJECTS);
 	ASSERT_NE(NULL, all);
 	ASSERT_EQ(NULL, find_line(all, name, line, sizeof(line)));
 	free(all);

@@ -33,6 +33,7 @@
 
 #include <kipc.h>
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 #define PATTERN		0xa7
 #define CLASS_BITS	7
@@ -62,13 +63,6 @@ struct outcome {
 
 static struct outcome *out;	/* shared with the children */
 
-static void make_name(char *buf, size_t len, const char *tag)
-{
-	static int n;
-
-	snprintf(buf, len, "perm-%s-%d-%d", tag, getpid(), n++);
-}
-
 /* @bits in the class at @shift, their complement in the two others. */
 static mode_t mode_for(int shift, unsigned int bits)
 {
@@ -81,31 +75,20 @@ static mode_t mode_for(int shift, unsigned int bits)
 	return m;
 }
 
-static int become(const struct actor *a)
-{
-	if (setgroups((size_t)a->ngroups, a->groups) || setresgid(a->gid, a->gid, a->gid) ||
-	    setresuid(a->uid, a->uid, a->uid))
-		return -errno;
-	return 0;
-}
-
 /* Run @fn as @a in a child; its return value (>= 0) is the exit status. */
 static int as_user(const struct actor *a, int (*fn)(void *), void *arg)
 {
-	int status;
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (become(a))
+		if (become_groups(a->uid, a->gid, (size_t)a->ngroups, a->groups))
 			_exit(200);
 		_exit(fn(arg));
 	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return wait_child(pid);
 }
 
 struct create_arg {
@@ -135,15 +118,6 @@ static int create_as_owner(const char *name, mode_t mode, bool region)
 	struct create_arg c = { name, mode, region };
 
 	return as_user(&owner, create_fn, &c);
-}
-
-static struct kipc_chan_stat chan_stat(int fd)
-{
-	struct kipc_chan_stat st;
-
-	if (kipc_chan_stat(fd, &st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
 }
 
 FIXTURE(perm) {

@@ -23,12 +23,6 @@
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
 
-static void become(uid_t uid)
-{
-	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-		_exit(99);
-}
-
 FIXTURE(quota) {
 	long long objects;
 	long long queued;
@@ -72,7 +66,8 @@ static pid_t fill_objects(uid_t uid, int pipefd)
 			if (setrlimit(RLIMIT_NOFILE, &rl))
 				_exit(97);
 		}
-		become(uid);
+		if (become(uid, uid))
+			_exit(99);
 		while ((fd = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL)) >= 0)
 			n++;
 		last = fd;
@@ -147,7 +142,8 @@ TEST_F(quota, queued_bytes_per_user)
 		int w, n = 0;
 		ssize_t r;
 
-		become(1000);
+		if (become(1000, 1000))
+			_exit(99);
 		w = kipc_chan_open(name, O_WRONLY, 0, NULL);
 		if (w < 0)
 			_exit(1);
@@ -171,7 +167,8 @@ TEST_F(quota, queued_bytes_per_user)
 	if (pid == 0) {
 		int w;
 
-		become(1001);
+		if (become(1001, 1001))
+			_exit(99);
 		w = kipc_chan_open(name, O_WRONLY, 0, NULL);
 		_exit(w >= 0 && kipc_send(w, "x", 1, 0) == 1 ? 0 : 1);
 	}
@@ -190,7 +187,8 @@ TEST_F(quota, queued_bytes_per_user)
 	if (pid == 0) {
 		int w;
 
-		become(1000);
+		if (become(1000, 1000))
+			_exit(99);
 		w = kipc_chan_open(name, O_WRONLY, 0, NULL);
 		if (w < 0 || kipc_send(w, buf, 1024, KIPC_NONBLOCK) != 1024)
 			_exit(1);
@@ -216,7 +214,8 @@ static pid_t flood(int pipefd)
 		int res[4] = { 0, 0, 0, 0 }, ch, shm;
 		long r;
 
-		become(1000);
+		if (become(1000, 1000))
+			_exit(99);
 		shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4096);
 		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
 		if (shm < 0 || ch < 0)
@@ -263,7 +262,8 @@ TEST_F(quota, empty_messages_and_references_end_in_edquot)
 	if (b == 0) {
 		int ch, shm, i;
 
-		become(1001);
+		if (become(1001, 1001))
+			_exit(99);
 		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
 		shm = kipc_shm_open(NULL, O_RDWR | O_CREAT, 0600, 4096);
 		if (ch < 0 || shm < 0)
@@ -291,7 +291,8 @@ static int flood_empty(uid_t uid)
 		ssize_t r;
 		int ch, n = 0;
 
-		become(uid);
+		if (become(uid, uid))
+			_exit(99);
 		ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, &attr);
 		if (ch < 0)
 			_exit(255);
@@ -310,7 +311,8 @@ static int send_empty(uid_t uid, const char *name, int n)
 	if (pid == 0) {
 		int ch;
 
-		become(uid);
+		if (become(uid, uid))
+			_exit(99);
 		ch = kipc_chan_open(name, O_WRONLY, 0, NULL);
 		if (ch < 0)
 			_exit(1);
@@ -384,7 +386,8 @@ TEST_F_TIMEOUT(quota, four_users_at_quota_leave_room_for_a_fifth, 900)
 	if (fifth == 0) {
 		int fd;
 
-		become(1004);
+		if (become(1004, 1004))
+			_exit(99);
 		fd = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
 		_exit(fd >= 0 ? 0 : -fd);
 	}

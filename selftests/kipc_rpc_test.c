@@ -28,6 +28,7 @@
 #include "../lib/rpc/krpc_private.h"	/* the handshake's wire format */
 #include "kipc_rpc_test.h"
 #include "kselftest_harness.h"
+#include "kipc_test_util.h"
 
 /* ---------- the service (runs in a forked server process) ---------- */
 
@@ -132,8 +133,7 @@ static pid_t start_server_as(const char *name, unsigned int flags, const struct 
 		SVCXPRT *x;
 
 		close(p[0]);
-		if (uid >= 0 && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-				 setresuid(uid, uid, uid)))
+		if (uid >= 0 && become(uid, uid))
 			_exit(9);
 		/* After the uid change, which clears it: a failed test leaves no server. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -176,21 +176,6 @@ static void stop_server(pid_t pid)
 
 /* ---------- client-side helpers ---------- */
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void make_name(char *buf, size_t len)
-{
-	static int n;
-
-	snprintf(buf, len, "krt.%d.%d", getpid(), n++);
-}
-
 static const struct timeval tv10 = { 10, 0 };
 
 static enum clnt_stat call_add(CLIENT *cl, int a, int b, int *sum)
@@ -210,14 +195,6 @@ static enum clnt_stat call_stats(CLIENT *cl, kt_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	return call_void(cl, KT_STATS, (xdrproc_t)xdr_kt_stats, st);
-}
-
-static void fill(unsigned char *b, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		b[i] = (unsigned char)(i * 131 + seed * 7 + (i >> 12));
 }
 
 /* Echo @len bytes; 0 if they came back unchanged, else a reason. */
@@ -248,24 +225,22 @@ static bool kipc_present(void)
 
 /*
  * Run @fn in a child with uid @uid and gid @gid (no supplementary
- * groups). Returns its exit status, or -1.
+ * groups). Returns its exit status, 128 + the signal that killed it,
+ * or -1.
  */
 static int run_as(uid_t uid, gid_t gid, int (*fn)(const char *, void *), const char *name,
 		  void *arg)
 {
 	pid_t pid = fork();
-	int status;
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		if (become(uid, gid))
 			_exit(100);
 		_exit(fn(name, arg));
 	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	return wait_child(pid);
 }
 
 /* ---------- a server and a client per test ---------- */
@@ -282,7 +257,7 @@ FIXTURE_SETUP(rpc)
 	self->cl = NULL;
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	make_name(self->name, sizeof(self->name));
+	make_name(self->name, sizeof(self->name), "rpc");
 	self->server = start_server(self->name, 0, NULL);
 	ASSERT_GT(self->server, 0);
 	self->cl = kipc_rpc_clnt_create(self->name, KT_PROG, KT_VERS);
@@ -557,7 +532,7 @@ TEST(unprivileged_caller_uid_is_the_real_one)
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to uid 1000");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	EXPECT_EQ(0, run_as(1000, 1000, whoami_as, name, NULL));
@@ -602,7 +577,7 @@ TEST(policy_refuses_unlisted_users)
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to unprivileged uids");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, &pol);
 	ASSERT_GT(server, 0);
 	EXPECT_EQ(1, run_as(1000, 1000, count_as, name, NULL));	/* refused */
@@ -665,15 +640,12 @@ static int deputy_call(const char *name, void *arg)
 static int fork_call(int (*fn)(const char *, void *), const char *name, void *arg)
 {
 	pid_t pid = fork();
-	int status;
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0)
 		_exit(fn(name, arg));
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	return wait_child(pid);
 }
 
 TEST(setuid_program_calls_as_the_connection_opener)
@@ -688,21 +660,21 @@ TEST(setuid_program_calls_as_the_connection_opener)
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to uid 1000 and back");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	EXPECT_EQ(0, fork_call(deputy_call, name, NULL)) TH_LOG("kipc_rpc_caller()");
 	stop_server(server);
 	kipc_chan_unlink(name);
 
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, &root_pol);
 	ASSERT_GT(server, 0);
 	EXPECT_EQ(1, fork_call(deputy_call, name, (void *)1)) TH_LOG("root-only policy");
 	stop_server(server);
 	kipc_chan_unlink(name);
 
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, &user_pol);
 	ASSERT_GT(server, 0);
 	EXPECT_EQ(0, fork_call(deputy_call, name, (void *)1)) TH_LOG("uid-1000 policy");
@@ -723,7 +695,7 @@ TEST(server_kill_ends_a_blocked_call_and_restart_is_reachable)
 
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
@@ -777,7 +749,7 @@ TEST(second_server_on_a_live_name_is_refused)
 
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	EXPECT_EQ(NULL, kipc_rpc_svc_create(name, 0));
@@ -832,7 +804,7 @@ TEST(garbage_on_the_service_channel_is_dropped)
 
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
@@ -972,7 +944,7 @@ TEST(unreadable_reference_does_not_block_the_service)
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
 	if (geteuid() != 0)
 		SKIP(return, "needs root to run the server and the sender as other uids");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	/* Unprivileged, so a region mode can keep it out. */
 	server = start_server_as(name, 0, NULL, 1001);
 	ASSERT_GT(server, 0);
@@ -1018,7 +990,7 @@ TEST(many_clients_come_and_go)
 
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	make_name(name, sizeof(name));
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	for (i = 0; i < N; i++) {
@@ -1047,7 +1019,6 @@ TEST(many_clients_come_and_go)
 
 /* ---------- a client killed inside the handshake ---------- */
 
-#define OBJECTS "/sys/kernel/debug/kipc/objects"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -1062,7 +1033,7 @@ static char *object_names(void)
 {
 	char line[1024], type[16], name[600], **v = NULL, **nv, *out = NULL;
 	size_t n = 0, len = 1, i;
-	FILE *f = fopen(OBJECTS, "r");
+	FILE *f = fopen(KIPC_OBJECTS, "r");
 
 	if (!f)
 		return NULL;
@@ -1184,9 +1155,9 @@ TEST(client_killed_in_the_handshake_leaves_no_name)
 
 	if (!kipc_present())
 		SKIP(return, "/dev/kipc missing: load kipc.ko first");
-	if (access(OBJECTS, R_OK))
-		SKIP(return, "%s not readable (debugfs not mounted, or not root)", OBJECTS);
-	make_name(name, sizeof(name));
+	if (access(KIPC_OBJECTS, R_OK))
+		SKIP(return, "%s not readable (debugfs not mounted, or not root)", KIPC_OBJECTS);
+	make_name(name, sizeof(name), "rpc");
 	server = start_server(name, 0, NULL);
 	ASSERT_GT(server, 0);
 	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);

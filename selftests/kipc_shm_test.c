@@ -29,55 +29,13 @@
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
 
-#ifndef offsetofend
-#define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
-#endif
-
-#define MAX_REGION_PARAM "/sys/module/kipc/parameters/max_region_bytes"
+#define MAX_REGION_PARAM KIPC_PARAMS "max_region_bytes"
 
 static long pg = 4096;	/* set from sysconf() before main() */
 
 static void __attribute__((constructor)) init_page_size(void)
 {
-}
-
-static void make_name(char *buf, size_t len, const char *tag)
-{
-	static int n;
-
-	snprintf(buf, len, "t-%s-%d-%d", tag, getpid(), n++);
-}
-
-static long xioctl(int fd, unsigned long cmd, void *arg)
-{
-	long ret = ioctl(fd, cmd, arg);
-
-	return ret < 0 ? -errno : ret;
-}
-
-static struct kipc_shm_stat region_stat(int fd)
-{
-	struct kipc_shm_stat st;
-
-	if (kipc_shm_stat(fd, &st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
-}
-
-static uint32_t chan_stat_nr_msgs(int ch)
-{
-	struct kipc_chan_stat st;
-
-	return kipc_chan_stat(ch, &st) < 0 ? UINT32_MAX : st.nr_msgs;
-}
-
-static struct kipc_global_stat global_stat(void)
-{
-	struct kipc_global_stat st;
-
-	if (kipc_stat(&st) < 0)
-		memset(&st, 0xff, sizeof(st));
-	return st;
+	pg = sysconf(_SC_PAGESIZE);
 }
 
 static int count_fds(void)
@@ -93,26 +51,6 @@ static int count_fds(void)
 			n++;
 	closedir(d);
 	return n - 1;	/* the DIR's own fd */
-}
-
-static void fill(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		c[i] = (unsigned char)(i * 31 + seed);
-}
-
-static int check_fill(const void *p, size_t len, unsigned int seed)
-{
-	const unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (c[i] != (unsigned char)(i * 31 + seed))
-			return -1;
-	return 0;
 }
 
 static int all_zero(const void *p, size_t len)
@@ -664,7 +602,7 @@ TEST(large_region_1g_sparse)
 	ASSERT_EQ(g0.region_bytes, g.region_bytes);
 }
 
-#define USER_REGION_PARAM "/sys/module/kipc/parameters/user_max_region_bytes"
+#define USER_REGION_PARAM KIPC_PARAMS "user_max_region_bytes"
 
 /* As uid 1000 (no CAP_SYS_RESOURCE), with a 1 MiB region quota. */
 static int quota_as_user(void *arg)
@@ -716,7 +654,6 @@ TEST(region_quota_per_user)
 	close(fd);
 }
 
-#define OBJECTS "/sys/kernel/debug/kipc/objects"
 
 TEST_F(shm, debugfs_listing)
 {
@@ -727,15 +664,15 @@ TEST_F(shm, debugfs_listing)
 	size_t len;
 	void *a, *b;
 
-	if (access(OBJECTS, R_OK))
-		SKIP(return, "%s not readable (debugfs not mounted?)", OBJECTS);
+	if (access(KIPC_OBJECTS, R_OK))
+		SKIP(return, "%s not readable (debugfs not mounted?)", KIPC_OBJECTS);
 	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ | PROT_WRITE, &a, &len));
 	ASSERT_EQ(0, kipc_shm_map(self->fd, PROT_READ, &b, &len));
 	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, kipc_send_ref(ch, self->fd, 0, 1, 0));
 
-	all = slurp(OBJECTS);
+	all = slurp(KIPC_OBJECTS);
 	ASSERT_NE(NULL, all);
 	for (line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) {
 		if (sscanf(line, "%7s %llu %299s %u %u %7s %31s %llu %llu %llu %u %u %u %d",
@@ -1383,7 +1320,7 @@ TEST_F(ref, send_ref_held_to_max_msg_size)
 		       kipc_recv(ch, buf, 100, NULL, KIPC_NONBLOCK));
 	ASSERT_EQ(-EMSGSIZE, ret);
 	ASSERT_EQ(0, kipc_send_ref(ch, self->fd, 0, 100, 0));
-	ASSERT_EQ(1, chan_stat_nr_msgs(ch));
+	ASSERT_EQ(1, chan_stat(ch).nr_msgs);
 	ASSERT_EQ(1, region_stat(self->fd).nr_refs);
 	ASSERT_EQ(100, kipc_recv(ch, buf, 100, NULL, KIPC_NONBLOCK));
 	close(ch);
@@ -1550,39 +1487,6 @@ TEST(module_pinned_while_mapped)
 
 /* ---- ABI -------------------------------------------------------------- */
 
-union big_arg {
-	unsigned char bytes[512];
-	__u32 size;
-};
-
-static void *unmapped_page(void)
-{
-	void *p = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	munmap(p, pg);
-	return p;
-}
-
-/* Short size, long size with a non-zero tail, NULL and unmapped pointers. */
-static void check_size_contract(struct __test_metadata *_metadata, int fd,
-				unsigned long cmd, size_t min_size)
-{
-	union big_arg a;
-
-	memset(&a, 0, sizeof(a));
-	a.size = min_size - 4;
-	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx short size", cmd);
-	a.size = 0;
-	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx size 0", cmd);
-	a.size = sizeof(a);
-	a.bytes[sizeof(a) - 1] = 0xff;
-	EXPECT_EQ(-E2BIG, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx non-zero tail", cmd);
-	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, NULL)) TH_LOG("cmd %#lx NULL", cmd);
-	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, unmapped_page())) TH_LOG("cmd %#lx unmapped", cmd);
-}
-
 FIXTURE(abi) {
 	int ctl;
 	int ch;
@@ -1611,14 +1515,10 @@ FIXTURE_TEARDOWN(abi)
 
 TEST_F(abi, size_contract)
 {
-	check_size_contract(_metadata, self->ctl, KIPC_IOC_SHM_OPEN,
-			    offsetofend(struct kipc_shm_open, length));
-	check_size_contract(_metadata, self->fd, KIPC_IOC_SHM_STAT,
-			    offsetofend(struct kipc_shm_stat, __reserved));
-	check_size_contract(_metadata, self->ch, KIPC_IOC_SEND_REF,
-			    offsetofend(struct kipc_ref_xfer, info));
-	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV_REF,
-			    offsetofend(struct kipc_ref_xfer, info));
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_SHM_OPEN, KIPC_SHM_OPEN_SIZE_VER0);
+	check_size_contract(_metadata, self->fd, KIPC_IOC_SHM_STAT, KIPC_SHM_STAT_SIZE_VER0);
+	check_size_contract(_metadata, self->ch, KIPC_IOC_SEND_REF, KIPC_REF_XFER_SIZE_VER0);
+	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV_REF, KIPC_REF_XFER_SIZE_VER0);
 }
 
 TEST_F(abi, shm_open_fields)

@@ -93,35 +93,6 @@ static pid_t fork_child(void)
 	return pid;
 }
 
-/* The state letter of /proc/PID/stat, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f))
-		p = strrchr(buf, ')');
-	fclose(f);
-	return p && p[1] && p[2] ? p[2] : 0;
-}
-
-/* Wait (up to 20 s) until @pid is in state @state. */
-static int wait_state(pid_t pid, char state)
-{
-	int i;
-
-	for (i = 0; i < 20000; i++) {
-		if (proc_state(pid) == state)
-			return 0;
-		usleep(1000);
-	}
-	return -1;
-}
-
 FIXTURE(sync) {
 	struct shared *sh;
 	size_t len;
@@ -363,7 +334,7 @@ TEST_F(sync, robust_owner_killed_zombie_trylock)
 	ASSERT_EQ(0, kipc_sem_timedwait(&sh->ready, 20 * NS_PER_SEC));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	/* Not reaped yet: its TID still exists, as a zombie. */
-	ASSERT_EQ(0, wait_state(pid, 'Z'));
+	ASSERT_EQ(0, wait_state(pid, 'Z', 20000));
 	ASSERT_EQ(-EOWNERDEAD, kipc_mutex_trylock(&sh->m));
 	ASSERT_EQ(0, recover(&sh->m));
 	ASSERT_EQ(128 + SIGKILL, wait_child(pid));
@@ -388,7 +359,7 @@ TEST_F(sync, robust_owner_killed_with_waiter_asleep)
 		_exit(recover(&sh->m));
 	}
 	/* The waiter sleeps in FUTEX_LOCK_PI2 on the owner... */
-	ASSERT_EQ(0, wait_state(waiter, 'S'));
+	ASSERT_EQ(0, wait_state(waiter, 'S', 20000));
 	usleep(100000);
 	/* ...and the owner's exit hands it the lock. */
 	ASSERT_EQ(0, kill(owner, SIGKILL));
@@ -649,16 +620,11 @@ TEST_F(sync, sem_wakes_sleeper_in_other_process)
 	if (pid == 0)
 		_exit(-kipc_sem_timedwait(&sh->done, 60 * NS_PER_SEC));
 	/* The child sleeps in FUTEX_WAIT_BITSET on the region page. */
-	ASSERT_EQ(0, wait_state(pid, 'S'));
+	ASSERT_EQ(0, wait_state(pid, 'S', 20000));
 	usleep(50000);
 	ASSERT_EQ(0, kipc_sem_post(&sh->done));
 	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ(0, kipc_sem_getvalue(&sh->done));
-}
-
-static void noop_handler(int sig)
-{
-	(void)sig;
 }
 
 TEST_F(sync, sem_wait_interrupted)
@@ -673,7 +639,7 @@ TEST_F(sync, sem_wait_interrupted)
 		sigaction(SIGUSR1, &sa, NULL);
 		_exit(-kipc_sem_wait(&sh->done));
 	}
-	ASSERT_EQ(0, wait_state(pid, 'S'));
+	ASSERT_EQ(0, wait_state(pid, 'S', 20000));
 	usleep(50000);
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	ASSERT_EQ(EINTR, wait_child(pid));

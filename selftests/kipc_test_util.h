@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers the kipc kselftests share: time, children, files, tracefs,
- * module parameters.
+ * Helpers the kipc kselftests share: names, fill patterns, the ioctl size
+ * contract, object statistics, time, children, credentials, process
+ * states, files, tracefs, module parameters. Every kipc_*_test.c includes
+ * it, after kselftest_harness.h; a helper two tests need lives here, once.
  * Static inline, so a test that does not use one pays nothing for it.
  */
 #ifndef KIPC_TEST_UTIL_H
@@ -9,13 +11,166 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <kipc.h>
+#include "kselftest_harness.h"
+
+/* ---- names and contents ------------------------------------------------ */
+
+/*
+ * A fresh object name: "t-@tag-<pid>-<n>", with n counting up in this
+ * process, so concurrent tests and repeated runs never meet.
+ */
+static inline void make_name(char *buf, size_t len, const char *tag)
+{
+	static int n;
+
+	snprintf(buf, len, "t-%s-%d-%d", tag, getpid(), n++);
+}
+
+/*
+ * Byte @i of the test pattern @seed. Each seed gives other bytes at every
+ * position, and the pattern changes from page to page, so a copy from the
+ * wrong page or the wrong seed shows.
+ */
+static inline unsigned char pattern_byte(unsigned int seed, size_t i)
+{
+	return (unsigned char)(i * 131 + seed * 7 + (i >> 12));
+}
+
+/* Fill @len bytes at @p with the pattern @seed. */
+static inline void fill(void *p, size_t len, unsigned int seed)
+{
+	unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		c[i] = pattern_byte(seed, i);
+}
+
+/*
+ * Do the @len bytes at @p hold bytes @off.. of the pattern @seed (as
+ * fill() wrote them to a buffer @p - @off)? 0 if so, else -1.
+ */
+static inline int check_fill_at(const void *p, size_t len, unsigned int seed, size_t off)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (c[i] != pattern_byte(seed, off + i))
+			return -1;
+	return 0;
+}
+
+/* Do the @len bytes at @p hold the pattern @seed? 0 if so, else -1. */
+static inline int check_fill(const void *p, size_t len, unsigned int seed)
+{
+	return check_fill_at(p, len, seed, 0);
+}
+
+/* ---- ioctls and the size contract -------------------------------------- */
+
+/* ioctl(2) as the library returns: its result (>= 0) or -errno. */
+static inline long xioctl(int fd, unsigned long cmd, void *arg)
+{
+	long ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* An address that is certainly not mapped (a page mapped, then unmapped). */
+static inline void *unmapped_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, pg);
+	return p;
+}
+
+/* A buffer big enough for any kipc struct plus a tail. */
+union big_arg {
+	unsigned char bytes[512];
+	__u32 size;
+};
+
+/*
+ * The size contract every extensible ioctl keeps (the uapi header's
+ * "General ioctl format"): a @size below @min_size (the command's
+ * KIPC_<STRUCT>_SIZE_VER0) or 0 is EINVAL, a longer one with a non-zero
+ * tail E2BIG, a NULL or unmapped argument EFAULT.
+ */
+static inline void check_size_contract(struct __test_metadata *_metadata, int fd,
+				       unsigned long cmd, size_t min_size)
+{
+	union big_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = min_size - 4;
+	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx short size", cmd);
+	a.size = 0;
+	EXPECT_EQ(-EINVAL, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx size 0", cmd);
+	a.size = sizeof(a);
+	a.bytes[sizeof(a) - 1] = 0xff;
+	EXPECT_EQ(-E2BIG, xioctl(fd, cmd, &a)) TH_LOG("cmd %#lx non-zero tail", cmd);
+	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, NULL)) TH_LOG("cmd %#lx NULL", cmd);
+	EXPECT_EQ(-EFAULT, xioctl(fd, cmd, unmapped_page())) TH_LOG("cmd %#lx unmapped", cmd);
+}
+
+/* ---- statistics: all bytes 0xff when the call fails -------------------- */
+
+/* The module's totals (kipc_stat()). */
+static inline struct kipc_global_stat global_stat(void)
+{
+	struct kipc_global_stat st;
+
+	if (kipc_stat(&st) < 0)
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+/* Channel @ch's statistics (kipc_chan_stat()). */
+static inline struct kipc_chan_stat chan_stat(int ch)
+{
+	struct kipc_chan_stat st;
+
+	if (kipc_chan_stat(ch, &st) < 0)
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+/* Region @fd's statistics (kipc_shm_stat()). */
+static inline struct kipc_shm_stat region_stat(int fd)
+{
+	struct kipc_shm_stat st;
+
+	if (kipc_shm_stat(fd, &st) < 0)
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+/* io_uring worker threads (io-wq) of @pid: 0 once it has exited. */
+static inline int iou_workers(pid_t pid)
+{
+	int n = kipc_ring_workers(pid);
+
+	return n == -ESRCH ? 0 : n;
+}
+
+/* ---- time, children, credentials, process states ----------------------- */
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t now_ns(void)
@@ -35,6 +190,60 @@ static inline int wait_child(pid_t pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+/* A signal handler that only interrupts (a blocked call gives EINTR). */
+static inline void noop_handler(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Drop root for @uid and @gid, with the @ngroups supplementary @groups
+ * (none: 0, NULL), real, effective and saved ids alike: 0 or -errno.
+ */
+static inline int become_groups(uid_t uid, gid_t gid, size_t ngroups, const gid_t *groups)
+{
+	if (setgroups(ngroups, groups) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		return -errno;
+	return 0;
+}
+
+/* Drop root for @uid and @gid, no supplementary groups: 0 or -errno. */
+static inline int become(uid_t uid, gid_t gid)
+{
+	return become_groups(uid, gid, 0, NULL);
+}
+
+/* The state letter of /proc/@pid/stat ('R', 'S', 'Z', ...), or 0. */
+static inline char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		p = strrchr(buf, ')');
+	fclose(f);
+	return p && p[1] && p[2] ? p[2] : 0;
+}
+
+/* Wait up to @ms milliseconds for @pid to be in @state: 0, or -1 if never. */
+static inline int wait_state(pid_t pid, char state, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms; i++) {
+		if (proc_state(pid) == state)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* ---- files, tracefs, module parameters --------------------------------- */
 
 /* Read a whole file into a malloc'ed, NUL-terminated string, or NULL. */
 static inline char *slurp(const char *path)
@@ -79,6 +288,9 @@ static inline int write_file(const char *dir, const char *file, const char *s)
 	close(fd);
 	return ret;
 }
+
+/* The debugfs listing of live objects (for tests; not an ABI). */
+#define KIPC_OBJECTS "/sys/kernel/debug/kipc/objects"
 
 /* The module's parameters, as root reads and sets them. */
 #define KIPC_PARAMS "/sys/module/kipc/parameters/"

@@ -40,21 +40,6 @@
 #define QUIET_NS	(100 * 1000000LL)
 #define LONG_NS		(10 * 1000000000LL)
 
-static void make_name(char *buf, size_t len, const char *tag)
-{
-	static int n;
-
-	snprintf(buf, len, "u-%s-%d-%d", tag, getpid(), n++);
-}
-
-/* io-wq worker threads of @pid (kipc_ring_workers()); none once it exited. */
-static int iou_workers(pid_t pid)
-{
-	int n = kipc_ring_workers(pid);
-
-	return n == -ESRCH ? 0 : n;
-}
-
 /* Message @seq: its number, then bytes derived from it. */
 static void fill_msg(unsigned char *m, uint64_t seq)
 {
