@@ -91,7 +91,7 @@ sparse: $(KMOD_SRCS)
 # The module goes to /lib/modules/<release of KDIR>/updates (then depmod,
 # unless DESTDIR is set); install-dkms puts the module source where dkms
 # wants it instead (see dkms.conf). scripts/test-install checks all of this.
-KIPC_VERSION := 0.1.0
+KIPC_VERSION := $(shell cat VERSION)
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -106,8 +106,9 @@ INSTALL ?= install
 KREL = $(shell sed -n 's/^.define UTS_RELEASE "\(.*\)"$$/\1/p' \
 	"$(KDIR)/include/generated/utsrelease.h" 2>/dev/null)
 # Every program tools/ builds is installed (kipcctl is kipc-ctl).
-INSTALL_TOOLS = $(addprefix tools/,$(shell $(MAKE) -s -C tools print-install-progs))
-INSTALL_HEADERS := lib/include/kipc.h lib/include/kipc_shm.h lib/include/kipc_ring.h
+INSTALL_TOOLS = $(addprefix tools/,$(shell $(MAKE) -s --no-print-directory -C tools print-install-progs))
+INSTALL_HEADERS := lib/include/kipc.h lib/include/kipc_shm.h lib/include/kipc_ring.h \
+	lib/include/kipc_rpc.h
 
 install: install-module install-lib install-tools install-man install-data
 
@@ -124,6 +125,10 @@ install-lib: lib
 	ln -sf libkipc.so.$(KIPC_VERSION) "$(DESTDIR)$(LIBDIR)/libkipc.so.0"
 	ln -sf libkipc.so.0 "$(DESTDIR)$(LIBDIR)/libkipc.so"
 	$(INSTALL) -m 0644 lib/libkipc.a "$(DESTDIR)$(LIBDIR)/"
+	$(INSTALL) -m 0755 lib/rpc/libkipc-rpc.so.$(KIPC_VERSION) "$(DESTDIR)$(LIBDIR)/"
+	ln -sf libkipc-rpc.so.$(KIPC_VERSION) "$(DESTDIR)$(LIBDIR)/libkipc-rpc.so.0"
+	ln -sf libkipc-rpc.so.0 "$(DESTDIR)$(LIBDIR)/libkipc-rpc.so"
+	$(INSTALL) -m 0644 lib/rpc/libkipc-rpc.a "$(DESTDIR)$(LIBDIR)/"
 	$(INSTALL) -m 0644 lib/kipc.pc "$(DESTDIR)$(LIBDIR)/pkgconfig/"
 	$(INSTALL) -m 0644 $(INSTALL_HEADERS) "$(DESTDIR)$(INCLUDEDIR)/"
 	$(INSTALL) -m 0644 kmod/include/uapi/linux/kipc.h "$(DESTDIR)$(INCLUDEDIR)/linux/"
@@ -157,9 +162,16 @@ install-data:
 DKMS_SRC = $(DESTDIR)/usr/src/kipc-$(KIPC_VERSION)
 install-dkms:
 	$(INSTALL) -d "$(DKMS_SRC)/kmod/include/uapi/linux"
-	$(INSTALL) -m 0644 dkms.conf Kbuild "$(DKMS_SRC)/"
+	$(INSTALL) -m 0644 Kbuild VERSION "$(DKMS_SRC)/"
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(KIPC_VERSION)"/' dkms.conf > "$(DKMS_SRC)/dkms.conf"
 	$(INSTALL) -m 0644 kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) "$(DKMS_SRC)/kmod/"
 	$(INSTALL) -m 0644 kmod/include/uapi/linux/kipc.h "$(DKMS_SRC)/kmod/include/uapi/linux/"
+
+# Debian packages (kipc-dkms, libkipc0, libkipc-rpc0, libkipc-dev,
+# kipc-tools) into build/deb/, checked with lintian; scripts/test-deb
+# installs them in the Debian 13 root (make check does both).
+deb:
+	scripts/make-deb
 
 clean:
 	$(MAKE) -C lib clean
@@ -172,4 +184,4 @@ clean:
 	rm -rf "$(BUILD)"
 
 .PHONY: all deps modules lib tools selftests m32 examples check check-debug run checkpatch sparse clean \
-	install install-module install-lib install-tools install-man install-data install-dkms
+	install install-module install-lib install-tools install-man install-data install-dkms deb
