@@ -78,6 +78,7 @@
  * @max_msg_size: largest message; immutable
  * @nr_senders: open files with FMODE_WRITE (READ_ONCE() outside the lock)
  * @nr_receivers: open files with FMODE_READ (READ_ONCE() outside the lock)
+ * @nr_files: open files (READ_ONCE() outside the lock)
  * @bytes: inline payload bytes queued
  * @seq: last sequence number given
  * @sent: messages queued since creation
@@ -110,6 +111,7 @@ struct kipc_chan {
 	u32 max_msg_size;
 	u32 nr_senders;
 	u32 nr_receivers;
+	u32 nr_files;
 	u64 bytes;
 	u64 seq;
 	u64 sent;
@@ -1476,6 +1478,7 @@ static int kipc_chan_peer_add(struct kipc_chan *ch, bool recv, bool send, int si
 		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + sign);
 	if (send)
 		WRITE_ONCE(ch->nr_senders, ch->nr_senders + sign);
+	WRITE_ONCE(ch->nr_files, ch->nr_files + sign);
 	spin_unlock(&ch->lock);
 	return 0;
 }
@@ -1544,22 +1547,26 @@ static void kipc_chan_unlinked(struct kipc_obj *obj)
 	wake_up_all(&ch->send_wait);
 }
 
-/* Listing columns: depth bytes sent received refs fds maps waiters. */
-static void kipc_chan_show(struct kipc_obj *obj, struct seq_file *m)
+/* What KIPC_IOC_LIST and the debugfs listing show of a channel. */
+static void kipc_chan_fill(struct kipc_obj *obj, struct kipc_obj_stats *st)
 {
 	struct kipc_chan *ch = to_chan(obj);
+	struct kipc_list_entry *e = &st->entry;
 
-	seq_printf(m, "%u/%u %llu %llu %llu %u %u 0 %d", READ_ONCE(ch->nr_msgs),
-		   ch->max_msgs, READ_ONCE(ch->bytes), READ_ONCE(ch->sent),
-		   READ_ONCE(ch->received), kref_read(&obj->ref),
-		   READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers),
-		   atomic_read(&ch->nr_waiters));
+	e->nr_fds = READ_ONCE(ch->nr_files);
+	e->nr_waiters = atomic_read(&ch->nr_waiters);
+	e->nr_msgs = READ_ONCE(ch->nr_msgs);
+	e->max_msgs = ch->max_msgs;
+	e->bytes = READ_ONCE(ch->bytes);
+	e->sent = READ_ONCE(ch->sent);
+	e->received = READ_ONCE(ch->received);
+	st->nr_peers = READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers);
 }
 
 static const struct kipc_obj_ops kipc_chan_ops = {
 	.release = kipc_chan_free,
 	.unlinked = kipc_chan_unlinked,
-	.show = kipc_chan_show,
+	.fill = kipc_chan_fill,
 };
 
 struct kipc_chan_attrs {

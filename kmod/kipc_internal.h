@@ -78,17 +78,31 @@ extern struct percpu_counter kipc_queued_bytes;	/* their inline payload bytes */
 #define KIPC_QUEUED_BATCH	BIT(30)
 
 /**
+ * struct kipc_obj_stats - what an object kind reports about one object
+ * @entry: the KIPC_IOC_LIST entry; the kind fills its counters (@nr_fds,
+ *	@nr_waiters, @nr_msgs, @max_msgs, @bytes, @sent, @received,
+ *	@nr_maps), the common fields are filled by kipc_obj_fill()
+ * @nr_peers: the debugfs listing's "fds" column: for a channel its
+ *	senders plus its receivers (an O_RDWR fd counts twice), for a
+ *	region its open fds
+ */
+struct kipc_obj_stats {
+	struct kipc_list_entry entry;
+	u32 nr_peers;
+};
+
+/**
  * struct kipc_obj_ops - what the name table needs from an object kind
  * @release: free the object; called once, when the last reference goes
  * @unlinked: the name was removed (optional); called without locks held
- * @show: print the kind-specific columns of the debugfs listing: depth,
- *	bytes, sent, received, refs, fds, maps, waiters; called under
- *	kipc_objs_lock, so it must take no lock of the object's
+ * @fill: fill in the kind's counters of @st (zeroed by the caller), read
+ *	with READ_ONCE() or atomics; called under kipc_objs_lock, so it
+ *	must take no lock of the object's
  */
 struct kipc_obj_ops {
 	void (*release)(struct kipc_obj *obj);
 	void (*unlinked)(struct kipc_obj *obj);
-	void (*show)(struct kipc_obj *obj, struct seq_file *m);
+	void (*fill)(struct kipc_obj *obj, struct kipc_obj_stats *st);
 };
 
 /**
@@ -144,6 +158,7 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 int kipc_obj_unlink(unsigned int type, const char *name);
 void kipc_names_exit(void);
 int kipc_objects_show(struct seq_file *m, void *unused);
+long kipc_list_ioctl(void __user *uarg);
 
 /*
  * Per-user quotas (kipc_names.c). A user's account is found by euid: the

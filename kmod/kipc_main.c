@@ -152,7 +152,7 @@ static long kipc_ioctl_version(void __user *uarg)
 	if (v.flags || v.__reserved)
 		return -EINVAL;
 	v.abi_version = KIPC_ABI_VERSION;
-	v.features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH;
+	v.features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH | KIPC_FEAT_LIST;
 	if (IS_ENABLED(CONFIG_IO_URING))
 		v.features |= KIPC_FEAT_URING_CMD;
 	if (IS_ENABLED(CONFIG_SHMEM))
@@ -218,6 +218,8 @@ static long kipc_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 		return kipc_ioctl_unlink(uarg);
 	case KIPC_IOC_SHM_OPEN:
 		return kipc_shm_open_ioctl(uarg);
+	case KIPC_IOC_LIST:
+		return kipc_list_ioctl(uarg);
 	default:
 		return -ENOTTY;
 	}

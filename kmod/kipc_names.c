@@ -42,8 +42,9 @@ static DEFINE_MUTEX(kipc_names_lock);
 static DEFINE_HASHTABLE(kipc_names, 12);	/* under kipc_names_lock */
 
 static DEFINE_MUTEX(kipc_objs_lock);
-static LIST_HEAD(kipc_objs);			/* under kipc_objs_lock */
-static atomic64_t kipc_next_id = ATOMIC64_INIT(0);
+/* Every live object, in ascending id order; under kipc_objs_lock. */
+static LIST_HEAD(kipc_objs);
+static u64 kipc_next_id;			/* under kipc_objs_lock */
 
 /**
  * struct kipc_user - one user's quota account
@@ -272,7 +273,6 @@ void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 {
 	INIT_HLIST_NODE(&obj->node);
 	kref_init(&obj->ref);
-	obj->id = atomic64_inc_return(&kipc_next_id);
 	obj->user = NULL;
 	obj->ops = ops;
 	obj->name = NULL;
@@ -282,7 +282,9 @@ void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 	obj->gid = current_egid();
 	obj->mode = mode & 0777;
 
+	/* The id is given under the lock, so kipc_objs stays in id order. */
 	mutex_lock(&kipc_objs_lock);
+	obj->id = ++kipc_next_id;
 	list_add_tail(&obj->all, &kipc_objs);
 	mutex_unlock(&kipc_objs_lock);
 }
@@ -619,6 +621,145 @@ void kipc_names_exit(void)
 	mutex_unlock(&kipc_names_lock);
 }
 
+/*
+ * Fill @st for @obj: the common fields here, the counters by its kind.
+ * Ids are translated into @ns. Under kipc_objs_lock, which keeps @obj
+ * alive; its name is immutable, its link state read with READ_ONCE().
+ */
+static void kipc_obj_fill_locked(struct kipc_obj *obj, struct kipc_obj_stats *st,
+				 struct user_namespace *ns)
+{
+	struct kipc_list_entry *e = &st->entry;
+
+	lockdep_assert_held(&kipc_objs_lock);
+	memset(st, 0, sizeof(*st));
+	e->id = obj->id;
+	e->type = obj->type;
+	e->uid = from_kuid_munged(ns, obj->uid);
+	e->gid = from_kgid_munged(ns, obj->gid);
+	e->mode = obj->mode;
+	if (READ_ONCE(obj->linked)) {
+		e->state = KIPC_LIST_NAMED;
+		strscpy(e->name, obj->name, sizeof(e->name));
+	}
+	obj->ops->fill(obj, st);
+}
+
+/*
+ * Entries KIPC_IOC_LIST fills under kipc_objs_lock in one round, then
+ * copies out without it: the lock is never held across a user copy.
+ */
+#define KIPC_LIST_CHUNK		16
+
+/* May the caller see @obj in KIPC_IOC_LIST? @admin: it has CAP_SYS_ADMIN. */
+static bool kipc_list_visible_locked(struct kipc_obj *obj, bool admin)
+{
+	lockdep_assert_held(&kipc_objs_lock);
+	if (admin)
+		return true;
+	return READ_ONCE(obj->linked) && !kipc_obj_permission(obj, MAY_READ);
+}
+
+/*
+ * Fill up to @room entries into @buf with the objects the caller may see
+ * whose id is at least @start. Return how many; *@next is the id of the
+ * first visible object past them, or 0 if there is none.
+ */
+static u32 kipc_list_fill(struct kipc_obj_stats *buf, u32 room, u64 start, bool admin,
+			  u64 *next)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kipc_obj *obj;
+	u32 n = 0;
+
+	*next = 0;
+	mutex_lock(&kipc_objs_lock);
+	list_for_each_entry(obj, &kipc_objs, all) {
+		if (obj->id < start || !kipc_list_visible_locked(obj, admin))
+			continue;
+		if (n == room) {
+			*next = obj->id;
+			break;
+		}
+		kipc_obj_fill_locked(obj, &buf[n++], ns);
+	}
+	mutex_unlock(&kipc_objs_lock);
+	return n;
+}
+
+/* Copy @n entries out to @uentries, each @esize bytes, the tail zeroed. */
+static int kipc_list_copy_out(u64 uentries, u32 esize, const struct kipc_obj_stats *buf,
+			      u32 n)
+{
+	size_t ksize = sizeof(buf->entry);
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		void __user *p = u64_to_user_ptr(uentries + (u64)i * esize);
+
+		if (copy_to_user(p, &buf[i].entry, min_t(size_t, esize, ksize)))
+			return -EFAULT;
+		if (esize > ksize && clear_user(p + ksize, esize - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * kipc_list_ioctl() - KIPC_IOC_LIST: enumerate live objects
+ * @uarg: user pointer to struct kipc_list
+ *
+ * See "DOC: listing objects" in the uapi header. @entry_size is checked
+ * like a batch's @xfer_size: below KIPC_LIST_ENTRY_SIZE_VER0 -EINVAL,
+ * above the page size -E2BIG.
+ *
+ * Context: process context, may sleep; takes kipc_objs_lock, never
+ * across a copy to userspace.
+ * Return: the number of entries written, or -errno.
+ */
+long kipc_list_ioctl(void __user *uarg)
+{
+	bool admin = capable(CAP_SYS_ADMIN);
+	struct kipc_obj_stats *buf;
+	struct kipc_list l;
+	u32 done = 0, n;
+	u64 next;
+	long ret;
+
+	ret = kipc_copy_arg(&l, sizeof(l), offsetofend(struct kipc_list, next_id), uarg);
+	if (ret)
+		return ret;
+	if (l.flags)
+		return -EINVAL;
+	if (l.entry_size < KIPC_LIST_ENTRY_SIZE_VER0)
+		return -EINVAL;
+	if (l.entry_size > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
+
+	buf = kmalloc_array(KIPC_LIST_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = kipc_list_fill(buf, min_t(u32, l.max_entries - done, KIPC_LIST_CHUNK),
+				   l.start_id, admin, &next);
+		ret = kipc_list_copy_out(l.entries + (u64)done * l.entry_size, l.entry_size,
+					 buf, n);
+		if (ret)
+			goto out_free;
+		done += n;
+		if (!next || done == l.max_entries)
+			break;
+		l.start_id = next;
+	}
+	l.next_id = next;
+	ret = kipc_copy_arg_out(uarg, &l, sizeof(l));
+	if (!ret)
+		ret = done;
+out_free:
+	kfree(buf);
+	return ret;
+}
+
 static const char *const kipc_type_names[] = {
 	[KIPC_OBJ_CHAN] = "chan",
 	[KIPC_OBJ_REGION] = "shm",
@@ -629,8 +770,9 @@ static const char *const kipc_type_names[] = {
  * @m: the seq_file
  * @unused: unused
  *
- * One header line, then per object: type id name uid gid mode and the
- * kind's own columns (see struct kipc_obj_ops.show). Names may hold
+ * One header line, then per object: type id name uid gid mode, and the
+ * counters its kind fills in (struct kipc_obj_ops.fill), as depth bytes
+ * sent received refs fds maps waiters. Names may hold
  * spaces, so they are printed escaped (octal) with seq_escape().
  *
  * Return: 0.
@@ -638,22 +780,32 @@ static const char *const kipc_type_names[] = {
 int kipc_objects_show(struct seq_file *m, void *unused)
 {
 	struct user_namespace *ns = seq_user_ns(m);
+	struct kipc_obj_stats *st;
+	struct kipc_list_entry *e;
 	struct kipc_obj *obj;
 
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	e = &st->entry;
 	seq_puts(m, "type id name uid gid mode depth bytes sent received refs fds maps waiters\n");
 	mutex_lock(&kipc_objs_lock);
 	list_for_each_entry(obj, &kipc_objs, all) {
+		kipc_obj_fill_locked(obj, st, ns);
 		seq_printf(m, "%s %llu ", kipc_type_names[obj->type], obj->id);
 		if (obj->name)
 			seq_escape(m, obj->name, " \t\n\\");
 		else
 			seq_putc(m, '-');
-		seq_printf(m, " %u %u %03o ", from_kuid_munged(ns, obj->uid),
-			   from_kgid_munged(ns, obj->gid), obj->mode);
-		if (obj->ops->show)
-			obj->ops->show(obj, m);
-		seq_putc(m, '\n');
+		seq_printf(m, " %u %u %03o ", e->uid, e->gid, e->mode);
+		if (obj->type == KIPC_OBJ_CHAN)
+			seq_printf(m, "%u/%u", e->nr_msgs, e->max_msgs);
+		else
+			seq_printf(m, "%u", e->nr_msgs);
+		seq_printf(m, " %llu %llu %llu %u %u %u %u\n", e->bytes, e->sent, e->received,
+			   kref_read(&obj->ref), st->nr_peers, e->nr_maps, e->nr_waiters);
 	}
 	mutex_unlock(&kipc_objs_lock);
+	kfree(st);
 	return 0;
 }

@@ -428,22 +428,22 @@ static void kipc_region_free(struct kipc_obj *obj)
 	kfree(r);
 }
 
-/*
- * The debugfs listing's columns (see kipc_objects_show()): for a region,
- * depth is the number of references queued in channels, bytes its length;
- * it has no sent/received counts or waiters.
- */
-static void kipc_region_show(struct kipc_obj *obj, struct seq_file *m)
+/* What KIPC_IOC_LIST and the debugfs listing show of a region. */
+static void kipc_region_fill(struct kipc_obj *obj, struct kipc_obj_stats *st)
 {
 	struct kipc_region *r = to_region(obj);
+	struct kipc_list_entry *e = &st->entry;
 
-	seq_printf(m, "%d %llu 0 0 %u %d %d 0", atomic_read(&r->nr_refs), r->length,
-		   kref_read(&obj->ref), atomic_read(&r->nr_fds), atomic_read(&r->nr_maps));
+	e->nr_fds = atomic_read(&r->nr_fds);
+	e->nr_msgs = atomic_read(&r->nr_refs);
+	e->bytes = r->length;
+	e->nr_maps = atomic_read(&r->nr_maps);
+	st->nr_peers = e->nr_fds;
 }
 
 static const struct kipc_obj_ops kipc_region_ops = {
 	.release = kipc_region_free,
-	.show = kipc_region_show,
+	.fill = kipc_region_fill,
 };
 
 struct kipc_region_attrs {
