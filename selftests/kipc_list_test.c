@@ -127,7 +127,7 @@ TEST_F(list, fields)
 {
 	struct kipc_chan_attr attr = { .max_msgs = 8 };
 	const struct kipc_list_entry *c, *r;
-	char cname[64], rname[64];
+	char cname[64], rname[64], got[8];
 	int ch, shm, n;
 	void *map;
 
@@ -178,7 +178,7 @@ TEST_F(list, fields)
 	EXPECT_EQ(0, r->sent);
 
 	/* Received: the counters move; unlinked: no name, not NAMED. */
-	ASSERT_EQ(5, kipc_recv(ch, cname, sizeof(cname), NULL, 0));
+	ASSERT_EQ(5, kipc_recv(ch, got, sizeof(got), NULL, 0));
 	ASSERT_EQ(0, kipc_chan_unlink(cname));
 	n = list_all(self->ctl, self->e);
 	c = find_id(self->e, n, chan_id(ch));
