@@ -516,7 +516,6 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
  * barrier in wq_has_sleeper() pairs with the one in kipc_chan_poll().
  */
 static void kipc_chan_recv_unlock(struct kipc_chan *ch)
-	__releases(&ch->recv_lock)
 {
 	mutex_unlock(&ch->recv_lock);
 	if (READ_ONCE(ch->nr_msgs) && wq_has_sleeper(&ch->recv_wait))
@@ -609,7 +608,6 @@ static void kipc_chan_untake_locked(struct kipc_chan *ch, struct list_head *list
 
 /* KIPC_XFER_PEEK: deliver the head message, leave it queued; drops recv_lock. */
 static long kipc_chan_peek(struct kipc_chan *ch, kipc_deliver_fn deliver, void *arg)
-	__releases(&ch->recv_lock)
 {
 	struct kipc_msg *msg;
 	long ret;

@@ -415,7 +415,6 @@ void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "kipc-region-refs:\t%d\n", atomic_read(&r->nr_refs));
 }
 
-
 /* ---- creating and opening -------------------------------------------- */
 
 static void kipc_region_free(struct kipc_obj *obj)

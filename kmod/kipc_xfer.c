@@ -252,7 +252,9 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 	else if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
 		ret = -EFAULT;
 	else
-		ret = co->len = msg->len;
+		ret = msg->len;
+	if (ret >= 0)
+		co->len = ret;
 
 	/*
 	 * The ioctl's info goes back (with the data, or with -EMSGSIZE for
@@ -279,7 +281,8 @@ static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
 	kipc_msg_fill_info(msg, &co->x->info);
 	if (kipc_info_to_user(co->uarg, &co->x->info))
 		return -EFAULT;
-	return co->len = msg->len;
+	co->len = msg->len;
+	return msg->len;
 }
 
 /*
