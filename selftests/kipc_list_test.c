@@ -55,6 +55,9 @@ static int list_once(int ctl, struct kipc_list_entry *e, uint32_t max, uint64_t 
 	int ret = xioctl(ctl, KIPC_IOC_LIST, &l);
 
 	*next = l.next_id;
+	/* Inputs come back as they went in. */
+	if (l.start_id != start || l.max_entries != max || l.entry_size != sizeof(*e))
+		return -EPROTO;
 	return ret;
 }
 
