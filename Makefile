@@ -157,7 +157,7 @@ install-data:
 DKMS_SRC = $(DESTDIR)/usr/src/kipc-$(KIPC_VERSION)
 install-dkms:
 	$(INSTALL) -d "$(DKMS_SRC)/kmod/include/uapi/linux"
-	$(INSTALL) -m 0644 dkms.conf Kbuild "$(DKMS_SRC)/"
+	$(INSTALL) -m 0644 dkms.conf Kbuild VERSION "$(DKMS_SRC)/"
 	$(INSTALL) -m 0644 kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) "$(DKMS_SRC)/kmod/"
 	$(INSTALL) -m 0644 kmod/include/uapi/linux/kipc.h "$(DKMS_SRC)/kmod/include/uapi/linux/"
 
