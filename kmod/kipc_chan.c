@@ -11,24 +11,10 @@
  * number and CLOCK_MONOTONIC time. Each queued message charges its kernel
  * cost (kipc_msg_cost()) to the quota account of that same opener.
  *
- * Locking overview:
- *   kipc_chan.recv_lock (mutex) serialises receivers. A receiver holds it
- *   from taking the head message off the queue, across delivering it (the
- *   copy out to userspace, which may fault and sleep), to its end. Only
- *   receivers dequeue, so a message whose delivery fails goes back to the
- *   head of its list before any other receiver can look: a fault leaves
- *   it for the next receiver, nothing is lost and order is kept. A peek
- *   delivers the head message without taking it off. A non-blocking
- *   receive only tries recv_lock (kipc_chan_lock_nonempty()).
- *   kipc_chan.lock (spinlock) protects the queue, the counters and the
- *   peer counts. It is held only for list and counter updates, never
- *   across a copy, so senders never wait for a receiver's copy out.
- *   kipc_chan.spare_lock (spinlock) protects the list of spare small
- *   messages (@spares, @nr_spares) and nothing else; it nests inside no
- *   other lock and nothing is taken under it.
- *   Allocation and the copy in happen before any lock. Waiters sleep on
- *   @recv_wait/@send_wait without either lock, testing READ_ONCE()
- *   snapshots, and are woken after the locks are dropped.
+ * Only receivers dequeue, under the channel's recv_lock; a message whose
+ * delivery fails goes back to the head of its list (see the locking
+ * overview in kipc_internal.h). How messages get in and out of userspace
+ * (iovecs, ioctl structs, batches, io_uring) is kipc_xfer.c's.
  *
  * Peers: @nr_senders/@nr_receivers count open files with write/read
  * access. When one side's count is zero and the channel is not reachable
@@ -67,7 +53,7 @@
  * struct kipc_chan - a message channel
  * @obj: name table part; obj.linked tells whether new peers can appear
  * @recv_lock: held by a receiver from choosing the head message until it
- *	is dequeued (see the locking overview above)
+ *	is delivered (see the locking overview in kipc_internal.h)
  * @lock: protects everything below except the immutable limits
  * @recv_wait: receivers and POLLIN pollers wait here for a message
  * @send_wait: senders and POLLOUT pollers wait here for room
@@ -78,6 +64,7 @@
  * @max_msg_size: largest message; immutable
  * @nr_senders: open files with FMODE_WRITE (READ_ONCE() outside the lock)
  * @nr_receivers: open files with FMODE_READ (READ_ONCE() outside the lock)
+ * @nr_files: open files (READ_ONCE() outside the lock)
  * @bytes: inline payload bytes queued
  * @seq: last sequence number given
  * @sent: messages queued since creation
@@ -99,8 +86,8 @@
  */
 struct kipc_chan {
 	struct kipc_obj obj;
-	struct mutex recv_lock;	/* see the locking overview above */
-	spinlock_t lock;	/* see the locking overview above */
+	struct mutex recv_lock;	/* see kipc_internal.h */
+	spinlock_t lock;	/* see kipc_internal.h */
 	wait_queue_head_t recv_wait;
 	wait_queue_head_t send_wait;
 	struct list_head queue[KIPC_PRIO_MAX + 1];
@@ -110,6 +97,7 @@ struct kipc_chan {
 	u32 max_msg_size;
 	u32 nr_senders;
 	u32 nr_receivers;
+	u32 nr_files;
 	u64 bytes;
 	u64 seq;
 	u64 sent;
@@ -119,15 +107,12 @@ struct kipc_chan {
 	atomic_t nr_sending;
 	atomic_t nr_out;
 	struct kipc_msg *hot_spare;
-	spinlock_t spare_lock;	/* see the locking overview above */
+	spinlock_t spare_lock;	/* see kipc_internal.h */
 	struct list_head spares;
 	u32 nr_spares;
 };
 
-static const struct file_operations kipc_chan_fops;
-static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg);
 static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list);
-static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info);
 
 /*
  * Small messages are all allocated with room for KIPC_SMALL_MSG bytes, so
@@ -147,11 +132,6 @@ static inline struct kipc_chan *to_chan(struct kipc_obj *obj)
 	return container_of(obj, struct kipc_chan, obj);
 }
 
-bool kipc_is_chan_file(const struct file *file)
-{
-	return file->f_op == &kipc_chan_fops;
-}
-
 /**
  * kipc_chan_from_file() - the channel behind a file
  * @file: any file
@@ -160,7 +140,18 @@ bool kipc_is_chan_file(const struct file *file)
  */
 struct kipc_chan *kipc_chan_from_file(struct file *file)
 {
-	return kipc_is_chan_file(file) ? file->private_data : NULL;
+	return file->f_op == &kipc_chan_fops ? file->private_data : NULL;
+}
+
+/**
+ * kipc_chan_max_msg_size() - the largest message @ch takes
+ * @ch: the channel
+ *
+ * Return: its max_msg_size, immutable.
+ */
+u32 kipc_chan_max_msg_size(const struct kipc_chan *ch)
+{
+	return ch->max_msg_size;
 }
 
 /**
@@ -461,14 +452,24 @@ static void kipc_msg_stamp(struct kipc_msg *msg, const struct cred *cred, u64 no
 	msg->time_ns = now_ns;
 }
 
-/*
- * Stamp the messages on @list (one time for all) and queue as many as fit,
- * in order, blocking only while none fits. Queued ones leave @list.
+/**
+ * kipc_chan_send_list() - stamp and queue prepared messages
+ * @ch: the channel
+ * @file: the sender's file (its opener stamps the messages; O_NONBLOCK)
+ * @list: the messages, payload, charge and priority set
+ * @xflags: KIPC_XFER_NONBLOCK honoured
+ * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
+ *
+ * Stamps the messages on @list (one time for all) and queues as many as
+ * fit, in order, blocking only while none fits. Queued ones leave @list
+ * (the channel owns them).
+ *
+ * Context: process context, may sleep; takes @ch->lock.
  * Return: how many were queued (>= 1), or -EPIPE, -EAGAIN, -ETIMEDOUT,
  * -ERESTARTSYS with nothing queued.
  */
-static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
-				struct list_head *list, u32 xflags, u64 deadline_ns)
+long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
+			 struct list_head *list, u32 xflags, u64 deadline_ns)
 {
 	const struct cred *cred = file->f_cred;
 	u64 now_ns = ktime_get_ns();
@@ -507,42 +508,6 @@ static long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 	if (ret > 0 && wq_has_sleeper(&ch->recv_wait))
 		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 	return ret;
-}
-
-/**
- * kipc_chan_send_msg() - stamp and queue a prepared message
- * @ch: the channel
- * @file: the sender's file (checked for write access and O_NONBLOCK)
- * @msg: the message, payload filled in, @msg->prio set
- * @xflags: KIPC_XFER_NONBLOCK honoured
- * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
- *
- * A message longer than the channel's max_msg_size (a reference's @len
- * included) is refused: no receiver could take it with a plain receive.
- *
- * Context: process context, may sleep; takes @ch->lock.
- * Return: the message length once queued (the channel owns @msg), or
- * -EBADF, -EMSGSIZE, -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS (the caller
- * still owns @msg).
- */
-long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
-			struct kipc_msg *msg, u32 xflags, u64 deadline_ns)
-{
-	long len = msg->len;	/* once queued, @msg is the receivers' */
-	LIST_HEAD(list);
-	long ret;
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (msg->len > ch->max_msg_size)
-		return -EMSGSIZE;
-	list_add(&msg->link, &list);
-	ret = kipc_chan_send_list(ch, file, &list, xflags, deadline_ns);
-	if (ret < 0) {
-		list_del_init(&msg->link);
-		return ret;
-	}
-	return len;
 }
 
 /*
@@ -600,129 +565,140 @@ static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
 	}
 }
 
-/**
- * kipc_chan_recv_msg() - deliver the head message through @deliver
- * @ch: the channel
- * @file: the receiver's file (checked for read access and O_NONBLOCK)
- * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK honoured; with
- *	KIPC_XFER_DISCARD the message is counted as discarded, not received
- * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
- * @deliver: called with @ch->recv_lock held (and @ch->lock not held) on
- *	the head message; a negative return leaves it queued, at the head
- * @arg: passed to @deliver
- *
- * Context: process context, may sleep; takes @ch->recv_lock, then
- * @ch->lock.
- * Return: what @deliver returned, or -EBADF, -EPIPE, -EAGAIN, -ETIMEDOUT,
- * -ERESTARTSYS.
+/*
+ * Take up to @nr messages off the head of the queue onto @taken, counted
+ * as received (or discarded, per @xflags) and as out for delivery.
+ * Return: how many.
  */
-long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
-			u64 deadline_ns, kipc_deliver_fn deliver, void *arg)
+static u32 kipc_chan_take_locked(struct kipc_chan *ch, struct list_head *taken, u32 nr,
+				 u32 xflags)
+{
+	struct kipc_msg *msg;
+	u32 n = 0;
+
+	lockdep_assert_held(&ch->lock);
+	while (n < nr && (msg = kipc_chan_head_locked(ch))) {
+		kipc_chan_dequeue_locked(ch, msg);
+		list_add_tail(&msg->link, taken);
+		n++;
+	}
+	kipc_chan_count_locked(ch, xflags, n);
+	atomic_add(n, &ch->nr_out);
+	return n;
+}
+
+/*
+ * Put the messages on @list, taken off by kipc_chan_take_locked() and not
+ * delivered, back at the head of their lists, last first: the queue is as
+ * if they had never left.
+ */
+static void kipc_chan_untake_locked(struct kipc_chan *ch, struct list_head *list, u32 n,
+				    u32 xflags)
+{
+	struct kipc_msg *msg, *tmp;
+
+	lockdep_assert_held(&ch->lock);
+	list_for_each_entry_safe_reverse(msg, tmp, list, link) {
+		list_del(&msg->link);
+		kipc_chan_requeue_locked(ch, msg);
+	}
+	kipc_chan_count_locked(ch, xflags, -(s64)n);
+	atomic_sub(n, &ch->nr_out);
+}
+
+/* KIPC_XFER_PEEK: deliver the head message, leave it queued; drops recv_lock. */
+static long kipc_chan_peek(struct kipc_chan *ch, kipc_deliver_fn deliver, void *arg)
 {
 	struct kipc_msg *msg;
 	long ret;
 
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	ret = kipc_chan_lock_nonempty(ch, file, xflags, deadline_ns);
-	if (ret)
-		return ret;
 	spin_lock(&ch->lock);
 	msg = kipc_chan_head_locked(ch);
-	if (msg && !(xflags & KIPC_XFER_PEEK)) {
-		kipc_chan_dequeue_locked(ch, msg);
-		kipc_chan_count_locked(ch, xflags, 1);
-		atomic_inc(&ch->nr_out);
-	}
 	spin_unlock(&ch->lock);
 	if (WARN_ON_ONCE(!msg)) {	/* kipc_chan_lock_nonempty() saw one */
 		kipc_chan_recv_unlock(ch);
 		return -EAGAIN;
 	}
-
-	/*
-	 * Delivered without the spinlock, so senders are not held up by the
-	 * copy. Only receivers dequeue and they hold recv_lock, so if the
-	 * delivery fails the message goes back to the head of its list and
-	 * no other receiver saw the queue without it: nothing is lost and the
-	 * order is kept. Its slot stays taken meanwhile (@nr_out).
-	 */
+	/* Only receivers dequeue, and recv_lock is held: @msg stays. */
 	ret = deliver(msg, arg);
-	if (xflags & KIPC_XFER_PEEK) {
-		kipc_chan_recv_unlock(ch);
-		return ret;
-	}
-	if (ret < 0) {
-		spin_lock(&ch->lock);
-		kipc_chan_requeue_locked(ch, msg);
-		kipc_chan_count_locked(ch, xflags, -1);
-		atomic_dec(&ch->nr_out);
-		spin_unlock(&ch->lock);
-		/* Pollers did not see it while it was out: this wakes them. */
-		kipc_chan_recv_unlock(ch);
-		return ret;
-	}
-	/* The slot is free now; wq_has_sleeper() orders this before its test. */
-	atomic_dec(&ch->nr_out);
 	kipc_chan_recv_unlock(ch);
-	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
-	if (msg->region)
-		trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
-			       msg->len, false);
-
-	if (wq_has_sleeper(&ch->send_wait))
-		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
-	kipc_chan_recycle(ch, msg);
-	return ret;
+	return ret < 0 ? ret : 1;
 }
 
-/* Delivery of an inline message (or, by copying, a reference) to an iov_iter. */
-struct kipc_copy_out {
-	struct iov_iter *to;
-	struct kipc_xfer *x;		/* KIPC_IOC_RECV only: the argument ... */
-	void __user *uarg;		/* ... and where it goes back */
-};
-
-static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
-{
-	struct kipc_copy_out *co = arg;
-	long ret;
-
-	if (iov_iter_count(co->to) < msg->len)
-		ret = -EMSGSIZE;
-	else if (msg->flags & KIPC_MSG_REF)
-		ret = kipc_ref_copy_out(msg, co->to);
-	else if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
-		ret = -EFAULT;
-	else
-		ret = msg->len;
-
-	/*
-	 * The ioctl's info goes back (with the data, or with -EMSGSIZE for
-	 * the length) before the message is dequeued: a fault writing it
-	 * leaves the message queued, like any other fault.
-	 */
-	if (co->x && (ret >= 0 || ret == -EMSGSIZE)) {
-		kipc_msg_fill_info(msg, &co->x->info);
-		if (kipc_info_to_user(co->uarg, &co->x->info))
-			return -EFAULT;
-	}
-	return ret;
-}
-
-/*
- * KIPC_XFER_DISCARD: tell the receiver what it drops, deliver nothing. No
- * permission check on a referenced region: nothing of it is read. A fault
- * writing @info leaves the message queued, like any other fault.
+/**
+ * kipc_chan_recv() - deliver up to @nr messages through @deliver
+ * @ch: the channel
+ * @file: the receiver's file (O_NONBLOCK honoured)
+ * @xflags: KIPC_XFER_NONBLOCK and KIPC_XFER_PEEK (@nr 1) honoured; with
+ *	KIPC_XFER_DISCARD the messages count as discarded, not received
+ * @deadline_ns: absolute CLOCK_MONOTONIC deadline, 0 for none
+ * @nr: the most messages to move; a single receive is a batch of one
+ * @deliver: called with @ch->recv_lock held (and @ch->lock not held) on
+ *	each message taken, in order; a negative return ends the batch and
+ *	leaves that message and the ones after it queued, at the head
+ * @arg: passed to @deliver
+ *
+ * Blocks, if at all, only until the first message can move; then takes
+ * as many as are queued, up to @nr. Delivered without the spinlock, so
+ * senders are not held up by the copy; the messages keep their slots
+ * meanwhile (@nr_out).
+ *
+ * Context: process context, may sleep; takes @ch->recv_lock, then
+ * @ch->lock.
+ * Return: how many were delivered (>= 1), or what @deliver returned for
+ * the first, or -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS.
  */
-static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
+long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
+		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver, void *arg)
 {
-	struct kipc_copy_out *co = arg;
+	struct kipc_msg *msg;
+	LIST_HEAD(taken);
+	LIST_HEAD(done);
+	u32 n, i = 0;
+	long ret = 0;
 
-	kipc_msg_fill_info(msg, &co->x->info);
-	if (kipc_info_to_user(co->uarg, &co->x->info))
-		return -EFAULT;
-	return msg->len;
+	ret = kipc_chan_lock_nonempty(ch, file, xflags, deadline_ns);
+	if (ret)
+		return ret;
+	if (xflags & KIPC_XFER_PEEK)
+		return kipc_chan_peek(ch, deliver, arg);
+	spin_lock(&ch->lock);
+	n = kipc_chan_take_locked(ch, &taken, nr, xflags);
+	spin_unlock(&ch->lock);
+	if (WARN_ON_ONCE(!n)) {	/* kipc_chan_lock_nonempty() saw one */
+		kipc_chan_recv_unlock(ch);
+		return -EAGAIN;
+	}
+
+	list_for_each_entry(msg, &taken, link) {
+		ret = deliver(msg, arg);
+		if (ret < 0)
+			break;
+		i++;
+	}
+	if (i < n) {
+		list_cut_before(&done, &taken, &msg->link);
+		spin_lock(&ch->lock);
+		kipc_chan_untake_locked(ch, &taken, n - i, xflags);
+		spin_unlock(&ch->lock);
+	} else {
+		list_splice_init(&taken, &done);
+	}
+	/* The slots are free now; wq_has_sleeper() orders this before its test. */
+	atomic_sub(i, &ch->nr_out);
+	/* Pollers did not see what was out: this wakes them. */
+	kipc_chan_recv_unlock(ch);
+
+	if (i && wq_has_sleeper(&ch->send_wait))
+		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
+	list_for_each_entry(msg, &done, link) {
+		trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
+		if (msg->region)
+			trace_kipc_ref(ch->obj.id, kipc_region_id(msg->region), msg->offset,
+				       msg->len, false);
+	}
+	kipc_chan_recycle_list(ch, &done);
+	return i ? i : ret;
 }
 
 /* Move up to @n spare small messages of @ch to @pool; returns how many. */
@@ -784,15 +760,6 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 	}
 }
 
-/* Done with @msg, a message taken off @ch: kipc_chan_recycle_list() of one. */
-static void kipc_chan_recycle(struct kipc_chan *ch, struct kipc_msg *msg)
-{
-	LIST_HEAD(list);
-
-	list_add(&msg->link, &list);
-	kipc_chan_recycle_list(ch, &list);
-}
-
 /*
  * A message with room for @len bytes: one from @pool (spares already taken
  * by the caller, may be NULL), a spare of @ch, or a new one.
@@ -822,8 +789,18 @@ static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
 	return msg;
 }
 
-static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct file *file,
-					   struct iov_iter *from, struct list_head *pool)
+/**
+ * kipc_chan_msg_from_iter() - a message for @ch holding what @from holds
+ * @ch: the channel (its max_msg_size, its spares)
+ * @file: the sending file, whose opener is charged (kipc_msg_charge())
+ * @from: the payload, all of it
+ * @pool: spares taken by kipc_chan_send_begin(), or NULL
+ *
+ * Context: process context, may sleep and fault on @from.
+ * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT, -EFAULT).
+ */
+struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
+					 struct iov_iter *from, struct list_head *pool)
 {
 	size_t len = iov_iter_count(from);
 	struct kipc_msg *msg;
@@ -848,581 +825,76 @@ static struct kipc_msg *kipc_msg_from_iter(struct kipc_chan *ch, struct file *fi
 	return msg;
 }
 
-static ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to)
-{
-	struct file *file = iocb->ki_filp;
-	struct kipc_copy_out co = { .to = to };
-	u32 xflags = 0;
-
-	if (iocb->ki_flags & IOCB_NOWAIT)
-		xflags |= KIPC_XFER_NONBLOCK;
-	return kipc_chan_recv_msg(file->private_data, file, xflags, 0,
-				  kipc_deliver_copy, &co);
-}
-
-/*
- * Copy a message in from @from and queue it. @ch->nr_sending counts the
- * call meanwhile, so that a receiver finding the queue empty spins for the
- * message rather than sleeping (kipc_spin()).
+/**
+ * kipc_chan_send_begin() - a send of @nr messages starts
+ * @ch: the channel
+ * @pool: where the spares for them go, or NULL for none (one message:
+ *	kipc_chan_msg_from_iter() finds its spare itself)
+ * @nr: how many spares to take at most
+ *
+ * @ch->nr_sending counts the call until kipc_chan_send_end(), so that a
+ * receiver finding the queue empty spins for the message rather than
+ * sleeping (kipc_spin()).
  */
-static long kipc_chan_send_iter(struct kipc_chan *ch, struct file *file,
-				struct iov_iter *from, u32 prio, u32 xflags,
-				u64 deadline_ns)
+void kipc_chan_send_begin(struct kipc_chan *ch, struct list_head *pool, u32 nr)
 {
-	struct kipc_msg *msg;
-	long ret;
-
 	atomic_inc(&ch->nr_sending);
-	msg = kipc_msg_from_iter(ch, file, from, NULL);
-	if (IS_ERR(msg)) {
-		ret = PTR_ERR(msg);
-	} else {
-		msg->prio = prio;
-		ret = kipc_chan_send_msg(ch, file, msg, xflags, deadline_ns);
-		if (ret < 0)
-			kipc_msg_free(msg);
-	}
+	if (pool)
+		kipc_chan_take_spares(ch, pool, nr);
+}
+
+/**
+ * kipc_chan_send_end() - a send is over
+ * @ch: the channel
+ * @list: the messages not queued, kept as spares or freed
+ * @pool: the spares not used, or NULL
+ */
+void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list, struct list_head *pool)
+{
+	if (pool)
+		list_splice_init(pool, list);
+	kipc_chan_recycle_list(ch, list);
 	atomic_dec(&ch->nr_sending);
-	return ret;
 }
 
-static ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
-{
-	struct file *file = iocb->ki_filp;
-	u32 xflags = 0;
-
-	if (iocb->ki_flags & IOCB_NOWAIT)
-		xflags |= KIPC_XFER_NONBLOCK;
-	return kipc_chan_send_iter(file->private_data, file, from, 0, xflags, 0);
-}
-
-/*
- * Small user structs on the per-message path (batch entries, the iovecs
- * of a message, the info written back) are read and written field
- * by field inside one user access window rather than with copy_from_user()
- * and copy_to_user(): no string copy for a few words, and no usercopy
- * hardening walk per message.
+/**
+ * kipc_chan_stat_ioctl() - KIPC_IOC_CHAN_STAT
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_chan_stat
+ *
+ * Return: 0 or -errno.
  */
-
-/*
- * One iovec at @uv in the caller's ABI (a struct compat_iovec if @compat)
- * into @iov: -EFAULT if unreadable, -EINVAL if its length is negative as
- * an ssize_t of that ABI.
- */
-static int kipc_get_iovec(struct iovec *iov, const void __user *uv, bool compat)
+long kipc_chan_stat_ioctl(struct kipc_ucmd *ucmd)
 {
-	const struct compat_iovec __user *cv = uv;
-	const struct iovec __user *nv = uv;
-	compat_uptr_t cbase;
-	compat_ssize_t clen;
-	ssize_t len;
-
-	if (!user_read_access_begin(uv, compat ? sizeof(*cv) : sizeof(*nv)))
-		return -EFAULT;
-	if (compat) {
-		unsafe_get_user(cbase, &cv->iov_base, efault);
-		unsafe_get_user(clen, &cv->iov_len, efault);
-		iov->iov_base = compat_ptr(cbase);
-		len = clen;
-	} else {
-		unsafe_get_user(iov->iov_base, &nv->iov_base, efault);
-		unsafe_get_user(len, &nv->iov_len, efault);
-	}
-	user_read_access_end();
-	if (len < 0)
-		return -EINVAL;
-	iov->iov_len = len;
-	return 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
-}
-
-/*
- * The iovec array @x->iov of @x->iovcnt entries, read in the caller's ABI
- * (@compat: struct compat_iovec, as a 32-bit program lays it out), with
- * import_iovec()'s checks and errors: more than UIO_MAXIOV entries is
- * -EINVAL, the total is capped at MAX_RW_COUNT, and one entry gives an
- * ITER_UBUF. access_ok() checks what is left of each entry after the cap
- * (import_iovec() checks the whole of a later entry). import_iovec()
- * itself cannot be used: it takes the ABI from
- * in_compat_syscall(), which an io_uring command does not follow (the
- * ring's ABI is its creator's), and __import_iovec() is not exported.
- * Return: the byte count (>= 0) or -errno; kfree(*@iov) afterwards.
- */
-static ssize_t kipc_import_xfer_iov(int dir, const struct kipc_xfer *x, bool compat,
-				    struct iovec *iovstack, struct iovec **iov,
-				    struct iov_iter *iter)
-{
-	size_t esz = compat ? sizeof(struct compat_iovec) : sizeof(struct iovec);
-	const void __user *uv = u64_to_user_ptr(x->iov);
-	struct iovec *vec = iovstack;
-	size_t total = 0;
-	int ret;
-	u32 i;
-
-	*iov = NULL;
-	if (x->iovcnt > UIO_MAXIOV)
-		return -EINVAL;
-	if (x->iovcnt > UIO_FASTIOV) {
-		vec = kmalloc_array(x->iovcnt, sizeof(*vec), GFP_KERNEL);
-		if (!vec)
-			return -ENOMEM;
-		*iov = vec;
-	}
-	for (i = 0; i < x->iovcnt; i++) {
-		ret = kipc_get_iovec(&vec[i], uv + i * esz, compat);
-		if (ret)
-			goto fail;
-		vec[i].iov_len = min_t(size_t, vec[i].iov_len, MAX_RW_COUNT - total);
-		if (!access_ok(vec[i].iov_base, vec[i].iov_len)) {
-			ret = -EFAULT;
-			goto fail;
-		}
-		total += vec[i].iov_len;
-	}
-	if (x->iovcnt == 1)
-		iov_iter_ubuf(iter, dir, vec[0].iov_base, total);
-	else
-		iov_iter_init(iter, dir, vec, x->iovcnt, total);
-	return total;
-fail:
-	kfree(*iov);
-	*iov = NULL;
-	return ret;
-}
-
-/* Write @info into the struct kipc_xfer at @ux (its other fields are inputs). */
-static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info)
-{
-	struct kipc_msg_info __user *u = &ux->info;
-
-	if (!user_write_access_begin(u, sizeof(*u)))
-		return -EFAULT;
-	unsafe_put_user(info->seq, &u->seq, efault);
-	unsafe_put_user(info->time_ns, &u->time_ns, efault);
-	unsafe_put_user(info->pid, &u->pid, efault);
-	unsafe_put_user(info->uid, &u->uid, efault);
-	unsafe_put_user(info->gid, &u->gid, efault);
-	unsafe_put_user(info->len, &u->len, efault);
-	unsafe_put_user(info->prio, &u->prio, efault);
-	unsafe_put_user(info->flags, &u->flags, efault);
-	user_write_access_end();
-	return 0;
-efault:
-	user_write_access_end();
-	return -EFAULT;
-}
-
-/*
- * Read a struct kipc_xfer whose @info must be zero on input: the input
- * fields into @x, @x->info zeroed; -EINVAL if the caller's @info is not
- * zero, -EFAULT if unreadable.
- */
-static int kipc_xfer_from_user(struct kipc_xfer *x, const struct kipc_xfer __user *ux)
-{
-	const u64 __user *ui = (const u64 __user *)&ux->info;
-	u64 w0, w1, w2, w3, w4;
-
-	BUILD_BUG_ON(sizeof(ux->info) != 5 * sizeof(u64));
-	if (!user_read_access_begin(ux, sizeof(*ux)))
-		return -EFAULT;
-	unsafe_get_user(x->size, &ux->size, efault);
-	unsafe_get_user(x->flags, &ux->flags, efault);
-	unsafe_get_user(x->iov, &ux->iov, efault);
-	unsafe_get_user(x->iovcnt, &ux->iovcnt, efault);
-	unsafe_get_user(x->prio, &ux->prio, efault);
-	unsafe_get_user(x->deadline_ns, &ux->deadline_ns, efault);
-	unsafe_get_user(w0, &ui[0], efault);
-	unsafe_get_user(w1, &ui[1], efault);
-	unsafe_get_user(w2, &ui[2], efault);
-	unsafe_get_user(w3, &ui[3], efault);
-	unsafe_get_user(w4, &ui[4], efault);
-	user_read_access_end();
-	memset(&x->info, 0, sizeof(x->info));
-	return (w0 | w1 | w2 | w3 | w4) ? -EINVAL : 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
-}
-
-/*
- * A struct kipc_xfer of @usize bytes at @up (the caller's size, at least
- * ours), as kipc_copy_arg() would take it: a size above a page is -E2BIG,
- * a longer struct's tail must be zero (-E2BIG). Then kipc_xfer_from_user().
- */
-static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up, u32 usize)
-{
-	int ret;
-
-	if (usize > KIPC_ARG_SIZE_MAX)
-		return -E2BIG;
-	if (usize > sizeof(*x)) {
-		ret = check_zeroed_user(up + sizeof(*x), usize - sizeof(*x));
-		if (ret <= 0)
-			return ret ? ret : -E2BIG;
-	}
-	return kipc_xfer_from_user(x, up);
-}
-
-/* The argument of KIPC_IOC_SEND and KIPC_IOC_RECV, as kipc_copy_arg() would. */
-static int kipc_xfer_arg(struct kipc_xfer *x, const void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < sizeof(*x))
-		return -EINVAL;
-	return kipc_xfer_sized_from_user(x, uarg, usize);
-}
-
-/* The input fields of @x, read by kipc_xfer_from_user() (which checked @info). */
-static int kipc_xfer_check(const struct kipc_xfer *x, u32 allowed)
-{
-	if (x->flags & ~allowed)
-		return -EINVAL;
-	if (x->prio > KIPC_PRIO_MAX)
-		return -EINVAL;
-	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
-		return -EINVAL;
-	return 0;
-}
-
-static long kipc_chan_ioctl_send(struct file *file, struct kipc_chan *ch, void __user *uarg)
-{
-	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
-	struct iov_iter iter;
-	struct kipc_xfer x;
-	long ret;
-
-	ret = kipc_xfer_arg(&x, uarg);
-	if (ret)
-		return ret;
-	ret = kipc_xfer_check(&x, KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE);
-	if (ret)
-		return ret;
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	ret = kipc_import_xfer_iov(ITER_SOURCE, &x, in_compat_syscall(), iovstack, &iov, &iter);
-	if (ret < 0)
-		return ret;
-	ret = kipc_chan_send_iter(ch, file, &iter, x.prio, x.flags, x.deadline_ns);
-	kfree(iov);
-	return ret;
-}
-
-static long kipc_chan_ioctl_recv(struct file *file, struct kipc_chan *ch, void __user *uarg)
-{
-	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
-	struct kipc_copy_out co;
-	struct iov_iter iter;
-	struct kipc_xfer x;
-	long ret;
-
-	ret = kipc_xfer_arg(&x, uarg);
-	if (ret)
-		return ret;
-	ret = kipc_xfer_check(&x, KIPC_XFER_ALL);
-	if (ret)
-		return ret;
-	if (x.prio || (x.flags & KIPC_XFER_PEEK && x.flags & KIPC_XFER_DISCARD))
-		return -EINVAL;
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	co.x = &x;
-	co.uarg = uarg;
-	if (x.flags & KIPC_XFER_DISCARD)	/* @iov is not used */
-		return kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns,
-					  kipc_deliver_discard, &co);
-	ret = kipc_import_xfer_iov(ITER_DEST, &x, in_compat_syscall(), iovstack, &iov, &iter);
-	if (ret < 0)
-		return ret;
-	co.to = &iter;
-	ret = kipc_chan_recv_msg(ch, file, x.flags, x.deadline_ns, kipc_deliver_copy, &co);
-	kfree(iov);
-	return ret;
-}
-
-/* ---- batches (KIPC_IOC_SEND_BATCH, KIPC_IOC_RECV_BATCH) -------------- */
-
-static int kipc_batch_check(const struct kipc_batch *b)
-{
-	if (b->flags & ~(KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE))
-		return -EINVAL;
-	if ((b->flags & KIPC_XFER_DEADLINE) ? !b->deadline_ns : b->deadline_ns)
-		return -EINVAL;
-	if (!b->nr || b->nr > KIPC_BATCH_MAX)
-		return -EINVAL;
-	if (b->xfer_size < offsetofend(struct kipc_xfer, info))
-		return -EINVAL;
-	if (b->xfer_size > KIPC_ARG_SIZE_MAX)
-		return -E2BIG;
-	return 0;
-}
-
-/* Read and check entry @i of a batch; returns its user address in *@up. */
-static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
-			    struct kipc_xfer *x, void __user **up)
-{
-	void __user *p = u64_to_user_ptr(b->xfers + (u64)i * b->xfer_size);
-	int ret;
-
-	ret = kipc_xfer_sized_from_user(x, p, b->xfer_size);
-	if (ret)
-		return ret;
-	if (x->size != b->xfer_size || (!send && x->prio))
-		return -EINVAL;
-	ret = kipc_xfer_check(x, 0);
-	if (ret)
-		return ret;
-	*up = p;
-	return 0;
-}
-
-static long kipc_chan_send_batch(struct kipc_chan *ch, struct file *file,
-				 const struct kipc_batch *b, bool compat)
-{
-	struct kipc_msg *msg;
-	long ret = 0;
-	LIST_HEAD(list);
-	LIST_HEAD(pool);
-	u32 i;
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	atomic_inc(&ch->nr_sending);
-	kipc_chan_take_spares(ch, &pool, b->nr);
-	/* Copy every message in first; an entry that fails ends the batch. */
-	for (i = 0; i < b->nr; i++) {
-		struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
-		struct iov_iter iter;
-		struct kipc_xfer x;
-		void __user *up;
-
-		ret = kipc_batch_entry(b, i, true, &x, &up);
-		if (ret)
-			break;
-		ret = kipc_import_xfer_iov(ITER_SOURCE, &x, compat, iovstack, &iov, &iter);
-		if (ret < 0)
-			break;
-		msg = kipc_msg_from_iter(ch, file, &iter, &pool);
-		kfree(iov);
-		if (IS_ERR(msg)) {
-			ret = PTR_ERR(msg);
-			break;
-		}
-		msg->prio = x.prio;
-		list_add_tail(&msg->link, &list);
-	}
-	if (i)
-		ret = kipc_chan_send_list(ch, file, &list, b->flags, b->deadline_ns);
-	/* Unsent messages and unused spares go back (or are freed). */
-	list_splice_init(&pool, &list);
-	kipc_chan_recycle_list(ch, &list);
-	atomic_dec(&ch->nr_sending);
-	return ret;
-}
-
-/* Deliver @msg to entry @i of a receive batch, as KIPC_IOC_RECV would. */
-static long kipc_batch_deliver(const struct kipc_batch *b, u32 i, bool compat,
-			       struct kipc_msg *msg)
-{
-	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
-	struct kipc_copy_out co;
-	struct iov_iter iter;
-	struct kipc_xfer x;
-	long ret;
-
-	ret = kipc_batch_entry(b, i, false, &x, &co.uarg);
-	if (ret)
-		return ret;
-	ret = kipc_import_xfer_iov(ITER_DEST, &x, compat, iovstack, &iov, &iter);
-	if (ret < 0)
-		return ret;
-	co.to = &iter;
-	co.x = &x;
-	ret = kipc_deliver_copy(msg, &co);
-	kfree(iov);
-	return ret;
-}
-
-static long kipc_chan_recv_batch(struct kipc_chan *ch, struct file *file,
-				 const struct kipc_batch *b, bool compat)
-{
-	struct kipc_msg *msg, *tmp;
-	struct kipc_xfer x;
-	void __user *up;
-	LIST_HEAD(taken);
-	LIST_HEAD(done);
-	u32 n = 0, i = 0;
-	long ret;
-
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	/* A bad first entry fails the call now, not after a wait. */
-	ret = kipc_batch_entry(b, 0, false, &x, &up);
-	if (ret)
-		return ret;
-	ret = kipc_chan_lock_nonempty(ch, file, b->flags, b->deadline_ns);
-	if (ret)
-		return ret;
-	spin_lock(&ch->lock);
-	while (n < b->nr && (msg = kipc_chan_head_locked(ch))) {
-		kipc_chan_dequeue_locked(ch, msg);
-		ch->received++;
-		list_add_tail(&msg->link, &taken);
-		n++;
-	}
-	atomic_add(n, &ch->nr_out);
-	spin_unlock(&ch->lock);
-
-	list_for_each_entry(msg, &taken, link) {
-		ret = kipc_batch_deliver(b, i, compat, msg);
-		if (ret < 0)
-			break;
-		i++;
-	}
-	if (i < n) {
-		/*
-		 * Put back what was not delivered, last first, each at the
-		 * head of its list: the queue is as if it had never left.
-		 */
-		list_cut_before(&done, &taken, &msg->link);
-		spin_lock(&ch->lock);
-		list_for_each_entry_safe_reverse(msg, tmp, &taken, link) {
-			list_del(&msg->link);
-			kipc_chan_requeue_locked(ch, msg);
-		}
-		kipc_chan_count_locked(ch, 0, -(s64)(n - i));
-		atomic_sub(n - i, &ch->nr_out);
-		spin_unlock(&ch->lock);
-	} else {
-		list_splice_init(&taken, &done);
-	}
-	atomic_sub(i, &ch->nr_out);
-	kipc_chan_recv_unlock(ch);
-
-	if (i && wq_has_sleeper(&ch->send_wait))
-		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
-	list_for_each_entry(msg, &done, link)
-		trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
-	kipc_chan_recycle_list(ch, &done);
-	return i ? i : ret;
-}
-
-/*
- * KIPC_IOC_SEND_BATCH and KIPC_IOC_RECV_BATCH, from ioctl() or, with
- * @uring, from io_uring: never blocking then, and "would block" is 0.
- * @compat: the entries' iovec arrays are struct compat_iovec.
- */
-static long kipc_chan_batch(struct file *file, void __user *uarg, bool send, bool uring,
-			    bool compat)
-{
-	struct kipc_chan *ch = file->private_data;
-	struct kipc_batch b;
-	long ret;
-
-	ret = kipc_copy_arg(&b, sizeof(b), offsetofend(struct kipc_batch, deadline_ns), uarg);
-	if (ret)
-		return ret;
-	ret = kipc_batch_check(&b);
-	if (ret)
-		return ret;
-	if (uring)
-		b.flags |= KIPC_XFER_NONBLOCK;
-	ret = send ? kipc_chan_send_batch(ch, file, &b, compat) :
-		     kipc_chan_recv_batch(ch, file, &b, compat);
-	if (uring && ret == -EAGAIN)
-		return 0;
-	if (uring && ret == -ERESTARTSYS)
-		return -EINTR;
-	return ret;
-}
-
-/*
- * IORING_OP_URING_CMD: the batch ioctls, with the struct kipc_batch
- * address in the first 8 bytes of the SQE's command area. Completed
- * inline, so nothing is ever handed to an io_uring worker thread. The
- * iovec arrays are read in the ring's ABI (its creator's), whichever
- * task issues the command.
- */
-static int kipc_chan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
-{
-	const u64 *arg = kipc_uring_cmd_payload(cmd);
-	void __user *uarg = u64_to_user_ptr(READ_ONCE(*arg));
-	bool compat = kipc_uring_cmd_compat(cmd, issue_flags);
-
-	switch (cmd->cmd_op) {
-	case KIPC_IOC_SEND_BATCH:
-		return kipc_chan_batch(cmd->file, uarg, true, true, compat);
-	case KIPC_IOC_RECV_BATCH:
-		return kipc_chan_batch(cmd->file, uarg, false, true, compat);
-	default:
-		return -ENOTTY;
-	}
-}
-
-static long kipc_chan_ioctl_stat(struct kipc_chan *ch, void __user *uarg)
-{
+	struct kipc_chan *ch = ucmd->file->private_data;
 	struct user_namespace *ns = current_user_ns();
-	struct kipc_chan_stat st;
-	long ret;
+	struct kipc_chan_stat *st = ucmd->cmd;
 
-	ret = kipc_copy_arg(&st, sizeof(st), offsetofend(struct kipc_chan_stat, __reserved), uarg);
-	if (ret)
-		return ret;
-	if (st.flags || st.__reserved)
+	if (st->flags || st->__reserved)
 		return -EINVAL;
 
 	spin_lock(&ch->lock);
-	st.max_msgs = ch->max_msgs;
-	st.max_msg_size = ch->max_msg_size;
-	st.nr_msgs = ch->nr_msgs;
-	st.nr_senders = ch->nr_senders;
-	st.nr_receivers = ch->nr_receivers;
-	st.bytes_queued = ch->bytes;
-	st.sent = ch->sent;
-	st.received = ch->received;
-	st.discarded = ch->discarded;
+	st->max_msgs = ch->max_msgs;
+	st->max_msg_size = ch->max_msg_size;
+	st->nr_msgs = ch->nr_msgs;
+	st->nr_senders = ch->nr_senders;
+	st->nr_receivers = ch->nr_receivers;
+	st->bytes_queued = ch->bytes;
+	st->sent = ch->sent;
+	st->received = ch->received;
+	st->discarded = ch->discarded;
 	spin_unlock(&ch->lock);
 
-	st.uid = from_kuid_munged(ns, ch->obj.uid);
-	st.gid = from_kgid_munged(ns, ch->obj.gid);
-	st.mode = ch->obj.mode;
-	st.id = ch->obj.id;
-	st.state = ch->obj.name ? 0 : KIPC_CHAN_ANON;
+	st->uid = from_kuid_munged(ns, ch->obj.uid);
+	st->gid = from_kgid_munged(ns, ch->obj.gid);
+	st->mode = ch->obj.mode;
+	st->id = ch->obj.id;
+	st->state = ch->obj.name ? 0 : KIPC_CHAN_ANON;
 	if (READ_ONCE(ch->obj.linked))
-		st.state |= KIPC_CHAN_NAMED;
-	return kipc_copy_arg_out(uarg, &st, sizeof(st));
+		st->state |= KIPC_CHAN_NAMED;
+	return kipc_ucmd_respond(ucmd);
 }
 
-static long kipc_chan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	struct kipc_chan *ch = file->private_data;
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case KIPC_IOC_SEND:
-		return kipc_chan_ioctl_send(file, ch, uarg);
-	case KIPC_IOC_RECV:
-		return kipc_chan_ioctl_recv(file, ch, uarg);
-	case KIPC_IOC_CHAN_STAT:
-		return kipc_chan_ioctl_stat(ch, uarg);
-	case KIPC_IOC_SEND_REF:
-		return kipc_send_ref_ioctl(file, uarg);
-	case KIPC_IOC_RECV_REF:
-		return kipc_recv_ref_ioctl(file, uarg);
-	case KIPC_IOC_SEND_BATCH:
-		return kipc_chan_batch(file, uarg, true, false, in_compat_syscall());
-	case KIPC_IOC_RECV_BATCH:
-		return kipc_chan_batch(file, uarg, false, false, in_compat_syscall());
-	default:
-		return -ENOTTY;
-	}
-}
-
-static __poll_t kipc_chan_poll(struct file *file, poll_table *wait)
+__poll_t kipc_chan_poll(struct file *file, poll_table *wait)
 {
 	struct kipc_chan *ch = file->private_data;
 	__poll_t mask = 0;
@@ -1476,11 +948,12 @@ static int kipc_chan_peer_add(struct kipc_chan *ch, bool recv, bool send, int si
 		WRITE_ONCE(ch->nr_receivers, ch->nr_receivers + sign);
 	if (send)
 		WRITE_ONCE(ch->nr_senders, ch->nr_senders + sign);
+	WRITE_ONCE(ch->nr_files, ch->nr_files + sign);
 	spin_unlock(&ch->lock);
 	return 0;
 }
 
-static int kipc_chan_release(struct inode *inode, struct file *file)
+int kipc_chan_release(struct inode *inode, struct file *file)
 {
 	struct kipc_chan *ch = file->private_data;
 
@@ -1492,17 +965,6 @@ static int kipc_chan_release(struct inode *inode, struct file *file)
 	kipc_obj_put(&ch->obj);
 	return 0;
 }
-
-static const struct file_operations kipc_chan_fops = {
-	.owner = THIS_MODULE,
-	.read_iter = kipc_chan_read_iter,
-	.write_iter = kipc_chan_write_iter,
-	.poll = kipc_chan_poll,
-	.unlocked_ioctl = kipc_chan_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.uring_cmd = kipc_chan_uring_cmd,
-	.release = kipc_chan_release,
-};
 
 static void kipc_chan_free(struct kipc_obj *obj)
 {
@@ -1544,22 +1006,26 @@ static void kipc_chan_unlinked(struct kipc_obj *obj)
 	wake_up_all(&ch->send_wait);
 }
 
-/* Listing columns: depth bytes sent received refs fds maps waiters. */
-static void kipc_chan_show(struct kipc_obj *obj, struct seq_file *m)
+/* What KIPC_IOC_LIST and the debugfs listing show of a channel. */
+static void kipc_chan_fill(struct kipc_obj *obj, struct kipc_obj_stats *st)
 {
 	struct kipc_chan *ch = to_chan(obj);
+	struct kipc_list_entry *e = &st->entry;
 
-	seq_printf(m, "%u/%u %llu %llu %llu %u %u 0 %d", READ_ONCE(ch->nr_msgs),
-		   ch->max_msgs, READ_ONCE(ch->bytes), READ_ONCE(ch->sent),
-		   READ_ONCE(ch->received), kref_read(&obj->ref),
-		   READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers),
-		   atomic_read(&ch->nr_waiters));
+	e->nr_fds = READ_ONCE(ch->nr_files);
+	e->nr_waiters = atomic_read(&ch->nr_waiters);
+	e->nr_msgs = READ_ONCE(ch->nr_msgs);
+	e->max_msgs = ch->max_msgs;
+	e->bytes = READ_ONCE(ch->bytes);
+	e->sent = READ_ONCE(ch->sent);
+	e->received = READ_ONCE(ch->received);
+	st->nr_peers = READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers);
 }
 
 static const struct kipc_obj_ops kipc_chan_ops = {
 	.release = kipc_chan_free,
 	.unlinked = kipc_chan_unlinked,
-	.show = kipc_chan_show,
+	.fill = kipc_chan_fill,
 };
 
 struct kipc_chan_attrs {
@@ -1650,22 +1116,19 @@ static struct file *kipc_chan_file_open(struct kipc_obj *obj, int fd_flags)
 
 /**
  * kipc_chan_open_ioctl() - KIPC_IOC_CHAN_OPEN
- * @uarg: user pointer to struct kipc_chan_open
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_chan_open
  *
  * Return: the new channel fd or -errno.
  */
-int kipc_chan_open_ioctl(void __user *uarg)
+long kipc_chan_open_ioctl(struct kipc_ucmd *ucmd)
 {
+	struct kipc_chan_open *o = ucmd->cmd;
 	struct kipc_chan_attrs attrs;
-	struct kipc_chan_open o;
 	int ret;
 
-	ret = kipc_copy_arg(&o, sizeof(o), offsetofend(struct kipc_chan_open, __reserved), uarg);
+	ret = kipc_chan_check_open(o, &attrs);
 	if (ret)
 		return ret;
-	ret = kipc_chan_check_open(&o, &attrs);
-	if (ret)
-		return ret;
-	return kipc_obj_open_fd(KIPC_OBJ_CHAN, o.name, o.flags, kipc_chan_create, &attrs,
+	return kipc_obj_open_fd(KIPC_OBJ_CHAN, o->name, o->flags, kipc_chan_create, &attrs,
 				kipc_chan_file_open);
 }

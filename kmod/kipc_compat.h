@@ -21,7 +21,7 @@
 #define KIPC_KERNEL_AT_LEAST(major, minor) \
 	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
 
-/* ---- regions (kipc_shm.c) ------------------------------------------- */
+/* ---- regions (kipc_region.c) ---------------------------------------- */
 
 /*
  * vm_flags_set() and vm_flags_clear() arrived in 6.3, when vma->vm_flags
@@ -94,7 +94,7 @@ static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size,
 
 /* ---- end of regions ------------------------------------------------- */
 
-/* ---- io_uring commands (kipc_chan.c) -------------------------------- */
+/* ---- io_uring commands (kipc_main.c) -------------------------------- */
 
 /*
  * struct io_uring_cmd moved to <linux/io_uring/cmd.h> in 6.7, and by then

@@ -1,38 +1,64 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipc internals shared by the module's files.
+ * kipc internals shared by the module's files. Who does what:
+ *
+ *   kipc_main.c    init/exit, /dev/kipc, module parameters, debugfs, and
+ *                  the file_operations and ioctl tables of the three
+ *                  kinds of fd, with the one dispatcher that reads and
+ *                  size-checks every ioctl argument
+ *   kipc_obj.c     names, lifetime, permissions, the object walk
+ *   kipc_quota.c   per-user quotas
+ *   kipc_chan.c    channel queues, waiting, spares, poll and release
+ *   kipc_xfer.c    SEND/RECV/batches/io_uring/read/write: the user side
+ *                  of moving messages
+ *   kipc_region.c  regions (shmem-backed shared pages), their mmap
+ *   kipc_ref.c     reference handoff, where channels and regions meet
  *
  * Locking overview (outermost first):
  *
- *   kipc_names_lock (mutex, kipc_names.c)
+ *   kipc_names_lock (mutex, kipc_obj.c)
  *	protects the name table and kipc_obj.linked. Held only for lookups,
  *	inserts and removals; never while copying to or from userspace.
+ *	Object creation allocates before taking it.
  *   kipc_chan.recv_lock (mutex, kipc_chan.c)
- *	serialises one channel's receivers. Held across copy_to_user() of a
- *	message being received (which goes back to the head of the queue if
- *	that faults, before another receiver can look) and so nests outside
- *	mmap_lock; nothing that holds mmap_lock takes it. Non-blocking
- *	receivers only try it (a fault may last as long as userspace likes).
+ *	serialises one channel's receivers. A receiver holds it from taking
+ *	the head message(s) off the queue, across delivering them (the copy
+ *	out to userspace, which may fault and sleep), to its end. Only
+ *	receivers dequeue, so a message whose delivery fails goes back to
+ *	the head of its list before another receiver can look: nothing is
+ *	lost and order is kept. It nests outside mmap_lock; nothing that
+ *	holds mmap_lock takes it. Non-blocking receivers only try it (a
+ *	fault may last as long as userspace likes). The deliver callbacks
+ *	(kipc_deliver_fn) run under it: they may sleep, fault, allocate a
+ *	file and reserve an fd.
  *     kipc_chan.lock (spinlock, kipc_chan.c)
  *	protects one channel's queue, counters and peer counts; taken inside
  *	recv_lock by receivers, alone by senders, only around list and
- *	counter updates. Nothing sleeps or copies under it.
+ *	counter updates. Nothing sleeps or copies under it, so senders never
+ *	wait for a receiver's copy out.
  *   kipc_chan.spare_lock (spinlock, kipc_chan.c)
  *	protects one channel's list of spare small messages; a leaf lock,
  *	taken alone by senders and receivers, around list updates only.
- *   Regions have no lock: their fields are immutable after creation and
- *	their counters atomic.
+ *   Regions have no lock: their length, id, owner, mode and shmem file
+ *	are immutable after creation and their counters atomic. Their mmap
+ *	and vm_operations run under mmap_lock and take no lock (the one-time
+ *	setup of the shmem vm_operations is a cmpxchg).
  *
- *   kipc_objs_lock (mutex, kipc_names.c)
- *	protects the list of every live object (for the debugfs listing).
- *	Taken by an object's release, so it may nest inside
- *	kipc_names_lock; the listing takes no object lock under it (it reads
- *	counters with READ_ONCE()).
- *   kipc_users_lock (spinlock, kipc_names.c)
+ *   kipc_objs_lock (mutex, kipc_obj.c)
+ *	protects the list of every live object (KIPC_IOC_LIST and the
+ *	debugfs listing) and the id counter. Taken by an object's creation
+ *	and release, so it may nest inside kipc_names_lock; the walk takes no
+ *	object lock under it (the kinds' fill ops read counters with
+ *	READ_ONCE() and atomics) and never copies to userspace under it.
+ *   kipc_users_lock (spinlock, kipc_quota.c)
  *	protects inserts into and removals from the per-user quota table;
  *	lookups run under RCU.
  *
- * Waiters are woken after the lock is dropped.
+ * Allocation and the copy in of a message happen before any lock. Waiters
+ * sleep on a channel's wait queues without its locks, testing READ_ONCE()
+ * snapshots, and are woken after the locks are dropped. A function that
+ * needs a lock held says so with a _locked suffix and
+ * lockdep_assert_held().
  */
 #ifndef _KIPC_INTERNAL_H
 #define _KIPC_INTERNAL_H
@@ -42,15 +68,22 @@
 #include <linux/mutex.h>
 #include <linux/percpu_counter.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <uapi/linux/kipc.h>
 
 struct file;
+struct inode;
 struct iov_iter;
+struct kiocb;
+struct kipc_chan;
 struct kipc_obj;
-struct seq_file;
+struct kipc_region;
 struct kipc_user;
+struct poll_table_struct;
+struct seq_file;
+struct vm_area_struct;
 
 /* Module parameters (kipc_main.c). */
 extern unsigned int kipc_max_chans;
@@ -77,18 +110,72 @@ extern struct percpu_counter kipc_queued_bytes;	/* their inline payload bytes */
  */
 #define KIPC_QUEUED_BATCH	BIT(30)
 
+/*
+ * The largest @size any ioctl argument may have: -E2BIG above, without
+ * reading the tail (see "DOC: General ioctl format").
+ */
+#define KIPC_ARG_SIZE_MAX	PAGE_SIZE
+
+/**
+ * struct kipc_ucmd - one ioctl call, as the dispatcher hands it over
+ * @file: the fd it was made on
+ * @ubuffer: the caller's argument
+ * @cmd: the kernel copy of the argument, read and size-checked once by
+ *	the dispatcher (kipc_main.c); its first __u32 is the caller's size
+ * @ksize: the size of the kernel's structure for this command
+ * @uring: issued through IORING_OP_URING_CMD (must never block)
+ * @compat: iovec arrays are read as struct compat_iovec
+ */
+struct kipc_ucmd {
+	struct file *file;
+	void __user *ubuffer;
+	void *cmd;
+	u32 ksize;
+	bool uring;
+	bool compat;
+};
+
+/**
+ * kipc_ucmd_respond() - write @ucmd->cmd back, up to the caller's size
+ * @ucmd: the call
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int kipc_ucmd_respond(struct kipc_ucmd *ucmd)
+{
+	u32 usize = *(const u32 *)ucmd->cmd;
+
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(u32, usize, ucmd->ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * struct kipc_obj_stats - what an object kind reports about one object
+ * @entry: the KIPC_IOC_LIST entry; the kind fills its counters (@nr_fds,
+ *	@nr_waiters, @nr_msgs, @max_msgs, @bytes, @sent, @received,
+ *	@nr_maps), the common fields are filled by kipc_obj_fill()
+ * @nr_peers: the debugfs listing's "fds" column: for a channel its
+ *	senders plus its receivers (an O_RDWR fd counts twice), for a
+ *	region its open fds
+ */
+struct kipc_obj_stats {
+	struct kipc_list_entry entry;
+	u32 nr_peers;
+};
+
 /**
  * struct kipc_obj_ops - what the name table needs from an object kind
  * @release: free the object; called once, when the last reference goes
  * @unlinked: the name was removed (optional); called without locks held
- * @show: print the kind-specific columns of the debugfs listing: depth,
- *	bytes, sent, received, refs, fds, maps, waiters; called under
- *	kipc_objs_lock, so it must take no lock of the object's
+ * @fill: fill in the kind's counters of @st (zeroed by the caller), read
+ *	with READ_ONCE() or atomics; called under kipc_objs_lock, so it
+ *	must take no lock of the object's
  */
 struct kipc_obj_ops {
 	void (*release)(struct kipc_obj *obj);
 	void (*unlinked)(struct kipc_obj *obj);
-	void (*show)(struct kipc_obj *obj, struct seq_file *m);
+	void (*fill)(struct kipc_obj *obj, struct kipc_obj_stats *st);
 };
 
 /**
@@ -124,7 +211,7 @@ struct kipc_obj {
 	umode_t mode;
 };
 
-/* kipc_names.c */
+/* kipc_obj.c */
 void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 		   const struct kipc_obj_ops *ops, umode_t mode);
 static inline void kipc_obj_get(struct kipc_obj *obj)
@@ -134,19 +221,16 @@ static inline void kipc_obj_get(struct kipc_obj *obj)
 
 void kipc_obj_put(struct kipc_obj *obj);
 int kipc_obj_permission(const struct kipc_obj *obj, int may);
-char *kipc_name_from_user(u64 uname);
-struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
-			       struct kipc_obj *(*create)(void *arg), void *arg,
-			       bool *created);
 int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 		     struct kipc_obj *(*create)(void *arg), void *arg,
 		     struct file *(*make_file)(struct kipc_obj *obj, int fd_flags));
-int kipc_obj_unlink(unsigned int type, const char *name);
-void kipc_names_exit(void);
+long kipc_unlink_ioctl(struct kipc_ucmd *ucmd);
+long kipc_list_ioctl(struct kipc_ucmd *ucmd);
 int kipc_objects_show(struct seq_file *m, void *unused);
+void kipc_names_exit(void);
 
 /*
- * Per-user quotas (kipc_names.c). A user's account is found by euid: the
+ * Per-user quotas (kipc_quota.c). A user's account is found by euid: the
  * caller's for objects and regions, the sending file's opener's
  * (file->f_cred) for queued messages; charges above the module parameters
  * give -EDQUOT unless that same caller or opener has CAP_SYS_RESOURCE.
@@ -164,22 +248,8 @@ int kipc_user_charge_file(struct kipc_user *user, enum kipc_quota q, u64 amount,
 			  const struct file *file);
 int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount);
 void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount);
-
-/* kipc_main.c: the ioctl argument helper */
-#define KIPC_ARG_SIZE_MAX	PAGE_SIZE	/* largest @size: -E2BIG above */
-int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
-		  const void __user *uarg);
-int kipc_copy_arg_out(void __user *uarg, const void *karg, size_t ksize);
-int kipc_fd_flags(u32 open_flags);
-
-/* kipc_chan.c */
-int kipc_chan_open_ioctl(void __user *uarg);
-bool kipc_is_chan_file(const struct file *file);
-
-/* kipc_shm.c */
-struct kipc_region;
-int kipc_shm_open_ioctl(void __user *uarg);
-bool kipc_is_region_file(const struct file *file);
+int kipc_user_charge_obj(struct kipc_user *user);
+void kipc_user_uncharge_obj(struct kipc_user *user);
 
 /**
  * struct kipc_msg - one queued message
@@ -217,8 +287,6 @@ struct kipc_msg {
 	char data[];
 };
 
-struct kipc_chan;
-
 /*
  * Received small messages a channel keeps for its next sends (kipc_chan.c):
  * a batch's worth, so that a stream of 32-message batches never allocates.
@@ -238,33 +306,71 @@ static inline u64 kipc_msg_cost(const struct kipc_msg *msg)
 	return KIPC_MSG_OVERHEAD + (u64)msg->room;
 }
 
+/* kipc_chan.c: messages */
 struct kipc_msg *kipc_msg_alloc(size_t len);
 void kipc_msg_free(struct kipc_msg *msg);
 int kipc_msg_charge(struct kipc_msg *msg, const struct file *file);
-
-/*
- * Receive callback, called with the channel's recv_lock held (not its
- * spinlock) on the head message. Returns the value for the caller (>= 0)
- * or -errno; on error the message stays queued, at the head.
- */
-typedef long (*kipc_deliver_fn)(struct kipc_msg *msg, void *arg);
-
-struct kipc_chan *kipc_chan_from_file(struct file *file);
-long kipc_chan_send_msg(struct kipc_chan *ch, struct file *file,
-			struct kipc_msg *msg, u32 xflags, u64 deadline_ns);
-long kipc_chan_recv_msg(struct kipc_chan *ch, struct file *file, u32 xflags,
-			u64 deadline_ns, kipc_deliver_fn deliver, void *arg);
 void kipc_msg_fill_info(const struct kipc_msg *msg, struct kipc_msg_info *info);
 
 /*
- * Reference handoff (kipc_shm.c). kipc_ref_copy_out() delivers a reference
- * message received with a plain receive by copying the referenced bytes;
- * kipc_region_put() drops the reference a queued message holds.
+ * Receive callback, called with the channel's recv_lock held (not its
+ * spinlock) on each message taken, in order. Returns >= 0 when the
+ * message is delivered, or -errno: then it and the ones after it go back
+ * to the head of the queue.
  */
-long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to);
-void kipc_region_put(struct kipc_region *region);
+typedef long (*kipc_deliver_fn)(struct kipc_msg *msg, void *arg);
+
+/* kipc_chan.c: channels */
+struct kipc_chan *kipc_chan_from_file(struct file *file);
+u32 kipc_chan_max_msg_size(const struct kipc_chan *ch);
+void kipc_chan_send_begin(struct kipc_chan *ch, struct list_head *pool, u32 nr);
+struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
+					 struct iov_iter *from, struct list_head *pool);
+long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
+			 struct list_head *list, u32 xflags, u64 deadline_ns);
+void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list,
+			struct list_head *pool);
+long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
+		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver, void *arg);
+__poll_t kipc_chan_poll(struct file *file, struct poll_table_struct *wait);
+int kipc_chan_release(struct inode *inode, struct file *file);
+long kipc_chan_open_ioctl(struct kipc_ucmd *ucmd);
+long kipc_chan_stat_ioctl(struct kipc_ucmd *ucmd);
+
+/* kipc_xfer.c */
+long kipc_send_ioctl(struct kipc_ucmd *ucmd);
+long kipc_recv_ioctl(struct kipc_ucmd *ucmd);
+long kipc_send_batch_ioctl(struct kipc_ucmd *ucmd);
+long kipc_recv_batch_ioctl(struct kipc_ucmd *ucmd);
+ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from);
+
+/*
+ * kipc_region.c: the narrow interface the reference handoff uses.
+ * kipc_region_ref_get()/_put() take and drop the reference a queued
+ * message holds (counted in the region's @nr_refs).
+ */
+struct kipc_region *kipc_region_from_file(struct file *file);
 u64 kipc_region_id(const struct kipc_region *region);
-long kipc_send_ref_ioctl(struct file *file, void __user *uarg);
-long kipc_recv_ref_ioctl(struct file *file, void __user *uarg);
+u64 kipc_region_length(const struct kipc_region *region);
+int kipc_region_may_read(const struct kipc_region *region);
+void kipc_region_ref_get(struct kipc_region *region);
+void kipc_region_put(struct kipc_region *region);
+struct file *kipc_region_file_open(struct kipc_region *region, int fd_flags);
+ssize_t kipc_region_read(struct kipc_region *region, u64 offset, struct iov_iter *to);
+int kipc_region_mmap(struct file *file, struct vm_area_struct *vma);
+int kipc_region_release(struct inode *inode, struct file *file);
+void kipc_region_show_fdinfo(struct seq_file *m, struct file *file);
+long kipc_region_open_ioctl(struct kipc_ucmd *ucmd);
+long kipc_region_stat_ioctl(struct kipc_ucmd *ucmd);
+
+/* kipc_ref.c: reference handoff */
+long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to);
+long kipc_send_ref_ioctl(struct kipc_ucmd *ucmd);
+long kipc_recv_ref_ioctl(struct kipc_ucmd *ucmd);
+
+/* kipc_main.c: the three kinds of fd, told apart by their file_operations */
+extern const struct file_operations kipc_chan_fops;
+extern const struct file_operations kipc_region_fops;
 
 #endif /* _KIPC_INTERNAL_H */

@@ -8,18 +8,22 @@
  * control fd can be closed afterwards. Names are removed with
  * KIPC_IOC_UNLINK. See include/uapi/linux/kipc.h for the ABI.
  *
- * Locking: this file holds no locks of its own. The control fd has no
- * state; everything lives in the objects (see kipc_internal.h).
+ * This file is the top of the module: it calls into the others and
+ * nothing calls back into it. Every ioctl, on any kind of fd and through
+ * io_uring, goes through one table-driven dispatcher (kipc_dispatch())
+ * that reads and size-checks the argument once and checks the fd's access
+ * mode once. It holds no locks of its own: the control fd has no state.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/compat.h>
 #include <linux/debugfs.h>
-#include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
+#include "kipc_compat.h"
 #include "kipc_internal.h"
 
 #define CREATE_TRACE_POINTS
@@ -72,161 +76,238 @@ atomic64_t kipc_region_bytes = ATOMIC64_INIT(0);
 struct percpu_counter kipc_queued_msgs;
 struct percpu_counter kipc_queued_bytes;
 
+static long kipc_version_ioctl(struct kipc_ucmd *ucmd)
+{
+	struct kipc_version *v = ucmd->cmd;
+
+	if (v->flags || v->__reserved)
+		return -EINVAL;
+	v->abi_version = KIPC_ABI_VERSION;
+	v->features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH | KIPC_FEAT_LIST;
+	if (IS_ENABLED(CONFIG_IO_URING))
+		v->features |= KIPC_FEAT_URING_CMD;
+	if (IS_ENABLED(CONFIG_SHMEM))
+		v->features |= KIPC_FEAT_REGIONS | KIPC_FEAT_REFS;
+	return kipc_ucmd_respond(ucmd);
+}
+
+static long kipc_stat_ioctl(struct kipc_ucmd *ucmd)
+{
+	struct kipc_global_stat *st = ucmd->cmd;
+
+	if (st->flags)
+		return -EINVAL;
+	st->nr_chans = atomic_read(&kipc_nr_chans);
+	st->nr_regions = atomic_read(&kipc_nr_regions);
+	/* From counters: no walk over the objects, no lock any create takes. */
+	st->nr_msgs = percpu_counter_sum_positive(&kipc_queued_msgs);
+	st->bytes_queued = percpu_counter_sum_positive(&kipc_queued_bytes);
+	st->region_bytes = atomic64_read(&kipc_region_bytes);
+	return kipc_ucmd_respond(ucmd);
+}
+
+/* ---- the ioctl tables and their dispatcher ---------------------------- */
+
+/* Room for the argument of any command: the dispatcher's kernel copy. */
+union kipc_ioctl_buf {
+	struct kipc_version version;
+	struct kipc_global_stat stat;
+	struct kipc_chan_open chan_open;
+	struct kipc_unlink unlink;
+	struct kipc_shm_open shm_open;
+	struct kipc_list list;
+	struct kipc_xfer xfer;
+	struct kipc_batch batch;
+	struct kipc_chan_stat chan_stat;
+	struct kipc_ref_xfer ref_xfer;
+	struct kipc_shm_stat shm_stat;
+};
+
 /**
- * kipc_copy_arg() - read an extensible ioctl argument
- * @karg: kernel copy, @ksize bytes
- * @ksize: size of the structure this module knows
- * @min_size: smallest @size accepted (the first release's structure)
- * @uarg: user pointer; the structure starts with __u32 size
- *
- * A @size above a page is -E2BIG without reading the tail, as openat2()
- * and clone3() answer: no struct will grow that large, and one ioctl must
- * not make the kernel scan gigabytes for non-zero bytes.
- *
- * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (size above
- * KIPC_ARG_SIZE_MAX, or unknown non-zero tail).
+ * struct kipc_ioctl_op - one row of an ioctl table
+ * @cmd: the ioctl number
+ * @size: sizeof() the argument's structure, as this module knows it
+ * @min_size: the smallest @size accepted (KIPC_<STRUCT>_SIZE_VER0)
+ * @fmode: FMODE_READ and/or FMODE_WRITE the fd must have (-EBADF)
+ * @uring: may be issued as IORING_OP_URING_CMD
+ * @execute: the handler; @ucmd->cmd holds the checked argument
  */
-int kipc_copy_arg(void *karg, size_t ksize, size_t min_size,
-		  const void __user *uarg)
+struct kipc_ioctl_op {
+	unsigned int cmd;
+	u32 size;
+	u32 min_size;
+	fmode_t fmode;
+	bool uring;
+	long (*execute)(struct kipc_ucmd *ucmd);
+};
+
+#define KIPC_IOCTL_OP(_cmd, _fn, _struct, _min, _fmode, _uring)			\
+	{									\
+		.cmd = _cmd,							\
+		.size = sizeof(_struct) +					\
+			BUILD_BUG_ON_ZERO(sizeof(_struct) > sizeof(union kipc_ioctl_buf)), \
+		.min_size = _min,						\
+		.fmode = _fmode,						\
+		.uring = _uring,						\
+		.execute = _fn,							\
+	}
+
+static const struct kipc_ioctl_op kipc_ctl_ops[] = {
+	KIPC_IOCTL_OP(KIPC_IOC_VERSION, kipc_version_ioctl, struct kipc_version,
+		      KIPC_VERSION_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_STAT, kipc_stat_ioctl, struct kipc_global_stat,
+		      KIPC_GLOBAL_STAT_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_CHAN_OPEN, kipc_chan_open_ioctl, struct kipc_chan_open,
+		      KIPC_CHAN_OPEN_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_UNLINK, kipc_unlink_ioctl, struct kipc_unlink,
+		      KIPC_UNLINK_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_SHM_OPEN, kipc_region_open_ioctl, struct kipc_shm_open,
+		      KIPC_SHM_OPEN_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_LIST, kipc_list_ioctl, struct kipc_list,
+		      KIPC_LIST_SIZE_VER0, 0, false),
+};
+
+static const struct kipc_ioctl_op kipc_chan_ops[] = {
+	KIPC_IOCTL_OP(KIPC_IOC_SEND, kipc_send_ioctl, struct kipc_xfer,
+		      KIPC_XFER_SIZE_VER0, FMODE_WRITE, false),
+	KIPC_IOCTL_OP(KIPC_IOC_RECV, kipc_recv_ioctl, struct kipc_xfer,
+		      KIPC_XFER_SIZE_VER0, FMODE_READ, false),
+	KIPC_IOCTL_OP(KIPC_IOC_CHAN_STAT, kipc_chan_stat_ioctl, struct kipc_chan_stat,
+		      KIPC_CHAN_STAT_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_SEND_REF, kipc_send_ref_ioctl, struct kipc_ref_xfer,
+		      KIPC_REF_XFER_SIZE_VER0, FMODE_WRITE, false),
+	KIPC_IOCTL_OP(KIPC_IOC_RECV_REF, kipc_recv_ref_ioctl, struct kipc_ref_xfer,
+		      KIPC_REF_XFER_SIZE_VER0, FMODE_READ, false),
+	KIPC_IOCTL_OP(KIPC_IOC_SEND_BATCH, kipc_send_batch_ioctl, struct kipc_batch,
+		      KIPC_BATCH_SIZE_VER0, FMODE_WRITE, true),
+	KIPC_IOCTL_OP(KIPC_IOC_RECV_BATCH, kipc_recv_batch_ioctl, struct kipc_batch,
+		      KIPC_BATCH_SIZE_VER0, FMODE_READ, true),
+};
+
+static const struct kipc_ioctl_op kipc_region_ops[] = {
+	KIPC_IOCTL_OP(KIPC_IOC_SHM_STAT, kipc_region_stat_ioctl, struct kipc_shm_stat,
+		      KIPC_SHM_STAT_SIZE_VER0, 0, false),
+};
+
+/*
+ * Read an extensible argument into @buf: its __u32 size first, -EINVAL
+ * below the first release's size, -E2BIG above a page without reading
+ * the tail (as openat2() and clone3() answer: no struct will grow that
+ * large, and one ioctl must not make the kernel scan gigabytes for
+ * non-zero bytes), then copy_struct_from_user(): the missing tail of an
+ * older caller's struct reads as zero, a newer caller's unknown tail must
+ * be zero (-E2BIG).
+ */
+static int kipc_ioctl_copy_in(void *buf, const struct kipc_ioctl_op *op,
+			      const void __user *uarg)
 {
 	u32 usize;
 
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < min_size)
+	if (usize < op->min_size)
 		return -EINVAL;
 	if (usize > KIPC_ARG_SIZE_MAX)
 		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
+	return copy_struct_from_user(buf, op->size, uarg, usize);
 }
 
-/**
- * kipc_copy_arg_out() - write an ioctl argument back, up to the caller's size
- * @uarg: user pointer given to the ioctl
- * @karg: kernel copy; its first __u32 is the caller's size (already
- *	checked to be at least the minimum)
- * @ksize: size of the kernel copy
- *
- * Return: 0 or -EFAULT.
+/*
+ * The one ioctl dispatcher: find @cmd in @ops (-ENOTTY), read and
+ * size-check its argument once, check the fd's access mode once (-EBADF)
+ * and run the handler, which writes results back with
+ * kipc_ucmd_respond().
  */
-int kipc_copy_arg_out(void __user *uarg, const void *karg, size_t ksize)
+static long kipc_dispatch(const struct kipc_ioctl_op *ops, size_t nr_ops, struct file *file,
+			  unsigned int cmd, void __user *uarg, bool uring, bool compat)
 {
-	u32 usize = *(const u32 *)karg;
-
-	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
-		return -EFAULT;
-	return 0;
-}
-
-/**
- * kipc_fd_flags() - open(2) flags for a new object fd
- * @open_flags: KIPC_OPEN_* bits
- *
- * Return: O_RDONLY, O_WRONLY or O_RDWR plus O_NONBLOCK and O_CLOEXEC.
- */
-int kipc_fd_flags(u32 open_flags)
-{
-	int f;
-
-	if ((open_flags & KIPC_OPEN_RECV) && (open_flags & KIPC_OPEN_SEND))
-		f = O_RDWR;
-	else if (open_flags & KIPC_OPEN_SEND)
-		f = O_WRONLY;
-	else
-		f = O_RDONLY;
-	if (open_flags & KIPC_OPEN_NONBLOCK)
-		f |= O_NONBLOCK;
-	if (open_flags & KIPC_OPEN_CLOEXEC)
-		f |= O_CLOEXEC;
-	return f;
-}
-
-static long kipc_ioctl_version(void __user *uarg)
-{
-	struct kipc_version v;
+	union kipc_ioctl_buf buf;
+	struct kipc_ucmd ucmd = {
+		.file = file,
+		.ubuffer = uarg,
+		.cmd = &buf,
+		.uring = uring,
+		.compat = compat,
+	};
+	const struct kipc_ioctl_op *op;
+	size_t i;
 	int ret;
 
-	ret = kipc_copy_arg(&v, sizeof(v), offsetofend(struct kipc_version, features), uarg);
+	for (i = 0; i < nr_ops && ops[i].cmd != cmd; i++)
+		;
+	if (i == nr_ops || (uring && !ops[i].uring))
+		return -ENOTTY;
+	op = &ops[i];
+	ret = kipc_ioctl_copy_in(&buf, op, uarg);
 	if (ret)
 		return ret;
-	if (v.flags || v.__reserved)
-		return -EINVAL;
-	v.abi_version = KIPC_ABI_VERSION;
-	v.features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH;
-	if (IS_ENABLED(CONFIG_IO_URING))
-		v.features |= KIPC_FEAT_URING_CMD;
-	if (IS_ENABLED(CONFIG_SHMEM))
-		v.features |= KIPC_FEAT_REGIONS | KIPC_FEAT_REFS;
-	return kipc_copy_arg_out(uarg, &v, sizeof(v));
-}
-
-static long kipc_ioctl_stat(void __user *uarg)
-{
-	struct kipc_global_stat st;
-	int ret;
-
-	ret = kipc_copy_arg(&st, sizeof(st),
-			    offsetofend(struct kipc_global_stat, region_bytes), uarg);
-	if (ret)
-		return ret;
-	if (st.flags)
-		return -EINVAL;
-	st.nr_chans = atomic_read(&kipc_nr_chans);
-	st.nr_regions = atomic_read(&kipc_nr_regions);
-	/* From counters: no walk over the objects, no lock any create takes. */
-	st.nr_msgs = percpu_counter_sum_positive(&kipc_queued_msgs);
-	st.bytes_queued = percpu_counter_sum_positive(&kipc_queued_bytes);
-	st.region_bytes = atomic64_read(&kipc_region_bytes);
-	return kipc_copy_arg_out(uarg, &st, sizeof(st));
-}
-
-static long kipc_ioctl_unlink(void __user *uarg)
-{
-	struct kipc_unlink u;
-	char *name;
-	int ret;
-
-	ret = kipc_copy_arg(&u, sizeof(u), offsetofend(struct kipc_unlink, __reserved), uarg);
-	if (ret)
-		return ret;
-	if (u.flags || u.__reserved)
-		return -EINVAL;
-	if (u.type != KIPC_OBJ_CHAN && u.type != KIPC_OBJ_REGION)
-		return -EINVAL;
-	if (!u.name)
-		return -EINVAL;
-	name = kipc_name_from_user(u.name);
-	if (IS_ERR(name))
-		return PTR_ERR(name);
-	ret = kipc_obj_unlink(u.type, name);
-	kfree(name);
-	return ret;
+	if ((file->f_mode & op->fmode) != op->fmode)
+		return -EBADF;
+	ucmd.ksize = op->size;
+	return op->execute(&ucmd);
 }
 
 static long kipc_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case KIPC_IOC_VERSION:
-		return kipc_ioctl_version(uarg);
-	case KIPC_IOC_STAT:
-		return kipc_ioctl_stat(uarg);
-	case KIPC_IOC_CHAN_OPEN:
-		return kipc_chan_open_ioctl(uarg);
-	case KIPC_IOC_UNLINK:
-		return kipc_ioctl_unlink(uarg);
-	case KIPC_IOC_SHM_OPEN:
-		return kipc_shm_open_ioctl(uarg);
-	default:
-		return -ENOTTY;
-	}
+	return kipc_dispatch(kipc_ctl_ops, ARRAY_SIZE(kipc_ctl_ops), file, cmd,
+			     (void __user *)arg, false, in_compat_syscall());
 }
+
+static long kipc_chan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return kipc_dispatch(kipc_chan_ops, ARRAY_SIZE(kipc_chan_ops), file, cmd,
+			     (void __user *)arg, false, in_compat_syscall());
+}
+
+/*
+ * IORING_OP_URING_CMD on a channel fd: the batch ioctls, with the struct
+ * kipc_batch address in the first 8 bytes of the SQE's command area.
+ * Completed inline, so nothing is ever handed to an io_uring worker
+ * thread. The iovec arrays are read in the ring's ABI (its creator's),
+ * whichever task issues the command.
+ */
+static int kipc_chan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	const u64 *arg = kipc_uring_cmd_payload(cmd);
+
+	return kipc_dispatch(kipc_chan_ops, ARRAY_SIZE(kipc_chan_ops), cmd->file, cmd->cmd_op,
+			     u64_to_user_ptr(READ_ONCE(*arg)), true,
+			     kipc_uring_cmd_compat(cmd, issue_flags));
+}
+
+static long kipc_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return kipc_dispatch(kipc_region_ops, ARRAY_SIZE(kipc_region_ops), file, cmd,
+			     (void __user *)arg, false, in_compat_syscall());
+}
+
+/* ---- the three kinds of fd ------------------------------------------- */
 
 static const struct file_operations kipc_ctl_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = kipc_ctl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+const struct file_operations kipc_chan_fops = {
+	.owner = THIS_MODULE,
+	.read_iter = kipc_chan_read_iter,
+	.write_iter = kipc_chan_write_iter,
+	.poll = kipc_chan_poll,
+	.unlocked_ioctl = kipc_chan_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = kipc_chan_uring_cmd,
+	.release = kipc_chan_release,
+};
+
+const struct file_operations kipc_region_fops = {
+	.owner = THIS_MODULE,
+	.mmap = kipc_region_mmap,
+	.unlocked_ioctl = kipc_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = kipc_region_release,
+	.show_fdinfo = kipc_region_show_fdinfo,
 	.llseek = noop_llseek,
 };
 
@@ -287,3 +368,4 @@ module_exit(kipc_exit);
 MODULE_DESCRIPTION("kipc: kernel message channels and zero-copy shared regions");
 MODULE_AUTHOR("The kipc developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KIPC_VERSION);

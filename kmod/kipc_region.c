@@ -29,25 +29,10 @@
  * as a mapping does. A fault past the shmem file's end (a VMA grown with mremap())
  * gets SIGBUS from shmem.
  *
- * Reference handoff: KIPC_IOC_SEND_REF on a channel queues a message that
- * names (region, offset, len) and holds a region reference; nothing is
- * copied. KIPC_IOC_RECV_REF hands the receiver a read-only region fd
- * (or reuses one it names) plus offset and length; a plain receive of a
- * reference message copies the referenced bytes instead, under the same
- * read-permission check.
- *
- * Locking overview: a region has no lock of its own. Its length, id,
- * owner, mode and shmem file are immutable after creation, and its two
- * counters (@nr_refs, @nr_maps) are atomics, so regions need no lock
- * (see the lock order in kipc_internal.h). Code in this
- * file runs in three lock contexts:
- *   - kipc_deliver_ref() and kipc_ref_copy_out() under the channel's
- *     recv_lock (a mutex; its spinlock kipc_chan.lock is not held): they
- *     may sleep, fault on user memory (mmap_lock nests inside recv_lock),
- *     allocate a file and reserve an fd;
- *   - kipc_region_mmap() and the vm_operations under mmap_lock: they take
- *     no lock (the one-time setup of kipc_shmem_vm_ops is a cmpxchg);
- *   - everything else with no lock held.
+ * References to a region handed over channels are kipc_ref.c's; this
+ * file gives it a narrow interface (kipc_region_from_file(),
+ * kipc_region_ref_get(), kipc_region_read(), ...). Locking: none of its
+ * own, see kipc_internal.h.
  *
  * Accounting: a region counts in kipc_nr_regions and kipc_region_bytes and
  * is charged to its creator's region quota (KIPC_QUOTA_REGION) from
@@ -101,22 +86,21 @@ struct kipc_region {
 	atomic_t nr_fds;
 };
 
-static const struct file_operations kipc_region_fops;
-
 static inline struct kipc_region *to_region(struct kipc_obj *obj)
 {
 	return container_of(obj, struct kipc_region, obj);
 }
 
 /**
- * kipc_is_region_file() - is @file a region fd?
+ * kipc_region_from_file() - the region behind a file
  * @file: any file
  *
- * Return: true for a file made by KIPC_IOC_SHM_OPEN or KIPC_IOC_RECV_REF.
+ * Return: the region for a file made by KIPC_IOC_SHM_OPEN or
+ * KIPC_IOC_RECV_REF, or NULL.
  */
-bool kipc_is_region_file(const struct file *file)
+struct kipc_region *kipc_region_from_file(struct file *file)
 {
-	return file->f_op == &kipc_region_fops;
+	return file->f_op == &kipc_region_fops ? file->private_data : NULL;
 }
 
 /**
@@ -128,6 +112,38 @@ bool kipc_is_region_file(const struct file *file)
 u64 kipc_region_id(const struct kipc_region *region)
 {
 	return region->obj.id;
+}
+
+/**
+ * kipc_region_length() - the region's length in bytes
+ * @region: the region
+ *
+ * Return: the length, a multiple of PAGE_SIZE.
+ */
+u64 kipc_region_length(const struct kipc_region *region)
+{
+	return region->length;
+}
+
+/**
+ * kipc_region_may_read() - may the caller read @region by its mode bits?
+ * @region: the region
+ *
+ * Return: 0 or -EACCES.
+ */
+int kipc_region_may_read(const struct kipc_region *region)
+{
+	return kipc_obj_permission(&region->obj, MAY_READ);
+}
+
+/**
+ * kipc_region_ref_get() - take the region reference a queued message holds
+ * @region: the region
+ */
+void kipc_region_ref_get(struct kipc_region *region)
+{
+	kipc_obj_get(&region->obj);
+	atomic_inc(&region->nr_refs);
 }
 
 /**
@@ -144,8 +160,14 @@ void kipc_region_put(struct kipc_region *region)
 	kipc_obj_put(&region->obj);
 }
 
-/* Open a new file on @r; it takes its own reference on @r. */
-static struct file *kipc_region_file_open(struct kipc_region *r, int fd_flags)
+/**
+ * kipc_region_file_open() - a new region file
+ * @r: the region
+ * @fd_flags: open(2) flags (O_CLOEXEC is the fd's, not the file's)
+ *
+ * Return: the file, which holds its own reference on @r, or ERR_PTR.
+ */
+struct file *kipc_region_file_open(struct kipc_region *r, int fd_flags)
 {
 	struct file *file;
 
@@ -303,7 +325,7 @@ static bool kipc_region_vm_wrappable(const struct vm_operations_struct *base)
  * cannot be mapped executable, and VM_MAYEXEC is cleared so mprotect()
  * cannot make it so later (-EACCES).
  */
-static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
+int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_region *r = file->private_data;
 	unsigned long npages = r->length >> PAGE_SHIFT;
@@ -350,41 +372,31 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* ---- the region fd --------------------------------------------------- */
 
-static long kipc_region_ioctl_stat(struct kipc_region *r, void __user *uarg)
+/**
+ * kipc_region_stat_ioctl() - KIPC_IOC_SHM_STAT
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_shm_stat
+ *
+ * Return: 0 or -errno.
+ */
+long kipc_region_stat_ioctl(struct kipc_ucmd *ucmd)
 {
+	struct kipc_region *r = ucmd->file->private_data;
 	struct user_namespace *ns = current_user_ns();
-	struct kipc_shm_stat st;
-	long ret;
+	struct kipc_shm_stat *st = ucmd->cmd;
 
-	ret = kipc_copy_arg(&st, sizeof(st), offsetofend(struct kipc_shm_stat, __reserved), uarg);
-	if (ret)
-		return ret;
-	if (st.flags || st.__reserved)
+	if (st->flags || st->__reserved)
 		return -EINVAL;
-
-	st.length = r->length;
-	st.id = r->obj.id;
-	st.uid = from_kuid_munged(ns, r->obj.uid);
-	st.gid = from_kgid_munged(ns, r->obj.gid);
-	st.mode = r->obj.mode;
-	st.nr_refs = atomic_read(&r->nr_refs);
-	st.nr_maps = atomic_read(&r->nr_maps);
-	return kipc_copy_arg_out(uarg, &st, sizeof(st));
+	st->length = r->length;
+	st->id = r->obj.id;
+	st->uid = from_kuid_munged(ns, r->obj.uid);
+	st->gid = from_kgid_munged(ns, r->obj.gid);
+	st->mode = r->obj.mode;
+	st->nr_refs = atomic_read(&r->nr_refs);
+	st->nr_maps = atomic_read(&r->nr_maps);
+	return kipc_ucmd_respond(ucmd);
 }
 
-static long kipc_region_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	struct kipc_region *r = file->private_data;
-
-	switch (cmd) {
-	case KIPC_IOC_SHM_STAT:
-		return kipc_region_ioctl_stat(r, (void __user *)arg);
-	default:
-		return -ENOTTY;
-	}
-}
-
-static int kipc_region_release(struct inode *inode, struct file *file)
+int kipc_region_release(struct inode *inode, struct file *file)
 {
 	struct kipc_region *r = file->private_data;
 
@@ -393,7 +405,7 @@ static int kipc_region_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
+void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct kipc_region *r = file->private_data;
 
@@ -402,16 +414,6 @@ static void kipc_region_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "kipc-region-maps:\t%d\n", atomic_read(&r->nr_maps));
 	seq_printf(m, "kipc-region-refs:\t%d\n", atomic_read(&r->nr_refs));
 }
-
-static const struct file_operations kipc_region_fops = {
-	.owner = THIS_MODULE,
-	.mmap = kipc_region_mmap,
-	.unlocked_ioctl = kipc_region_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.release = kipc_region_release,
-	.show_fdinfo = kipc_region_show_fdinfo,
-	.llseek = noop_llseek,
-};
 
 /* ---- creating and opening -------------------------------------------- */
 
@@ -428,22 +430,22 @@ static void kipc_region_free(struct kipc_obj *obj)
 	kfree(r);
 }
 
-/*
- * The debugfs listing's columns (see kipc_objects_show()): for a region,
- * depth is the number of references queued in channels, bytes its length;
- * it has no sent/received counts or waiters.
- */
-static void kipc_region_show(struct kipc_obj *obj, struct seq_file *m)
+/* What KIPC_IOC_LIST and the debugfs listing show of a region. */
+static void kipc_region_fill(struct kipc_obj *obj, struct kipc_obj_stats *st)
 {
 	struct kipc_region *r = to_region(obj);
+	struct kipc_list_entry *e = &st->entry;
 
-	seq_printf(m, "%d %llu 0 0 %u %d %d 0", atomic_read(&r->nr_refs), r->length,
-		   kref_read(&obj->ref), atomic_read(&r->nr_fds), atomic_read(&r->nr_maps));
+	e->nr_fds = atomic_read(&r->nr_fds);
+	e->nr_msgs = atomic_read(&r->nr_refs);
+	e->bytes = r->length;
+	e->nr_maps = atomic_read(&r->nr_maps);
+	st->nr_peers = e->nr_fds;
 }
 
 static const struct kipc_obj_ops kipc_region_ops = {
 	.release = kipc_region_free,
-	.show = kipc_region_show,
+	.fill = kipc_region_fill,
 };
 
 struct kipc_region_attrs {
@@ -526,8 +528,8 @@ static int kipc_region_check_open(const struct kipc_shm_open *o, struct kipc_reg
 }
 
 /**
- * kipc_shm_open_ioctl() - KIPC_IOC_SHM_OPEN: create or open a region
- * @uarg: user pointer to struct kipc_shm_open
+ * kipc_region_open_ioctl() - KIPC_IOC_SHM_OPEN: create or open a region
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_shm_open
  *
  * KIPC_OPEN_RECV (required) opens for reading, KIPC_OPEN_SEND adds
  * writing. With KIPC_OPEN_CREAT, @length (rounded up to pages) must be
@@ -539,317 +541,38 @@ static int kipc_region_check_open(const struct kipc_shm_open *o, struct kipc_reg
  * Context: process context, may sleep; takes kipc_names_lock.
  * Return: the new region fd or -errno.
  */
-int kipc_shm_open_ioctl(void __user *uarg)
+long kipc_region_open_ioctl(struct kipc_ucmd *ucmd)
 {
+	struct kipc_shm_open *o = ucmd->cmd;
 	struct kipc_region_attrs attrs;
-	struct kipc_shm_open o;
 	int ret;
 
-	ret = kipc_copy_arg(&o, sizeof(o), offsetofend(struct kipc_shm_open, length), uarg);
-	if (ret)
-		return ret;
-	ret = kipc_region_check_open(&o, &attrs);
+	ret = kipc_region_check_open(o, &attrs);
 	if (ret)
 		return ret;
 	if (!IS_ENABLED(CONFIG_SHMEM))
 		return -EOPNOTSUPP;
-	return kipc_obj_open_fd(KIPC_OBJ_REGION, o.name, o.flags, kipc_region_create,
+	return kipc_obj_open_fd(KIPC_OBJ_REGION, o->name, o->flags, kipc_region_create,
 				&attrs, kipc_region_obj_file_open);
 }
 
-/* ---- reference handoff ----------------------------------------------- */
-
-/*
- * Checks common to both directions, like kipc_xfer_check() in
- * kipc_chan.c: known flags, priority in range, deadline given exactly
- * when flagged, and the output fields zero on input.
- */
-static int kipc_ref_xfer_check(const struct kipc_ref_xfer *x, u32 allowed)
-{
-	if (x->flags & ~allowed)
-		return -EINVAL;
-	if (x->prio > KIPC_PRIO_MAX)
-		return -EINVAL;
-	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
-		return -EINVAL;
-	if (x->region_id || memchr_inv(&x->info, 0, sizeof(x->info)))
-		return -EINVAL;
-	return 0;
-}
-
 /**
- * kipc_send_ref_ioctl() - KIPC_IOC_SEND_REF: queue a region reference
- * @file: the channel file (must be open for sending)
- * @uarg: user pointer to struct kipc_ref_xfer
+ * kipc_region_read() - copy bytes of a region out
+ * @r: the region
+ * @offset: where to start, within the region
+ * @to: where to, as many bytes as it holds (within the region)
  *
- * @shm_fd must be a region fd open for reading (-EBADF if it is not an
- * open fd or not readable, -EINVAL if it is not a region fd), and
- * [@offset, @offset + @len) must lie within the region (-EINVAL), and
- * @len is held to the channel's max_msg_size like an inline message
- * (-EMSGSIZE): a receiver can always take it with a plain read. The queued
- * message holds a region reference, so the region outlives the sender's
- * fds, mappings and name until it is received.
+ * Reads through the shmem file: holes read as zeroes without allocating
+ * pages.
  *
- * Context: process context, may sleep; takes the channel's spinlock
- * (kipc_chan.lock) to queue.
- * Return: 0 once queued, or -errno as for KIPC_IOC_SEND.
+ * Context: process context; may sleep and fault on @to.
+ * Return: the bytes read, or -errno.
  */
-long kipc_send_ref_ioctl(struct file *file, void __user *uarg)
+ssize_t kipc_region_read(struct kipc_region *r, u64 offset, struct iov_iter *to)
 {
-	struct kipc_chan *ch = kipc_chan_from_file(file);
-	struct kipc_ref_xfer x;
-	struct kipc_region *r;
-	struct kipc_msg *msg;
-	struct file *shm;
-	struct fd f;
-	u64 end;
-	long ret;
-
-	ret = kipc_copy_arg(&x, sizeof(x), offsetofend(struct kipc_ref_xfer, info), uarg);
-	if (ret)
-		return ret;
-	ret = kipc_ref_xfer_check(&x, KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE);
-	if (ret)
-		return ret;
-	if (!ch)
-		return -EBADF;
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (x.shm_fd < 0)
-		return -EBADF;
-
-	f = fdget(x.shm_fd);
-	shm = kipc_fd_file(f);
-	if (!shm)
-		return -EBADF;
-	if (!kipc_is_region_file(shm)) {
-		ret = -EINVAL;
-		goto out_fdput;
-	}
-	if (!(shm->f_mode & FMODE_READ)) {
-		ret = -EBADF;
-		goto out_fdput;
-	}
-	r = shm->private_data;
-	if (check_add_overflow(x.offset, x.len, &end) || end > r->length ||
-	    x.len > U32_MAX) {
-		ret = -EINVAL;
-		goto out_fdput;
-	}
-
-	msg = kipc_msg_alloc(0);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto out_fdput;
-	}
-	/* A reference's payload is in the region: it costs the overhead only. */
-	ret = kipc_msg_charge(msg, file);
-	if (ret) {
-		kipc_msg_free(msg);
-		goto out_fdput;
-	}
-	msg->flags = KIPC_MSG_REF;
-	msg->prio = x.prio;
-	msg->offset = x.offset;
-	msg->len = x.len;
-	kipc_obj_get(&r->obj);
-	atomic_inc(&r->nr_refs);
-	msg->region = r;
-	fdput(f);
-
-	ret = kipc_chan_send_msg(ch, file, msg, x.flags, x.deadline_ns);
-	if (ret < 0) {
-		kipc_msg_free(msg);	/* drops the region reference */
-		return ret;
-	}
-	return 0;
-
-out_fdput:
-	fdput(f);
-	return ret;
-}
-
-/**
- * struct kipc_ref_recv - state of one KIPC_IOC_RECV_REF call
- * @x: the argument, filled in for the caller by kipc_deliver_ref()
- * @uarg: where @x goes back to
- * @hint: the region of the caller's @shm_fd, or NULL
- * @file: a new region file, made under the channel's recv_lock, installed
- *	after it is dropped
- * @fd: the fd reserved for @file, or -1
- * @fd_flags: O_CLOEXEC or 0
- */
-struct kipc_ref_recv {
-	struct kipc_ref_xfer x;
-	void __user *uarg;
-	struct kipc_region *hint;
-	struct file *file;
-	int fd;
-	unsigned int fd_flags;
-};
-
-/*
- * Deliver the head message as a reference. Called under kipc_chan.recv_lock;
- * any error leaves the message queued. The argument is copied out here,
- * before the message is consumed, so that -EFAULT loses nothing; the new
- * fd's number goes out before fd_install(), which is harmless: the number
- * is reserved and nothing else can use it meanwhile.
- */
-static long kipc_deliver_ref(struct kipc_msg *msg, void *arg)
-{
-	struct kipc_ref_recv *rr = arg;
-	struct kipc_region *r = msg->region;
-	struct file *file;
-	long ret;
-
-	if (!(msg->flags & KIPC_MSG_REF))
-		return -ENOMSG;
-
-	/*
-	 * A readable fd the caller already holds for this region is its
-	 * permission, and comes back unchanged in @shm_fd.
-	 */
-	if (r != rr->hint) {
-		ret = kipc_obj_permission(&r->obj, MAY_READ);
-		if (ret)
-			return ret;
-		if (rr->file && rr->file->private_data != r) {
-			/* Not reached with kipc_chan_recv_msg(); be safe anyway. */
-			fput(rr->file);
-			rr->file = NULL;
-		}
-		if (rr->fd < 0) {
-			ret = get_unused_fd_flags(rr->fd_flags);
-			if (ret < 0)
-				return ret;
-			rr->fd = ret;
-		}
-		if (!rr->file) {
-			file = kipc_region_file_open(r, O_RDONLY);
-			if (IS_ERR(file))
-				return PTR_ERR(file);
-			rr->file = file;
-		}
-		rr->x.shm_fd = rr->fd;
-	}
-
-	rr->x.offset = msg->offset;
-	rr->x.len = msg->len;
-	rr->x.region_id = r->obj.id;
-	kipc_msg_fill_info(msg, &rr->x.info);
-	if (kipc_copy_arg_out(rr->uarg, &rr->x, sizeof(rr->x)))
-		return -EFAULT;
-	return 0;
-}
-
-/**
- * kipc_recv_ref_ioctl() - KIPC_IOC_RECV_REF: receive a region reference
- * @file: the channel file (must be open for receiving)
- * @uarg: user pointer to struct kipc_ref_xfer
- *
- * If the head message is not a reference: -ENOMSG, and it stays queued.
- * If the caller's @shm_fd (or -1) is a region fd of the referenced region,
- * it is reused; otherwise the caller needs read permission on the region
- * (-EACCES, the message stays queued until a KIPC_IOC_RECV with
- * KIPC_XFER_DISCARD drops it) and gets a new read-only region fd
- * (O_CLOEXEC with KIPC_REF_CLOEXEC). A @shm_fd that is neither -1 nor an
- * open region fd gives -EBADF.
- *
- * Context: process context, may sleep; takes the channel's recv_lock,
- * and its spinlock inside it.
- * Return: 0, or -errno as for KIPC_IOC_RECV.
- */
-long kipc_recv_ref_ioctl(struct file *file, void __user *uarg)
-{
-	struct kipc_chan *ch = kipc_chan_from_file(file);
-	struct kipc_ref_recv rr = { .uarg = uarg, .fd = -1 };
-	struct fd f = {};
-	struct file *hint;
-	long ret;
-
-	ret = kipc_copy_arg(&rr.x, sizeof(rr.x), offsetofend(struct kipc_ref_xfer, info), uarg);
-	if (ret)
-		return ret;
-	/* KIPC_XFER_DISCARD is KIPC_IOC_RECV's (it drops either kind). */
-	ret = kipc_ref_xfer_check(&rr.x, (KIPC_XFER_ALL & ~KIPC_XFER_DISCARD) |
-				  KIPC_REF_CLOEXEC);
-	if (ret)
-		return ret;
-	if (rr.x.prio || rr.x.offset || rr.x.len)
-		return -EINVAL;
-	if (!ch)
-		return -EBADF;
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	if (rr.x.shm_fd != -1) {
-		if (rr.x.shm_fd < 0)
-			return -EBADF;
-		f = fdget(rr.x.shm_fd);
-		hint = kipc_fd_file(f);
-		if (!hint)
-			return -EBADF;
-		if (!kipc_is_region_file(hint)) {
-			fdput(f);
-			return -EBADF;
-		}
-		if (hint->f_mode & FMODE_READ)
-			rr.hint = hint->private_data;
-	}
-	if (rr.x.flags & KIPC_REF_CLOEXEC)
-		rr.fd_flags = O_CLOEXEC;
-
-	ret = kipc_chan_recv_msg(ch, file, rr.x.flags & KIPC_XFER_ALL, rr.x.deadline_ns,
-				 kipc_deliver_ref, &rr);
-	if (ret >= 0 && rr.file) {
-		fd_install(rr.fd, rr.file);
-		rr.file = NULL;
-		rr.fd = -1;
-	}
-	if (rr.file)
-		fput(rr.file);
-	if (rr.fd >= 0)
-		put_unused_fd(rr.fd);
-	fdput(f);
-	return ret < 0 ? ret : 0;
-}
-
-/**
- * kipc_ref_copy_out() - deliver a reference message by copying its bytes
- * @msg: a message with KIPC_MSG_REF set
- * @to: the receiver's buffer, at least @msg->len bytes
- *
- * Reads the referenced range through the shmem file (holes read as
- * zeroes without allocating pages). @to is advanced by @msg->len.
- *
- * Context: process context under the channel's recv_lock (not its
- * spinlock); may sleep and fault on @to.
- * Return: @msg->len, -EMSGSIZE if @to is too small, or -EFAULT (the
- * caller leaves the message queued).
- */
-long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to)
-{
-	struct file *shmem = msg->region->shmem;
-	size_t count = iov_iter_count(to);
 	struct kiocb kiocb;
-	ssize_t ret;
 
-	/* The same rule as KIPC_IOC_RECV_REF: the receiver must be allowed to read it. */
-	ret = kipc_obj_permission(&msg->region->obj, MAY_READ);
-	if (ret)
-		return ret;
-	if (count < msg->len)
-		return -EMSGSIZE;
-	if (!msg->len)
-		return 0;
-
-	init_sync_kiocb(&kiocb, shmem);
-	kiocb.ki_pos = msg->offset;
-	iov_iter_truncate(to, msg->len);
-	ret = shmem->f_op->read_iter(&kiocb, to);
-	iov_iter_reexpand(to, iov_iter_count(to) + count - msg->len);
-	if (ret < 0)
-		return ret;
-	if (ret != msg->len)
-		return -EFAULT;
-	return ret;
+	init_sync_kiocb(&kiocb, r->shmem);
+	kiocb.ki_pos = offset;
+	return r->shmem->f_op->read_iter(&kiocb, to);
 }

@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc name table and permission checks.
- *
- * One flat table per module instance (not per IPC namespace: documented in
- * the README), keyed by (object kind, name). Channels and regions have
+ * kipc objects: what channels and regions have in common. The name table
+ * (one flat table per module instance, not per IPC namespace: documented
+ * in the README), keyed by (object kind, name): channels and regions have
  * separate name spaces, like POSIX message queues and shared memory.
+ * Lifetime (references), permissions, opening an object as a new fd,
+ * unlinking, and the walk over every live object that KIPC_IOC_LIST and
+ * the debugfs listing share.
  *
- * Locking overview: kipc_names_lock protects the hash table and every
- * object's @linked flag. It is a mutex because object creation may sleep,
- * but creation itself runs outside it: kipc_obj_open() allocates first and
- * then takes the lock to insert, looking again in case another task won
- * the race (the mqueue pattern).
+ * Creation runs outside kipc_names_lock: kipc_obj_open() allocates first
+ * and then takes the lock to insert, looking again in case another task
+ * won the race (the mqueue pattern). Locking: see kipc_internal.h.
  *
  * References: a linked name holds one reference on its object; each open
  * file holds one; unlinking drops the name's.
  *
  * Every live object, named or not, is also on kipc_objs (under
- * kipc_objs_lock) for the debugfs listing, and charged to its creator's
- * per-user account (struct kipc_user) for the quotas.
+ * kipc_objs_lock), in id order, and charged to its creator's per-user
+ * account (kipc_quota.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,11 +28,8 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
-#include <linux/rculist.h>
-#include <linux/refcount.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
 
@@ -42,197 +39,9 @@ static DEFINE_MUTEX(kipc_names_lock);
 static DEFINE_HASHTABLE(kipc_names, 12);	/* under kipc_names_lock */
 
 static DEFINE_MUTEX(kipc_objs_lock);
-static LIST_HEAD(kipc_objs);			/* under kipc_objs_lock */
-static atomic64_t kipc_next_id = ATOMIC64_INIT(0);
-
-/**
- * struct kipc_user - one user's quota account
- * @node: in kipc_users; inserted and removed under kipc_users_lock,
- *	looked up under RCU
- * @rcu: for kfree_rcu()
- * @ref: objects, messages and lookups holding the account
- * @uid: the user (effective uid)
- * @nr_objs: live objects the user created
- * @queued: payload bytes the user has queued in channels
- * @region: bytes of regions the user created
- */
-struct kipc_user {
-	struct hlist_node node;
-	struct rcu_head rcu;
-	refcount_t ref;
-	kuid_t uid;
-	atomic_t nr_objs;
-	atomic64_t queued;
-	atomic64_t region;
-};
-
-static DEFINE_SPINLOCK(kipc_users_lock);
-static DEFINE_HASHTABLE(kipc_users, 8);
-
-static struct kipc_user *kipc_user_find_rcu(kuid_t uid)
-{
-	struct kipc_user *u;
-
-	hash_for_each_possible_rcu(kipc_users, u, node, __kuid_val(uid))
-		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref))
-			return u;
-	return NULL;
-}
-
-/**
- * kipc_user_get() - the quota account of @uid, created on first use
- * @uid: the account's user
- *
- * Context: process context; may sleep (allocation).
- * Return: the account with a reference held, or NULL if out of memory.
- */
-struct kipc_user *kipc_user_get(kuid_t uid)
-{
-	struct kipc_user *u, *fresh;
-
-	rcu_read_lock();
-	u = kipc_user_find_rcu(uid);
-	rcu_read_unlock();
-	if (u)
-		return u;
-
-	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
-	if (!fresh)
-		return NULL;
-	refcount_set(&fresh->ref, 1);
-	fresh->uid = uid;
-
-	spin_lock(&kipc_users_lock);
-	rcu_read_lock();
-	u = kipc_user_find_rcu(uid);
-	rcu_read_unlock();
-	if (!u) {
-		hash_add_rcu(kipc_users, &fresh->node, __kuid_val(uid));
-		u = fresh;
-		fresh = NULL;
-	}
-	spin_unlock(&kipc_users_lock);
-	kfree(fresh);
-	return u;
-}
-
-/**
- * kipc_user_get_current() - the caller's quota account, created on first use
- *
- * Context: process context; may sleep (allocation).
- * Return: the account of the caller's euid with a reference held, or NULL
- * if out of memory.
- */
-struct kipc_user *kipc_user_get_current(void)
-{
-	return kipc_user_get(current_euid());
-}
-
-/**
- * kipc_user_is() - whether @user is the quota account of @uid
- * @user: an account
- * @uid: a user
- *
- * Return: true if @user is @uid's account.
- */
-bool kipc_user_is(const struct kipc_user *user, kuid_t uid)
-{
-	return uid_eq(user->uid, uid);
-}
-
-/**
- * kipc_user_put() - drop a reference on a quota account
- * @user: the account, or NULL
- */
-void kipc_user_put(struct kipc_user *user)
-{
-	bool last;
-
-	/* refcount_dec_and_lock() spelled out, so sparse can follow the lock */
-	if (!user || refcount_dec_not_one(&user->ref))
-		return;
-	spin_lock(&kipc_users_lock);
-	last = refcount_dec_and_test(&user->ref);
-	if (last)
-		hash_del_rcu(&user->node);
-	spin_unlock(&kipc_users_lock);
-	if (last)
-		kfree_rcu(user, rcu);
-}
-
-static atomic64_t *kipc_user_counter(struct kipc_user *user, enum kipc_quota q, u64 *limit)
-{
-	if (q == KIPC_QUOTA_QUEUED) {
-		*limit = READ_ONCE(kipc_user_max_queued_bytes);
-		return &user->queued;
-	}
-	*limit = READ_ONCE(kipc_user_max_region_bytes);
-	return &user->region;
-}
-
-/**
- * kipc_user_charge_file() - charge @amount to a user's quota, for a file
- * @user: the account
- * @q: which quota
- * @amount: bytes
- * @file: the file the charge is made through, or NULL for the caller
- *
- * Past the limit, CAP_SYS_RESOURCE is checked against the credentials
- * @file was opened with (so a privileged process writing to a file an
- * unprivileged user opened gets that user's limit), or the caller's.
- *
- * Return: 0, or -EDQUOT past the limit.
- */
-int kipc_user_charge_file(struct kipc_user *user, enum kipc_quota q, u64 amount,
-			  const struct file *file)
-{
-	u64 limit;
-	atomic64_t *c = kipc_user_counter(user, q, &limit);
-
-	if (atomic64_add_return(amount, c) > limit &&
-	    !(file ? file_ns_capable(file, &init_user_ns, CAP_SYS_RESOURCE) :
-		     capable(CAP_SYS_RESOURCE))) {
-		atomic64_sub(amount, c);
-		return -EDQUOT;
-	}
-	return 0;
-}
-
-/**
- * kipc_user_charge() - charge @amount to a user's quota, for the caller
- * @user: the account
- * @q: which quota
- * @amount: bytes
- *
- * Return: 0, or -EDQUOT past the limit (CAP_SYS_RESOURCE may exceed it).
- */
-int kipc_user_charge(struct kipc_user *user, enum kipc_quota q, u64 amount)
-{
-	return kipc_user_charge_file(user, q, amount, NULL);
-}
-
-/**
- * kipc_user_uncharge() - give back what kipc_user_charge() took
- * @user: the account
- * @q: which quota
- * @amount: bytes
- */
-void kipc_user_uncharge(struct kipc_user *user, enum kipc_quota q, u64 amount)
-{
-	u64 limit;
-
-	atomic64_sub(amount, kipc_user_counter(user, q, &limit));
-}
-
-static int kipc_user_charge_obj(struct kipc_user *user)
-{
-	if (atomic_inc_return(&user->nr_objs) > READ_ONCE(kipc_user_max_objects) &&
-	    !capable(CAP_SYS_RESOURCE)) {
-		atomic_dec(&user->nr_objs);
-		return -EDQUOT;
-	}
-	return 0;
-}
+/* Every live object, in ascending id order; under kipc_objs_lock. */
+static LIST_HEAD(kipc_objs);
+static u64 kipc_next_id;			/* under kipc_objs_lock */
 
 static u32 kipc_name_hash(unsigned int type, const char *name)
 {
@@ -252,7 +61,7 @@ static void kipc_obj_release(struct kref *ref)
 	obj->ops->release(obj);
 	kfree(name);
 	if (user) {
-		atomic_dec(&user->nr_objs);
+		kipc_user_uncharge_obj(user);
 		kipc_user_put(user);
 	}
 }
@@ -272,7 +81,6 @@ void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 {
 	INIT_HLIST_NODE(&obj->node);
 	kref_init(&obj->ref);
-	obj->id = atomic64_inc_return(&kipc_next_id);
 	obj->user = NULL;
 	obj->ops = ops;
 	obj->name = NULL;
@@ -282,7 +90,9 @@ void kipc_obj_init(struct kipc_obj *obj, unsigned int type,
 	obj->gid = current_egid();
 	obj->mode = mode & 0777;
 
+	/* The id is given under the lock, so kipc_objs stays in id order. */
 	mutex_lock(&kipc_objs_lock);
+	obj->id = ++kipc_next_id;
 	list_add_tail(&obj->all, &kipc_objs);
 	mutex_unlock(&kipc_objs_lock);
 }
@@ -334,7 +144,7 @@ int kipc_obj_permission(const struct kipc_obj *obj, int may)
  * empty name or one containing '/', ERR_PTR(-ENAMETOOLONG) when no NUL
  * comes within KIPC_NAME_MAX bytes, ERR_PTR(-ENOMEM).
  */
-char *kipc_name_from_user(u64 uname)
+static char *kipc_name_from_user(u64 uname)
 {
 	const char __user *p = u64_to_user_ptr(uname);
 	char *name;
@@ -411,7 +221,7 @@ static struct kipc_obj *kipc_obj_create(struct kipc_obj *(*create)(void *arg), v
 	}
 	obj = create(arg);
 	if (IS_ERR(obj)) {
-		atomic_dec(&user->nr_objs);
+		kipc_user_uncharge_obj(user);
 		kipc_user_put(user);
 		return obj;
 	}
@@ -432,9 +242,9 @@ static struct kipc_obj *kipc_obj_create(struct kipc_obj *(*create)(void *arg), v
  * Context: process context; takes kipc_names_lock, may sleep.
  * Return: the object with a reference for the caller, or ERR_PTR.
  */
-struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
-			       struct kipc_obj *(*create)(void *arg), void *arg,
-			       bool *created)
+static struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
+				      struct kipc_obj *(*create)(void *arg), void *arg,
+				      bool *created)
 {
 	struct kipc_obj *obj, *fresh;
 	u32 hash;
@@ -513,6 +323,24 @@ static void kipc_obj_unlink_obj(struct kipc_obj *obj)
 	kipc_obj_put(obj);
 }
 
+/* open(2) flags for a new object fd: access mode, O_NONBLOCK, O_CLOEXEC. */
+static int kipc_fd_flags(u32 open_flags)
+{
+	int f;
+
+	if ((open_flags & KIPC_OPEN_RECV) && (open_flags & KIPC_OPEN_SEND))
+		f = O_RDWR;
+	else if (open_flags & KIPC_OPEN_SEND)
+		f = O_WRONLY;
+	else
+		f = O_RDONLY;
+	if (open_flags & KIPC_OPEN_NONBLOCK)
+		f |= O_NONBLOCK;
+	if (open_flags & KIPC_OPEN_CLOEXEC)
+		f |= O_CLOEXEC;
+	return f;
+}
+
 /**
  * kipc_obj_open_fd() - the common part of KIPC_IOC_CHAN_OPEN and _SHM_OPEN
  * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
@@ -567,16 +395,11 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 	return fd;
 }
 
-/**
- * kipc_obj_unlink() - remove a name
- * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
- * @name: checked name
- *
- * Only the owner (or CAP_FOWNER) may unlink. Open fds keep the object.
- *
- * Return: 0, -ENOENT or -EACCES.
+/*
+ * Remove a name. Only the owner (or CAP_FOWNER) may unlink. Open fds keep
+ * the object. Return: 0, -ENOENT or -EACCES.
  */
-int kipc_obj_unlink(unsigned int type, const char *name)
+static int kipc_obj_unlink(unsigned int type, const char *name)
 {
 	struct kipc_obj *obj;
 
@@ -600,6 +423,33 @@ int kipc_obj_unlink(unsigned int type, const char *name)
 }
 
 /**
+ * kipc_unlink_ioctl() - KIPC_IOC_UNLINK: remove a name
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_unlink
+ *
+ * Context: process context, may sleep; takes kipc_names_lock.
+ * Return: 0 or -errno.
+ */
+long kipc_unlink_ioctl(struct kipc_ucmd *ucmd)
+{
+	struct kipc_unlink *u = ucmd->cmd;
+	char *name;
+	int ret;
+
+	if (u->flags || u->__reserved)
+		return -EINVAL;
+	if (u->type != KIPC_OBJ_CHAN && u->type != KIPC_OBJ_REGION)
+		return -EINVAL;
+	if (!u->name)
+		return -EINVAL;
+	name = kipc_name_from_user(u->name);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	ret = kipc_obj_unlink(u->type, name);
+	kfree(name);
+	return ret;
+}
+
+/**
  * kipc_names_exit() - drop every name at module unload
  *
  * Only names can still hold objects here: every open file pins the module.
@@ -619,6 +469,142 @@ void kipc_names_exit(void)
 	mutex_unlock(&kipc_names_lock);
 }
 
+/*
+ * Fill @st for @obj: the common fields here, the counters by its kind.
+ * Ids are translated into @ns. Under kipc_objs_lock, which keeps @obj
+ * alive; its name is immutable, its link state read with READ_ONCE().
+ */
+static void kipc_obj_fill_locked(struct kipc_obj *obj, struct kipc_obj_stats *st,
+				 struct user_namespace *ns)
+{
+	struct kipc_list_entry *e = &st->entry;
+
+	lockdep_assert_held(&kipc_objs_lock);
+	memset(st, 0, sizeof(*st));
+	e->id = obj->id;
+	e->type = obj->type;
+	e->uid = from_kuid_munged(ns, obj->uid);
+	e->gid = from_kgid_munged(ns, obj->gid);
+	e->mode = obj->mode;
+	if (READ_ONCE(obj->linked)) {
+		e->state = KIPC_LIST_NAMED;
+		strscpy(e->name, obj->name, sizeof(e->name));
+	}
+	obj->ops->fill(obj, st);
+}
+
+/*
+ * Entries KIPC_IOC_LIST fills under kipc_objs_lock in one round, then
+ * copies out without it: the lock is never held across a user copy.
+ */
+#define KIPC_LIST_CHUNK		16
+
+/* May the caller see @obj in KIPC_IOC_LIST? @admin: it has CAP_SYS_ADMIN. */
+static bool kipc_list_visible_locked(struct kipc_obj *obj, bool admin)
+{
+	lockdep_assert_held(&kipc_objs_lock);
+	if (admin)
+		return true;
+	return READ_ONCE(obj->linked) && !kipc_obj_permission(obj, MAY_READ);
+}
+
+/*
+ * Fill up to @room entries into @buf with the objects the caller may see
+ * whose id is at least @start. Return how many; *@next is the id of the
+ * first visible object past them, or 0 if there is none.
+ */
+static u32 kipc_list_fill(struct kipc_obj_stats *buf, u32 room, u64 start, bool admin,
+			  u64 *next)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kipc_obj *obj;
+	u32 n = 0;
+
+	*next = 0;
+	mutex_lock(&kipc_objs_lock);
+	list_for_each_entry(obj, &kipc_objs, all) {
+		if (obj->id < start || !kipc_list_visible_locked(obj, admin))
+			continue;
+		if (n == room) {
+			*next = obj->id;
+			break;
+		}
+		kipc_obj_fill_locked(obj, &buf[n++], ns);
+	}
+	mutex_unlock(&kipc_objs_lock);
+	return n;
+}
+
+/* Copy @n entries out to @uentries, each @esize bytes, the tail zeroed. */
+static int kipc_list_copy_out(u64 uentries, u32 esize, const struct kipc_obj_stats *buf,
+			      u32 n)
+{
+	size_t ksize = sizeof(buf->entry);
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		void __user *p = u64_to_user_ptr(uentries + (u64)i * esize);
+
+		if (copy_to_user(p, &buf[i].entry, min_t(size_t, esize, ksize)))
+			return -EFAULT;
+		if (esize > ksize && clear_user(p + ksize, esize - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * kipc_list_ioctl() - KIPC_IOC_LIST: enumerate live objects
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_list
+ *
+ * See "DOC: listing objects" in the uapi header. @entry_size is checked
+ * like a batch's @xfer_size: below KIPC_LIST_ENTRY_SIZE_VER0 -EINVAL,
+ * above the page size -E2BIG.
+ *
+ * Context: process context, may sleep; takes kipc_objs_lock, never
+ * across a copy to userspace.
+ * Return: the number of entries written, or -errno.
+ */
+long kipc_list_ioctl(struct kipc_ucmd *ucmd)
+{
+	bool admin = capable(CAP_SYS_ADMIN);
+	struct kipc_list *l = ucmd->cmd;
+	u64 start = l->start_id, next;
+	struct kipc_obj_stats *buf;
+	u32 done = 0, n;
+	long ret;
+
+	if (l->flags)
+		return -EINVAL;
+	if (l->entry_size < KIPC_LIST_ENTRY_SIZE_VER0)
+		return -EINVAL;
+	if (l->entry_size > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
+
+	buf = kmalloc_array(KIPC_LIST_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = kipc_list_fill(buf, min_t(u32, l->max_entries - done, KIPC_LIST_CHUNK),
+				   start, admin, &next);
+		ret = kipc_list_copy_out(l->entries + (u64)done * l->entry_size,
+					 l->entry_size, buf, n);
+		if (ret)
+			goto out_free;
+		done += n;
+		if (!next || done == l->max_entries)
+			break;
+		start = next;
+	}
+	l->next_id = next;
+	ret = kipc_ucmd_respond(ucmd);
+	if (!ret)
+		ret = done;
+out_free:
+	kfree(buf);
+	return ret;
+}
+
 static const char *const kipc_type_names[] = {
 	[KIPC_OBJ_CHAN] = "chan",
 	[KIPC_OBJ_REGION] = "shm",
@@ -629,8 +615,9 @@ static const char *const kipc_type_names[] = {
  * @m: the seq_file
  * @unused: unused
  *
- * One header line, then per object: type id name uid gid mode and the
- * kind's own columns (see struct kipc_obj_ops.show). Names may hold
+ * One header line, then per object: type id name uid gid mode, and the
+ * counters its kind fills in (struct kipc_obj_ops.fill), as depth bytes
+ * sent received refs fds maps waiters. Names may hold
  * spaces, so they are printed escaped (octal) with seq_escape().
  *
  * Return: 0.
@@ -638,22 +625,32 @@ static const char *const kipc_type_names[] = {
 int kipc_objects_show(struct seq_file *m, void *unused)
 {
 	struct user_namespace *ns = seq_user_ns(m);
+	struct kipc_obj_stats *st;
+	struct kipc_list_entry *e;
 	struct kipc_obj *obj;
 
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	e = &st->entry;
 	seq_puts(m, "type id name uid gid mode depth bytes sent received refs fds maps waiters\n");
 	mutex_lock(&kipc_objs_lock);
 	list_for_each_entry(obj, &kipc_objs, all) {
+		kipc_obj_fill_locked(obj, st, ns);
 		seq_printf(m, "%s %llu ", kipc_type_names[obj->type], obj->id);
 		if (obj->name)
 			seq_escape(m, obj->name, " \t\n\\");
 		else
 			seq_putc(m, '-');
-		seq_printf(m, " %u %u %03o ", from_kuid_munged(ns, obj->uid),
-			   from_kgid_munged(ns, obj->gid), obj->mode);
-		if (obj->ops->show)
-			obj->ops->show(obj, m);
-		seq_putc(m, '\n');
+		seq_printf(m, " %u %u %03o ", e->uid, e->gid, e->mode);
+		if (obj->type == KIPC_OBJ_CHAN)
+			seq_printf(m, "%u/%u", e->nr_msgs, e->max_msgs);
+		else
+			seq_printf(m, "%u", e->nr_msgs);
+		seq_printf(m, " %llu %llu %llu %u %u %u %u\n", e->bytes, e->sent, e->received,
+			   kref_read(&obj->ref), st->nr_peers, e->nr_maps, e->nr_waiters);
 	}
 	mutex_unlock(&kipc_objs_lock);
+	kfree(st);
 	return 0;
 }

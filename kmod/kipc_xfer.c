@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc transfers: the user side of moving messages through a channel.
+ * KIPC_IOC_SEND and KIPC_IOC_RECV, the batches (KIPC_IOC_SEND_BATCH,
+ * KIPC_IOC_RECV_BATCH, also through io_uring) and read(2)/write(2): the
+ * iovec arrays (in the caller's ABI), the struct kipc_xfer entries, one
+ * check of a struct kipc_xfer (kipc_xfer_validate()), and the info
+ * written back. A single send or receive is a batch of one: every path
+ * ends in kipc_chan_send_list() or kipc_chan_recv() (kipc_chan.c).
+ * Locking: see kipc_internal.h; the deliver callbacks here run under the
+ * channel's recv_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "kipc_internal.h"
+
+/* What a struct kipc_xfer is for: kipc_xfer_validate() checks it so. */
+enum kipc_xfer_use {
+	KIPC_XFER_USE_SEND,	/* KIPC_IOC_SEND */
+	KIPC_XFER_USE_RECV,	/* KIPC_IOC_RECV */
+	KIPC_XFER_USE_SEND_ENTRY,	/* an entry of a send batch */
+	KIPC_XFER_USE_RECV_ENTRY,	/* an entry of a receive batch */
+};
+
+/**
+ * kipc_xfer_validate() - check the input fields of a struct kipc_xfer
+ * @x: the struct, as the caller gave it (@info included)
+ * @use: what it is for
+ *
+ * @info must be zero (it is output only); known @flags only (a batch
+ * entry has none: the batch's apply); a priority in range, and zero for
+ * a receive; a deadline given exactly when flagged; KIPC_XFER_PEEK and
+ * KIPC_XFER_DISCARD not together. A batch entry's @size is checked
+ * against the batch's @xfer_size by its caller.
+ *
+ * Return: 0 or -EINVAL.
+ */
+static int kipc_xfer_validate(const struct kipc_xfer *x, enum kipc_xfer_use use)
+{
+	static const u32 allowed[] = {
+		[KIPC_XFER_USE_SEND] = KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE,
+		[KIPC_XFER_USE_RECV] = KIPC_XFER_ALL,
+		[KIPC_XFER_USE_SEND_ENTRY] = 0,
+		[KIPC_XFER_USE_RECV_ENTRY] = 0,
+	};
+	bool recv = use == KIPC_XFER_USE_RECV || use == KIPC_XFER_USE_RECV_ENTRY;
+
+	if (memchr_inv(&x->info, 0, sizeof(x->info)))
+		return -EINVAL;
+	if (x->flags & ~allowed[use])
+		return -EINVAL;
+	if (x->prio > KIPC_PRIO_MAX || (recv && x->prio))
+		return -EINVAL;
+	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
+		return -EINVAL;
+	if ((x->flags & KIPC_XFER_PEEK) && (x->flags & KIPC_XFER_DISCARD))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Small user structs on the per-message path (batch entries, the iovecs
+ * of a message, the info written back) are read and written field
+ * by field inside one user access window rather than with copy_from_user()
+ * and copy_to_user(): no string copy for a few words, and no usercopy
+ * hardening walk per message.
+ */
+
+/*
+ * One iovec at @uv in the caller's ABI (a struct compat_iovec if @compat)
+ * into @iov: -EFAULT if unreadable, -EINVAL if its length is negative as
+ * an ssize_t of that ABI.
+ */
+static int kipc_get_iovec(struct iovec *iov, const void __user *uv, bool compat)
+{
+	const struct compat_iovec __user *cv = uv;
+	const struct iovec __user *nv = uv;
+	compat_uptr_t cbase;
+	compat_ssize_t clen;
+	ssize_t len;
+
+	if (!user_read_access_begin(uv, compat ? sizeof(*cv) : sizeof(*nv)))
+		return -EFAULT;
+	if (compat) {
+		unsafe_get_user(cbase, &cv->iov_base, efault);
+		unsafe_get_user(clen, &cv->iov_len, efault);
+		iov->iov_base = compat_ptr(cbase);
+		len = clen;
+	} else {
+		unsafe_get_user(iov->iov_base, &nv->iov_base, efault);
+		unsafe_get_user(len, &nv->iov_len, efault);
+	}
+	user_read_access_end();
+	if (len < 0)
+		return -EINVAL;
+	iov->iov_len = len;
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/*
+ * The iovec array @x->iov of @x->iovcnt entries, read in the caller's ABI
+ * (@compat: struct compat_iovec, as a 32-bit program lays it out), with
+ * import_iovec()'s checks and errors: more than UIO_MAXIOV entries is
+ * -EINVAL, the total is capped at MAX_RW_COUNT, and one entry gives an
+ * ITER_UBUF. access_ok() checks what is left of each entry after the cap
+ * (import_iovec() checks the whole of a later entry). import_iovec()
+ * itself cannot be used: it takes the ABI from
+ * in_compat_syscall(), which an io_uring command does not follow (the
+ * ring's ABI is its creator's), and __import_iovec() is not exported.
+ * Return: the byte count (>= 0) or -errno; kfree(*@iov) afterwards.
+ */
+static ssize_t kipc_import_xfer_iov(int dir, const struct kipc_xfer *x, bool compat,
+				    struct iovec *iovstack, struct iovec **iov,
+				    struct iov_iter *iter)
+{
+	size_t esz = compat ? sizeof(struct compat_iovec) : sizeof(struct iovec);
+	const void __user *uv = u64_to_user_ptr(x->iov);
+	struct iovec *vec = iovstack;
+	size_t total = 0;
+	int ret;
+	u32 i;
+
+	*iov = NULL;
+	if (x->iovcnt > UIO_MAXIOV)
+		return -EINVAL;
+	if (x->iovcnt > UIO_FASTIOV) {
+		vec = kmalloc_array(x->iovcnt, sizeof(*vec), GFP_KERNEL);
+		if (!vec)
+			return -ENOMEM;
+		*iov = vec;
+	}
+	for (i = 0; i < x->iovcnt; i++) {
+		ret = kipc_get_iovec(&vec[i], uv + i * esz, compat);
+		if (ret)
+			goto fail;
+		vec[i].iov_len = min_t(size_t, vec[i].iov_len, MAX_RW_COUNT - total);
+		if (!access_ok(vec[i].iov_base, vec[i].iov_len)) {
+			ret = -EFAULT;
+			goto fail;
+		}
+		total += vec[i].iov_len;
+	}
+	if (x->iovcnt == 1)
+		iov_iter_ubuf(iter, dir, vec[0].iov_base, total);
+	else
+		iov_iter_init(iter, dir, vec, x->iovcnt, total);
+	return total;
+fail:
+	kfree(*iov);
+	*iov = NULL;
+	return ret;
+}
+
+/* Write @info into the struct kipc_xfer at @ux (its other fields are inputs). */
+static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info)
+{
+	struct kipc_msg_info __user *u = &ux->info;
+
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(info->seq, &u->seq, efault);
+	unsafe_put_user(info->time_ns, &u->time_ns, efault);
+	unsafe_put_user(info->pid, &u->pid, efault);
+	unsafe_put_user(info->uid, &u->uid, efault);
+	unsafe_put_user(info->gid, &u->gid, efault);
+	unsafe_put_user(info->len, &u->len, efault);
+	unsafe_put_user(info->prio, &u->prio, efault);
+	unsafe_put_user(info->flags, &u->flags, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+/*
+ * Read a struct kipc_xfer (its first sizeof() bytes) at @ux into @x, in
+ * one user access window. -EFAULT if unreadable.
+ */
+static int kipc_xfer_from_user(struct kipc_xfer *x, const struct kipc_xfer __user *ux)
+{
+	const u64 __user *ui = (const u64 __user *)&ux->info;
+	u64 w[5];
+
+	BUILD_BUG_ON(sizeof(ux->info) != sizeof(w));
+	if (!user_read_access_begin(ux, sizeof(*ux)))
+		return -EFAULT;
+	unsafe_get_user(x->size, &ux->size, efault);
+	unsafe_get_user(x->flags, &ux->flags, efault);
+	unsafe_get_user(x->iov, &ux->iov, efault);
+	unsafe_get_user(x->iovcnt, &ux->iovcnt, efault);
+	unsafe_get_user(x->prio, &ux->prio, efault);
+	unsafe_get_user(x->deadline_ns, &ux->deadline_ns, efault);
+	unsafe_get_user(w[0], &ui[0], efault);
+	unsafe_get_user(w[1], &ui[1], efault);
+	unsafe_get_user(w[2], &ui[2], efault);
+	unsafe_get_user(w[3], &ui[3], efault);
+	unsafe_get_user(w[4], &ui[4], efault);
+	user_read_access_end();
+	memcpy(&x->info, w, sizeof(w));
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/*
+ * A struct kipc_xfer of @usize bytes at @up (the caller's size, at least
+ * ours), as the ioctl dispatcher takes an argument: a size above a page is -E2BIG,
+ * a longer struct's tail must be zero (-E2BIG). Then kipc_xfer_from_user().
+ */
+static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up, u32 usize)
+{
+	int ret;
+
+	if (usize > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
+	if (usize > sizeof(*x)) {
+		ret = check_zeroed_user(up + sizeof(*x), usize - sizeof(*x));
+		if (ret <= 0)
+			return ret ? ret : -E2BIG;
+	}
+	return kipc_xfer_from_user(x, up);
+}
+
+/* Delivery of an inline message (or, by copying, a reference) to an iov_iter. */
+struct kipc_copy_out {
+	struct iov_iter *to;
+	struct kipc_xfer *x;		/* KIPC_IOC_RECV only: the argument ... */
+	void __user *uarg;		/* ... and where it goes back */
+	long len;			/* the delivered message's length */
+};
+
+static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_copy_out *co = arg;
+	long ret;
+
+	if (iov_iter_count(co->to) < msg->len)
+		ret = -EMSGSIZE;
+	else if (msg->flags & KIPC_MSG_REF)
+		ret = kipc_ref_copy_out(msg, co->to);
+	else if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
+		ret = -EFAULT;
+	else
+		ret = msg->len;
+	if (ret >= 0)
+		co->len = ret;
+
+	/*
+	 * The ioctl's info goes back (with the data, or with -EMSGSIZE for
+	 * the length) before the message is dequeued: a fault writing it
+	 * leaves the message queued, like any other fault.
+	 */
+	if (co->x && (ret >= 0 || ret == -EMSGSIZE)) {
+		kipc_msg_fill_info(msg, &co->x->info);
+		if (kipc_info_to_user(co->uarg, &co->x->info))
+			return -EFAULT;
+	}
+	return ret;
+}
+
+/*
+ * KIPC_XFER_DISCARD: tell the receiver what it drops, deliver nothing. No
+ * permission check on a referenced region: nothing of it is read. A fault
+ * writing @info leaves the message queued, like any other fault.
+ */
+static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_copy_out *co = arg;
+
+	kipc_msg_fill_info(msg, &co->x->info);
+	if (kipc_info_to_user(co->uarg, &co->x->info))
+		return -EFAULT;
+	co->len = msg->len;
+	return msg->len;
+}
+
+/*
+ * Send the message @from holds: a batch of one, with no spares taken up
+ * front (kipc_chan_msg_from_iter() finds one itself).
+ * Return: its length once queued, or -errno.
+ */
+static long kipc_send_iter(struct kipc_chan *ch, struct file *file, struct iov_iter *from,
+			   u32 prio, u32 xflags, u64 deadline_ns)
+{
+	struct kipc_msg *msg;
+	LIST_HEAD(list);
+	long ret, len;
+
+	kipc_chan_send_begin(ch, NULL, 1);
+	msg = kipc_chan_msg_from_iter(ch, file, from, NULL);
+	if (IS_ERR(msg)) {
+		ret = PTR_ERR(msg);
+	} else {
+		msg->prio = prio;
+		len = msg->len;		/* once queued, @msg is the receivers' */
+		list_add(&msg->link, &list);
+		ret = kipc_chan_send_list(ch, file, &list, xflags, deadline_ns);
+		if (ret > 0)
+			ret = len;
+	}
+	kipc_chan_send_end(ch, &list, NULL);
+	return ret;
+}
+
+/* Receive one message into @co: a batch of one. Return: its length or -errno. */
+static long kipc_recv_one(struct kipc_chan *ch, struct file *file, u32 xflags,
+			  u64 deadline_ns, kipc_deliver_fn deliver, struct kipc_copy_out *co)
+{
+	long ret;
+
+	ret = kipc_chan_recv(ch, file, xflags, deadline_ns, 1, deliver, co);
+	return ret < 0 ? ret : co->len;
+}
+
+/**
+ * kipc_chan_read_iter() - read(2) of a channel fd: receive one message
+ * @iocb: the call (IOCB_NOWAIT: do not block)
+ * @to: the buffer
+ *
+ * Return: the message length, or -errno as for KIPC_IOC_RECV.
+ */
+ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	struct kipc_copy_out co = { .to = to };
+	u32 xflags = 0;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		xflags |= KIPC_XFER_NONBLOCK;
+	return kipc_recv_one(kipc_chan_from_file(file), file, xflags, 0, kipc_deliver_copy, &co);
+}
+
+/**
+ * kipc_chan_write_iter() - write(2) of a channel fd: send one message
+ * @iocb: the call (IOCB_NOWAIT: do not block)
+ * @from: the message
+ *
+ * Return: the message length, or -errno as for KIPC_IOC_SEND.
+ */
+ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	u32 xflags = 0;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		xflags |= KIPC_XFER_NONBLOCK;
+	return kipc_send_iter(kipc_chan_from_file(file), file, from, 0, xflags, 0);
+}
+
+/**
+ * kipc_send_ioctl() - KIPC_IOC_SEND: send one message
+ * @ucmd: the call on a channel fd open for sending; @ucmd->cmd is a
+ *	struct kipc_xfer
+ *
+ * Return: the message length, or -errno.
+ */
+long kipc_send_ioctl(struct kipc_ucmd *ucmd)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct kipc_xfer *x = ucmd->cmd;
+	struct iov_iter iter;
+	long ret;
+
+	ret = kipc_xfer_validate(x, KIPC_XFER_USE_SEND);
+	if (ret)
+		return ret;
+	ret = kipc_import_xfer_iov(ITER_SOURCE, x, ucmd->compat, iovstack, &iov, &iter);
+	if (ret < 0)
+		return ret;
+	ret = kipc_send_iter(kipc_chan_from_file(ucmd->file), ucmd->file, &iter, x->prio,
+			     x->flags, x->deadline_ns);
+	kfree(iov);
+	return ret;
+}
+
+/**
+ * kipc_recv_ioctl() - KIPC_IOC_RECV: receive (or peek at, or discard) one
+ *	message
+ * @ucmd: the call on a channel fd open for receiving; @ucmd->cmd is a
+ *	struct kipc_xfer
+ *
+ * Return: the message length, or -errno.
+ */
+long kipc_recv_ioctl(struct kipc_ucmd *ucmd)
+{
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct kipc_chan *ch = kipc_chan_from_file(ucmd->file);
+	struct kipc_xfer *x = ucmd->cmd;
+	struct kipc_copy_out co;
+	struct iov_iter iter;
+	long ret;
+
+	ret = kipc_xfer_validate(x, KIPC_XFER_USE_RECV);
+	if (ret)
+		return ret;
+	co.x = x;
+	co.uarg = ucmd->ubuffer;
+	if (x->flags & KIPC_XFER_DISCARD)	/* @iov is not used */
+		return kipc_recv_one(ch, ucmd->file, x->flags, x->deadline_ns,
+				     kipc_deliver_discard, &co);
+	ret = kipc_import_xfer_iov(ITER_DEST, x, ucmd->compat, iovstack, &iov, &iter);
+	if (ret < 0)
+		return ret;
+	co.to = &iter;
+	ret = kipc_recv_one(ch, ucmd->file, x->flags, x->deadline_ns, kipc_deliver_copy, &co);
+	kfree(iov);
+	return ret;
+}
+
+/* ---- batches (KIPC_IOC_SEND_BATCH, KIPC_IOC_RECV_BATCH) -------------- */
+
+static int kipc_batch_check(const struct kipc_batch *b)
+{
+	if (b->flags & ~(KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE))
+		return -EINVAL;
+	if ((b->flags & KIPC_XFER_DEADLINE) ? !b->deadline_ns : b->deadline_ns)
+		return -EINVAL;
+	if (!b->nr || b->nr > KIPC_BATCH_MAX)
+		return -EINVAL;
+	if (b->xfer_size < KIPC_XFER_SIZE_VER0)
+		return -EINVAL;
+	if (b->xfer_size > KIPC_ARG_SIZE_MAX)
+		return -E2BIG;
+	return 0;
+}
+
+/* Read and check entry @i of a batch; returns its user address in *@up. */
+static int kipc_batch_entry(const struct kipc_batch *b, u32 i, bool send,
+			    struct kipc_xfer *x, void __user **up)
+{
+	void __user *p = u64_to_user_ptr(b->xfers + (u64)i * b->xfer_size);
+	int ret;
+
+	ret = kipc_xfer_sized_from_user(x, p, b->xfer_size);
+	if (ret)
+		return ret;
+	if (x->size != b->xfer_size)
+		return -EINVAL;
+	ret = kipc_xfer_validate(x, send ? KIPC_XFER_USE_SEND_ENTRY : KIPC_XFER_USE_RECV_ENTRY);
+	if (ret)
+		return ret;
+	*up = p;
+	return 0;
+}
+
+static long kipc_send_batch(struct kipc_chan *ch, struct file *file,
+			    const struct kipc_batch *b, bool compat)
+{
+	struct kipc_msg *msg;
+	long ret = 0;
+	LIST_HEAD(list);
+	LIST_HEAD(pool);
+	u32 i;
+
+	kipc_chan_send_begin(ch, &pool, b->nr);
+	/* Copy every message in first; an entry that fails ends the batch. */
+	for (i = 0; i < b->nr; i++) {
+		struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+		struct iov_iter iter;
+		struct kipc_xfer x;
+		void __user *up;
+
+		ret = kipc_batch_entry(b, i, true, &x, &up);
+		if (ret)
+			break;
+		ret = kipc_import_xfer_iov(ITER_SOURCE, &x, compat, iovstack, &iov, &iter);
+		if (ret < 0)
+			break;
+		msg = kipc_chan_msg_from_iter(ch, file, &iter, &pool);
+		kfree(iov);
+		if (IS_ERR(msg)) {
+			ret = PTR_ERR(msg);
+			break;
+		}
+		msg->prio = x.prio;
+		list_add_tail(&msg->link, &list);
+	}
+	if (i)
+		ret = kipc_chan_send_list(ch, file, &list, b->flags, b->deadline_ns);
+	/* Unsent messages and unused spares go back (or are freed). */
+	kipc_chan_send_end(ch, &list, &pool);
+	return ret;
+}
+
+/* A receive batch being delivered: the next entry to fill. */
+struct kipc_batch_recv {
+	const struct kipc_batch *b;
+	bool compat;
+	u32 i;
+};
+
+/* Deliver @msg to the next entry of a receive batch, as KIPC_IOC_RECV would. */
+static long kipc_batch_deliver(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_batch_recv *br = arg;
+	struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
+	struct kipc_copy_out co;
+	struct iov_iter iter;
+	struct kipc_xfer x;
+	long ret;
+
+	ret = kipc_batch_entry(br->b, br->i, false, &x, &co.uarg);
+	if (ret)
+		return ret;
+	ret = kipc_import_xfer_iov(ITER_DEST, &x, br->compat, iovstack, &iov, &iter);
+	if (ret < 0)
+		return ret;
+	co.to = &iter;
+	co.x = &x;
+	ret = kipc_deliver_copy(msg, &co);
+	kfree(iov);
+	if (ret >= 0)
+		br->i++;
+	return ret;
+}
+
+static long kipc_recv_batch(struct kipc_chan *ch, struct file *file,
+			    const struct kipc_batch *b, bool compat)
+{
+	struct kipc_batch_recv br = { .b = b, .compat = compat };
+	struct kipc_xfer x;
+	void __user *up;
+	long ret;
+
+	/* A bad first entry fails the call now, not after a wait. */
+	ret = kipc_batch_entry(b, 0, false, &x, &up);
+	if (ret)
+		return ret;
+	return kipc_chan_recv(ch, file, b->flags, b->deadline_ns, b->nr, kipc_batch_deliver, &br);
+}
+
+/*
+ * KIPC_IOC_SEND_BATCH and KIPC_IOC_RECV_BATCH, from ioctl() or from
+ * io_uring (@ucmd->uring): never blocking then, and "would block" is 0.
+ */
+static long kipc_batch(struct kipc_ucmd *ucmd, bool send)
+{
+	struct kipc_chan *ch = kipc_chan_from_file(ucmd->file);
+	struct kipc_batch *b = ucmd->cmd;
+	long ret;
+
+	ret = kipc_batch_check(b);
+	if (ret)
+		return ret;
+	if (ucmd->uring)
+		b->flags |= KIPC_XFER_NONBLOCK;
+	ret = send ? kipc_send_batch(ch, ucmd->file, b, ucmd->compat) :
+		     kipc_recv_batch(ch, ucmd->file, b, ucmd->compat);
+	if (ucmd->uring && ret == -EAGAIN)
+		return 0;
+	if (ucmd->uring && ret == -ERESTARTSYS)
+		return -EINTR;
+	return ret;
+}
+
+/**
+ * kipc_send_batch_ioctl() - KIPC_IOC_SEND_BATCH
+ * @ucmd: the call on a channel fd open for sending; @ucmd->cmd is a
+ *	struct kipc_batch
+ *
+ * Return: how many messages were queued, or -errno.
+ */
+long kipc_send_batch_ioctl(struct kipc_ucmd *ucmd)
+{
+	return kipc_batch(ucmd, true);
+}
+
+/**
+ * kipc_recv_batch_ioctl() - KIPC_IOC_RECV_BATCH
+ * @ucmd: the call on a channel fd open for receiving; @ucmd->cmd is a
+ *	struct kipc_batch
+ *
+ * Return: how many messages were received, or -errno.
+ */
+long kipc_recv_batch_ioctl(struct kipc_ucmd *ucmd)
+{
+	return kipc_batch(ucmd, false);
+}
