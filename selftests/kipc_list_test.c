@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,20 +25,6 @@
 #include "kselftest_harness.h"
 
 #define MAX_ENTRIES	4096
-
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	int ret = ioctl(fd, cmd, arg);
-
-	return ret < 0 ? -errno : ret;
-}
-
-static void make_name(char *buf, size_t len, const char *tag)
-{
-	static int n;
-
-	snprintf(buf, len, "list-%s-%d-%d", tag, getpid(), n++);
-}
 
 /* One KIPC_IOC_LIST call from @start of up to @max entries: its return. */
 static int list_once(int ctl, struct kipc_list_entry *e, uint32_t max, uint64_t start,
@@ -323,15 +308,6 @@ TEST_F(list, size_contract)
 	close(ch);
 }
 
-static int become(uid_t uid)
-{
-	gid_t gid = uid;
-
-	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
-		return -errno;
-	return 0;
-}
-
 /*
  * Root makes a 0600 and a 0644 channel and an anonymous 0666 one; user
  * 1000 sees only the 0644 one (and its owner as root, uid 0).
@@ -370,7 +346,7 @@ TEST_F(list, unprivileged_sees_what_it_may_read)
 		const struct kipc_list_entry *e;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (become(1000))
+		if (become(1000, 1000))
 			_exit(10);
 		n = list_all(self->ctl, self->e);
 		if (n < 1)
