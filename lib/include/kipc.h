@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define KIPC_LIB_VERSION_MAJOR	0
-#define KIPC_LIB_VERSION_MINOR	1
+#define KIPC_LIB_VERSION_MINOR	2
 
 /* Per-call flags for send and receive. */
 #define KIPC_NONBLOCK		0x1u	/* do not block, this call only */
