@@ -141,13 +141,15 @@ install-tools: tools
 	$(INSTALL) -m 0755 $(INSTALL_TOOLS) "$(DESTDIR)$(BINDIR)/"
 	ln -sf kipc-ctl "$(DESTDIR)$(BINDIR)/kipcctl"
 
-# The pages' .TH lines say "kipc @VERSION@": filled in here, from VERSION.
+# Filled in here (man/fill-page.awk): the pages' .TH lines say "kipc
+# @VERSION@", and kipc(7) gets the uapi header's errno contract table.
 install-man:
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man3" "$(DESTDIR)$(MANDIR)/man7"
 	for page in $(wildcard man/*.[137]); do \
-		base=$${page##*/}; \
-		sed 's/@VERSION@/$(KIPC_VERSION)/g' "$$page" > "$(DESTDIR)$(MANDIR)/man$${base##*.}/$$base" && \
-		chmod 0644 "$(DESTDIR)$(MANDIR)/man$${base##*.}/$$base" || exit 1; \
+		base=$${page##*/}; dest="$(DESTDIR)$(MANDIR)/man$${base##*.}/$$base"; \
+		awk -v version="$(KIPC_VERSION)" -f man/fill-page.awk \
+			kmod/include/uapi/linux/kipc.h "$$page" > "$$dest" && \
+		chmod 0644 "$$dest" || exit 1; \
 	done
 	# One .so stub per other name in a page's NAME line (man kipc_recv).
 	for page in $(wildcard man/*.1 man/*.3); do \
