@@ -72,6 +72,24 @@ int kipc_check_abi(int *module_abi);
  */
 int kipc_stat(struct kipc_global_stat *st);
 
+/**
+ * kipc_list() - the live objects the caller may see (KIPC_IOC_LIST)
+ * @start_id: the smallest object id to list; 0 to start
+ * @entries: filled with up to @max_entries objects, in ascending id order
+ * @max_entries: room in @entries; 0 only asks whether any is left
+ * @next_id: if not NULL, receives the @start_id of the next call, or 0
+ *	when no object is left
+ *
+ * CAP_SYS_ADMIN sees every object; any other caller the named objects it
+ * may open for reading. Loop while *@next_id is not 0; the walk is not a
+ * snapshot, but an object alive throughout it is listed exactly once.
+ * Needs KIPC_FEAT_LIST (-ENOTTY from an older module).
+ *
+ * Return: the number of entries filled in, or -errno.
+ */
+int kipc_list(uint64_t start_id, struct kipc_list_entry *entries, unsigned int max_entries,
+	      uint64_t *next_id);
+
 /* --- channels --- */
 
 /* Limits for a channel being created; 0 means the module default. */
