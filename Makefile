@@ -7,6 +7,11 @@
 # The module is never loaded on the build machine: tests run in a VM.
 
 KERNELS ?= 6.1 6.12 7.3
+# The one version: VERSION. Everything else reads it (lib/Makefile,
+# lib/rpc/Makefile, dkms.conf and the man pages at install, kmod/Kbuild's
+# MODULE_VERSION); `make version-check` fails on any file that states one.
+KIPC_VERSION := $(file <VERSION)
+$(if $(KIPC_VERSION),,$(error VERSION is missing or empty))
 export KIPC_CACHE ?= /var/cache/kipc
 
 # Build the module against KDIR: the running kernel's build tree if there
@@ -19,6 +24,9 @@ KSRC = $(shell scripts/ksrc)
 KMOD_SRCS := Kbuild $(wildcard kmod/Kbuild kmod/*.c kmod/*.h kmod/include/uapi/linux/*.h)
 
 all: modules lib tools selftests examples
+
+version-check:
+	scripts/version-check
 
 deps:
 	scripts/install-deps
@@ -90,8 +98,7 @@ sparse: $(KMOD_SRCS)
 # ---- install: DESTDIR (staging root) and PREFIX (default /usr/local) ----
 # The module goes to /lib/modules/<release of KDIR>/updates (then depmod,
 # unless DESTDIR is set); install-dkms puts the module source where dkms
-# wants it instead (see dkms.conf). scripts/test-install checks all of this.
-KIPC_VERSION := $(shell cat VERSION)
+# wants it instead (see dkms.conf.in). scripts/test-install checks all of this.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -139,11 +146,16 @@ install-tools: tools
 	$(INSTALL) -m 0755 $(INSTALL_TOOLS) "$(DESTDIR)$(BINDIR)/"
 	ln -sf kipc-ctl "$(DESTDIR)$(BINDIR)/kipcctl"
 
+# Filled in here (man/fill-page.awk): the pages' .TH lines say "kipc
+# @VERSION@", and kipc(7) gets the uapi header's errno contract table.
 install-man:
 	$(INSTALL) -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man3" "$(DESTDIR)$(MANDIR)/man7"
-	$(INSTALL) -m 0644 $(wildcard man/*.1) "$(DESTDIR)$(MANDIR)/man1/"
-	$(INSTALL) -m 0644 $(wildcard man/*.3) "$(DESTDIR)$(MANDIR)/man3/"
-	$(INSTALL) -m 0644 $(wildcard man/*.7) "$(DESTDIR)$(MANDIR)/man7/"
+	for page in $(wildcard man/*.[137]); do \
+		base=$${page##*/}; dest="$(DESTDIR)$(MANDIR)/man$${base##*.}/$$base"; \
+		awk -v version="$(KIPC_VERSION)" -f man/fill-page.awk \
+			kmod/include/uapi/linux/kipc.h "$$page" > "$$dest" && \
+		chmod 0644 "$$dest" || exit 1; \
+	done
 	# One .so stub per other name in a page's NAME line (man kipc_recv).
 	for page in $(wildcard man/*.1 man/*.3); do \
 		base=$${page##*/}; sec=$${base##*.}; \
@@ -158,12 +170,14 @@ install-data:
 	$(INSTALL) -m 0644 udev/60-kipc.rules "$(DESTDIR)$(UDEVRULESDIR)/"
 	$(INSTALL) -m 0644 modprobe.d/kipc.conf.example "$(DESTDIR)$(DOCDIR)/"
 
-# The module source for dkms: /usr/src/kipc-<version> (dkms.conf, Kbuild, kmod/).
+# The module source for dkms: /usr/src/kipc-<version> (dkms.conf, made from
+# dkms.conf.in; Kbuild; VERSION, which kmod/Kbuild reads as ../VERSION; kmod/).
 DKMS_SRC = $(DESTDIR)/usr/src/kipc-$(KIPC_VERSION)
 install-dkms:
 	$(INSTALL) -d "$(DKMS_SRC)/kmod/include/uapi/linux"
+	sed 's/@VERSION@/$(KIPC_VERSION)/g' dkms.conf.in > "$(DKMS_SRC)/dkms.conf"
+	chmod 0644 "$(DKMS_SRC)/dkms.conf"
 	$(INSTALL) -m 0644 Kbuild VERSION "$(DKMS_SRC)/"
-	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(KIPC_VERSION)"/' dkms.conf > "$(DKMS_SRC)/dkms.conf"
 	$(INSTALL) -m 0644 kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) "$(DKMS_SRC)/kmod/"
 	$(INSTALL) -m 0644 kmod/include/uapi/linux/kipc.h "$(DKMS_SRC)/kmod/include/uapi/linux/"
 
@@ -183,5 +197,5 @@ clean:
 	$(MAKE) -C selftests clean KSFT_DIR=.
 	rm -rf "$(BUILD)"
 
-.PHONY: all deps modules lib tools selftests m32 examples check check-debug run checkpatch sparse clean \
+.PHONY: all version-check deps modules lib tools selftests m32 examples check check-debug run checkpatch sparse clean \
 	install install-module install-lib install-tools install-man install-data install-dkms deb

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* libkipc: the control node, version and module-wide counters. */
+/* libkipc: the control node, version, module-wide counters, the listing. */
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,4 +100,25 @@ int kipc_stat(struct kipc_global_stat *st)
 	memset(st, 0, sizeof(*st));
 	st->size = sizeof(*st);
 	return kipc__ctl_ioctl(KIPC_IOC_STAT, st);
+}
+
+int kipc_list(uint64_t start_id, struct kipc_list_entry *entries, unsigned int max_entries,
+	      uint64_t *next_id)
+{
+	struct kipc_list l = {
+		.size = sizeof(l),
+		.entries = (uintptr_t)entries,
+		.entry_size = sizeof(*entries),
+		/* the count comes back as an int */
+		.max_entries = max_entries > INT_MAX ? INT_MAX : max_entries,
+		.start_id = start_id,
+	};
+	int ret;
+
+	ret = kipc__ctl_ioctl(KIPC_IOC_LIST, &l);
+	if (ret < 0)
+		return ret;
+	if (next_id)
+		*next_id = l.next_id;
+	return ret;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipcctl (tools/kipc-ctl) against the real module: create, stat, list
- * (debugfs), watch, unlink, their --json forms and exit codes. Runs the
+ * and watch (KIPC_IOC_LIST, also unprivileged), unlink, their --json forms
+ * and exit codes. Runs the
  * kipc-ctl binary found next to this test (the VM's /opt/kipc) or in
  * $KIPC_CTL.
  */
@@ -17,7 +18,6 @@
 #include <kipc.h>
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
-
 
 static char ctl_path[PATH_MAX + 16];
 
@@ -169,17 +169,14 @@ TEST_F(ctl, create_stat_unlink_region)
 	ASSERT_EQ(-ENOENT, kipc_shm_open(self->shm, O_RDONLY, 0, 0));
 }
 
-TEST_F(ctl, list_from_debugfs)
+TEST_F(ctl, list_and_watch)
 {
 	char args[256], line[256], *p;
 	int ch, anon, rate_seen = 0;
 	pid_t pid;
 
-	if (access(KIPC_OBJECTS, R_OK)) {
-		/* then list must say so, with exit status 3 */
-		ASSERT_EQ(3, ctl(self->out, sizeof(self->out), "list"));
-		SKIP(return, "%s not readable (debugfs not mounted, or not root)", KIPC_OBJECTS);
-	}
+	if (geteuid() != 0)
+		SKIP(return, "needs root to see anonymous objects in the listing");
 	ch = kipc_chan_open(self->chan, O_RDWR | O_CREAT | O_EXCL, 0620, NULL);
 	ASSERT_LE(0, ch);
 	anon = kipc_chan_open(NULL, O_RDWR | O_CREAT, 0600, NULL);
@@ -190,6 +187,7 @@ TEST_F(ctl, list_from_debugfs)
 	ASSERT_EQ(0, strncmp(self->out, "TYPE", 4));
 	ASSERT_NE(NULL, strstr(self->out, self->chan));
 	ASSERT_EQ(0, ctl(self->out, sizeof(self->out), "--json list -t chan"));
+	ASSERT_NE(NULL, strstr(self->out, "\"source\":\"KIPC_IOC_LIST\""));
 	snprintf(line, sizeof(line), "\"name\":\"%s\",", self->chan);
 	ASSERT_NE(NULL, strstr(self->out, line));
 	ASSERT_NE(NULL, strstr(self->out, "\"name\":null"));	/* the anonymous one */
@@ -216,30 +214,56 @@ TEST_F(ctl, list_from_debugfs)
 		if (strtod(p + strlen("\"sent_per_s\":"), NULL) > 0)
 			rate_seen = 1;
 	ASSERT_EQ(1, rate_seen) TH_LOG("%s", self->out);
-	ASSERT_NE(NULL, strstr(self->out, "\"source\":\"" KIPC_OBJECTS "\""));
+	ASSERT_NE(NULL, strstr(self->out, "\"source\":\"KIPC_IOC_LIST\""));
+	/* a name that is not there: exit 1 */
+	ASSERT_EQ(1, ctl(self->out, sizeof(self->out), "watch -n 1 -i 0.1 ctl-no-such-name"));
 	close(anon);
 	close(ch);
 }
 
-/* Not root: the listing is root-only, and kipcctl says so (exit 3). */
-TEST_F(ctl, list_unprivileged_says_why)
+/*
+ * Not root: list and watch show the named objects the user may read, and
+ * nothing else (no debugfs, no privilege needed).
+ */
+TEST_F(ctl, list_unprivileged_sees_what_it_may_read)
 {
 	const char *wrap = "setpriv --reuid=1000 --regid=1000 --clear-groups";
-	char args[128];
-	int ch;
+	char args[160], line[160];
+	int ch, shm, anon;
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to switch to uid 1000");
 	if (system("setpriv --help >/dev/null 2>&1"))
 		SKIP(return, "setpriv (util-linux) not available");
-	ASSERT_EQ(3, ctl_as(wrap, self->out, sizeof(self->out), "list"));
-	ASSERT_NE(NULL, strstr(self->out, "root")) TH_LOG("%s", self->out);
-	/* stat needs no debugfs: a world-readable channel can be looked at */
+	/* root's: a world-readable channel, a private region, an anonymous one */
 	ch = kipc_chan_open(self->chan, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644, NULL);
 	ASSERT_LE(0, ch);
+	shm = kipc_shm_open(self->shm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, 4096);
+	ASSERT_LE(0, shm);
+	anon = kipc_chan_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0644, NULL);
+	ASSERT_LE(0, anon);
+
+	ASSERT_EQ(0, ctl_as(wrap, self->out, sizeof(self->out), "--json list"))
+		TH_LOG("%s", self->out);
+	snprintf(line, sizeof(line), "\"name\":\"%s\",", self->chan);
+	ASSERT_NE(NULL, strstr(self->out, line)) TH_LOG("%s", self->out);
+	ASSERT_EQ(NULL, strstr(self->out, self->shm)) TH_LOG("%s", self->out);
+	ASSERT_EQ(NULL, strstr(self->out, "\"name\":null")) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, ctl_as(wrap, self->out, sizeof(self->out), "list"));
+	ASSERT_NE(NULL, strstr(self->out, self->chan)) TH_LOG("%s", self->out);
+
+	snprintf(args, sizeof(args), "watch -n 1 -i 0.1 %s", self->chan);
+	ASSERT_EQ(0, ctl_as(wrap, self->out, sizeof(self->out), args)) TH_LOG("%s", self->out);
+	ASSERT_NE(NULL, strstr(self->out, self->chan));
+	snprintf(args, sizeof(args), "watch -n 1 -i 0.1 %s", self->shm);
+	ASSERT_EQ(1, ctl_as(wrap, self->out, sizeof(self->out), args)) TH_LOG("%s", self->out);
+
+	/* stat works by name, with the mode bits' permission */
 	snprintf(args, sizeof(args), "stat %s", self->chan);
 	ASSERT_EQ(0, ctl_as(wrap, self->out, sizeof(self->out), args));
 	ASSERT_NE(NULL, strstr(self->out, "mode          0644"));
+	close(anon);
+	close(shm);
 	close(ch);
 }
 

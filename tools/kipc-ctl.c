@@ -5,12 +5,12 @@
  * as both kipc-ctl and kipcctl; see usage() and kipcctl(1).
  *
  * Where the data comes from:
- *   list, watch  /sys/kernel/debug/kipc/objects, the module's debugfs
- *                listing of every live object (root-only, like debugfs);
- *                watch falls back to per-name stats without it
+ *   list, watch  kipc_list() (KIPC_IOC_LIST), the module's stable object
+ *                listing: root sees every object, anyone else the named
+ *                objects they may open for reading
  *   stat         opens each object by name (read-only when permitted)
- *                and asks the kernel (kipc_chan_stat/kipc_shm_stat): no
- *                debugfs needed, only the mode bits' permission
+ *                and asks the kernel (kipc_chan_stat/kipc_shm_stat): only
+ *                the mode bits' permission is needed
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,22 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include <kipc.h>
-
-#define OBJECTS_DIR	"/sys/kernel/debug/kipc"
-#define OBJECTS_PATH	OBJECTS_DIR "/objects"
 
 /* Exit codes (also in usage()). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,		/* an operation failed (no such name, permission, ...) */
 	EXIT_USAGE = 2,
-	EXIT_UNAVAIL = 3,	/* no module, or no debugfs listing */
+	EXIT_UNAVAIL = 3,	/* no module, or one without KIPC_IOC_LIST */
 	EXIT_ABI = 4,		/* module and library ABI versions differ */
 };
 
@@ -52,12 +47,12 @@ static void usage(FILE *f)
 		"Inspect and manage kipc channels and regions (like ipcs/ipcrm).\n"
 		"\n"
 		"Commands:\n"
-		"  list [-t chan|shm]          every live object, from the module's debugfs\n"
-		"                              listing " OBJECTS_PATH "\n"
-		"                              (needs debugfs mounted; root by default)\n"
+		"  list [-t chan|shm]          the live objects you may see, from the module's\n"
+		"                              listing (KIPC_IOC_LIST): root sees every one,\n"
+		"                              other users the named objects they may read\n"
 		"  stat [-t chan|shm] NAME...  one object's state, asked of the kernel by\n"
 		"                              opening it by name (needs read or write\n"
-		"                              permission on it, not debugfs); the counts of\n"
+		"                              permission on it); the counts of\n"
 		"                              open fds leave out kipcctl's own\n"
 		"  create chan NAME [-m MODE] [--max-msgs N] [--max-msg-size SIZE]\n"
 		"  create shm NAME -s SIZE [-m MODE]\n"
@@ -69,9 +64,8 @@ static void usage(FILE *f)
 		"  watch [-i SECONDS] [-n COUNT] [-t chan|shm] [NAME...]\n"
 		"                              message rates (sent/s, received/s) and queue\n"
 		"                              depth every interval (default 1 s) until\n"
-		"                              interrupted or COUNT reports; from the debugfs\n"
-		"                              listing, or without it from the named\n"
-		"                              channels' own stats\n"
+		"                              interrupted or COUNT reports, of the objects\n"
+		"                              list shows (or only those NAMEs)\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json     machine-readable output: one JSON document (watch: one\n"
@@ -79,8 +73,8 @@ static void usage(FILE *f)
 		"  -h, --help     this help\n"
 		"\n"
 		"Exit status: 0 success, 1 an operation failed, 2 usage error, 3 kipc not\n"
-		"available (module not loaded, or the debugfs listing is missing),\n"
-		"4 the module's ABI version differs from the library's.\n",
+		"available (module not loaded, or too old to list objects), 4 the\n"
+		"module's ABI version differs from the library's.\n",
 		prog);
 }
 
@@ -236,157 +230,74 @@ static int check_module(void)
 	return EXIT_FAIL;
 }
 
-/* ---- the debugfs listing ------------------------------------------------ */
-
-#define MAX_COLS	32
-
-/* The listing: column names from the header line, then one row per object. */
-struct listing {
-	char *text;		/* the file, split in place */
-	char *cols[MAX_COLS];
-	int ncols;
-	char *(*rows)[MAX_COLS];
-	int nrows;
-};
-
-static void listing_free(struct listing *l)
-{
-	free(l->text);
-	free(l->rows);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Undo seq_escape(): \ooo octal escapes. In place. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-			s += 4;
-		} else {
-			*d++ = *s++;
-		}
-	}
-	*d = 0;
-}
-
-static int split_words(char *line, char **out, int max)
-{
-	int n = 0;
-	char *save, *w;
-
-	for (w = strtok_r(line, " \t", &save); w && n < max; w = strtok_r(NULL, " \t", &save))
-		out[n++] = w;
-	return n;
-}
+/* ---- the object listing (KIPC_IOC_LIST) --------------------------------- */
 
 /*
- * Read the listing. Returns 0, or the exit code after saying why it is
- * not there (debugfs not mounted, no module, no permission).
+ * Every object the caller may see (all of them for CAP_SYS_ADMIN, else the
+ * named ones it may read), through kipc_list(). Returns 0 with *@out (to
+ * free) and *@n set, or the exit code after saying why.
  */
-static int listing_read(struct listing *l)
+static int list_read(struct kipc_list_entry **out, int *n)
 {
-	size_t cap = 1 << 16, len = 0;
-	char *line, *save;
-	FILE *f;
-	size_t n;
+	struct kipc_list_entry *all = NULL;
+	uint64_t next = 0;
+	int cap = 0, len = 0, ret;
 
-	memset(l, 0, sizeof(*l));
-	f = fopen(OBJECTS_PATH, "r");
-	if (!f) {
-		int e = errno;
-		struct statfs sfs;
-
-		if (e == EACCES || e == EPERM)
-			err("%s: %s (debugfs is root-only: run as root)", OBJECTS_PATH, strerror(e));
-		else if (statfs("/sys/kernel/debug", &sfs) || sfs.f_type != DEBUGFS_MAGIC)
-			err("debugfs is not mounted at /sys/kernel/debug, so there is no object "
-			    "listing (mount -t debugfs none /sys/kernel/debug)");
-		else if (access(OBJECTS_DIR, F_OK))
-			err("%s missing: the loaded kipc module has no debugfs listing", OBJECTS_DIR);
-		else
-			err("%s: %s", OBJECTS_PATH, strerror(e));
-		return EXIT_UNAVAIL;
-	}
-	l->text = malloc(cap);
-	while (l->text && (n = fread(l->text + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			char *t = realloc(l->text, cap * 2);
+	do {
+		if (cap - len < 64) {
+			struct kipc_list_entry *t = realloc(all, (cap + 64) * sizeof(*all));
 
 			if (!t) {
-				free(l->text);
-				l->text = NULL;
-				break;
+				free(all);
+				err("out of memory");
+				return EXIT_FAIL;
 			}
-			l->text = t;
-			cap *= 2;
+			all = t;
+			cap += 64;
 		}
-	}
-	fclose(f);
-	if (!l->text) {
-		err("out of memory");
-		return EXIT_FAIL;
-	}
-	l->text[len] = 0;
-
-	line = strtok_r(l->text, "\n", &save);
-	if (!line) {
-		err("%s: empty", OBJECTS_PATH);
-		return EXIT_FAIL;
-	}
-	l->ncols = split_words(line, l->cols, MAX_COLS);
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		char *(*rows)[MAX_COLS] = realloc(l->rows, (l->nrows + 1) * sizeof(*rows));
-		int i, nw;
-
-		if (!rows) {
-			err("out of memory");
+		ret = kipc_list(next, all + len, (unsigned int)(cap - len), &next);
+		if (ret < 0) {
+			free(all);
+			if (ret == -ENOTTY) {
+				err("the loaded kipc module has no object listing (KIPC_IOC_LIST): "
+				    "load a newer kipc.ko");
+				return EXIT_UNAVAIL;
+			}
+			err("listing objects: %s", strerror(-ret));
 			return EXIT_FAIL;
 		}
-		l->rows = rows;
-		memset(rows[l->nrows], 0, sizeof(rows[0]));
-		nw = split_words(line, rows[l->nrows], l->ncols);
-		for (i = nw; i < l->ncols; i++)
-			rows[l->nrows][i] = NULL;	/* a kind without that column */
-		l->nrows++;
-	}
+		len += ret;
+	} while (next);
+	*out = all;
+	*n = len;
 	return EXIT_OK;
 }
 
-static int col_index(const struct listing *l, const char *name)
+static const char *type_name(unsigned int type)
 {
-	int i;
-
-	for (i = 0; i < l->ncols; i++)
-		if (!strcmp(l->cols[i], name))
-			return i;
-	return -1;
+	return type == KIPC_OBJ_CHAN ? "chan" : type == KIPC_OBJ_REGION ? "shm" : "?";
 }
 
-/* A row's value in column @name, or NULL if the row or listing has none. */
-static const char *cell(const struct listing *l, int row, const char *name)
+/*
+ * @name for a text column, into @buf: "-" when there is none; spaces,
+ * backslashes and unprintable bytes as \ooo, so that a column never splits.
+ */
+static void name_cell(const char *name, char *buf, size_t len)
 {
-	int i = col_index(l, name);
+	const unsigned char *p = (const unsigned char *)name;
+	size_t o = 0;
 
-	return i < 0 ? NULL : l->rows[row][i];
-}
-
-static unsigned long long cell_u64(const struct listing *l, int row, const char *name)
-{
-	const char *v = cell(l, row, name);
-
-	return v ? strtoull(v, NULL, 10) : 0;
-}
-
-static int row_type_matches(const struct listing *l, int row, int type)
-{
-	const char *t = cell(l, row, "type");
-
-	return !type || (t && parse_type(t) == type);
+	if (!*name) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	for (; *p && o + 5 < len; p++) {
+		if (*p <= ' ' || *p == '\\' || *p >= 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\%03o", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	buf[o] = 0;
 }
 
 /* ---- list --------------------------------------------------------------- */
@@ -403,125 +314,134 @@ static int is_number(const char *s)
 	return 1;
 }
 
-static void list_json(struct listing *l, int type)
+static void list_json(const struct kipc_list_entry *e, int n, int type)
 {
-	int r, c, first_obj = 1;
+	int i, first_obj = 1;
 
-	printf("{\"source\":");
-	json_str(OBJECTS_PATH);
-	printf(",\"objects\":[");
-	for (r = 0; r < l->nrows; r++) {
+	printf("{\"source\":\"KIPC_IOC_LIST\",\"objects\":[");
+	for (i = 0; i < n; i++) {
 		int first = 1;
+		char m[8];
 
-		if (!row_type_matches(l, r, type))
+		if (type && e[i].type != (unsigned int)type)
 			continue;
 		printf("%s{", first_obj ? "" : ",");
 		first_obj = 0;
-		for (c = 0; c < l->ncols; c++) {
-			char *v = l->rows[r][c], *slash;
-
-			if (!strcmp(l->cols[c], "name")) {
-				if (v && strcmp(v, "-"))
-					unescape(v);
-				json_kstr(&first, "name", v && strcmp(v, "-") ? v : NULL);
-			} else if (!v) {
-				json_kstr(&first, l->cols[c], NULL);
-			} else if (!strcmp(l->cols[c], "depth") && (slash = strchr(v, '/'))) {
-				json_u64(&first, "depth", strtoull(v, NULL, 10));
-				json_u64(&first, "max_depth", strtoull(slash + 1, NULL, 10));
-			} else if (!strcmp(l->cols[c], "mode")) {
-				char m[8];
-
-				snprintf(m, sizeof(m), "0%s", v);
-				json_kstr(&first, "mode", m);
-			} else if (is_number(v)) {
-				json_key(&first, l->cols[c]);
-				fputs(v, stdout);
-			} else {
-				json_kstr(&first, l->cols[c], v);
-			}
+		snprintf(m, sizeof(m), "0%03o", e[i].mode);
+		json_kstr(&first, "type", type_name(e[i].type));
+		json_u64(&first, "id", e[i].id);
+		json_kstr(&first, "name", e[i].name[0] ? e[i].name : NULL);
+		json_u64(&first, "uid", e[i].uid);
+		json_u64(&first, "gid", e[i].gid);
+		json_kstr(&first, "mode", m);
+		if (e[i].type == KIPC_OBJ_CHAN) {
+			json_u64(&first, "depth", e[i].nr_msgs);
+			json_u64(&first, "max_depth", e[i].max_msgs);
+			json_u64(&first, "bytes", e[i].bytes);
+			json_u64(&first, "sent", e[i].sent);
+			json_u64(&first, "received", e[i].received);
+			json_u64(&first, "waiters", e[i].nr_waiters);
+		} else {
+			json_u64(&first, "length", e[i].bytes);
+			json_u64(&first, "refs", e[i].nr_msgs);
+			json_u64(&first, "maps", e[i].nr_maps);
 		}
+		json_u64(&first, "fds", e[i].nr_fds);
 		putchar('}');
 	}
 	printf("]}\n");
 }
 
-/* A plain text table: column widths from the data, numbers right-aligned. */
-static void print_table(int ncols, const char **head, char ***cells, int nrows)
-{
-	int w[MAX_COLS] = { 0 }, r, c;
+#define LIST_COLS	13
 
-	for (c = 0; c < ncols; c++)
+/* One row of the text table: the name, and the other columns. */
+struct row {
+	char name[KIPC_NAME_MAX * 4];
+	char col[LIST_COLS][32];
+};
+
+static const char *row_cell(const struct row *r, int c)
+{
+	return c == 2 ? r->name : r->col[c];
+}
+
+/* A plain text table: column widths from the data, numbers right-aligned. */
+static void print_table(const char *const *head, const struct row *rows, int nrows)
+{
+	int w[LIST_COLS] = { 0 }, r, c;
+
+	for (c = 0; c < LIST_COLS; c++)
 		w[c] = (int)strlen(head[c]);
 	for (r = 0; r < nrows; r++)
-		for (c = 0; c < ncols; c++)
-			if ((int)strlen(cells[r][c]) > w[c])
-				w[c] = (int)strlen(cells[r][c]);
-	for (c = 0; c < ncols; c++)
-		printf("%-*s%s", w[c], head[c], c + 1 < ncols ? "  " : "\n");
+		for (c = 0; c < LIST_COLS; c++)
+			if ((int)strlen(row_cell(&rows[r], c)) > w[c])
+				w[c] = (int)strlen(row_cell(&rows[r], c));
+	for (c = 0; c < LIST_COLS; c++)
+		printf("%-*s%s", w[c], head[c], c + 1 < LIST_COLS ? "  " : "\n");
 	for (r = 0; r < nrows; r++)
-		for (c = 0; c < ncols; c++) {
-			const char *v = cells[r][c];
+		for (c = 0; c < LIST_COLS; c++) {
+			const char *v = row_cell(&rows[r], c);
 			int left = !is_number(v) && !strchr(v, '/');
 
-			printf(left ? "%-*s%s" : "%*s%s", w[c], v, c + 1 < ncols ? "  " : "\n");
+			printf(left ? "%-*s%s" : "%*s%s", w[c], v, c + 1 < LIST_COLS ? "  " : "\n");
 		}
 }
 
-static void list_human(struct listing *l, int type)
+/* "-" for a counter an object's kind does not have. */
+static void u64_cell(char *buf, int applies, unsigned long long v)
 {
-	const char *head[MAX_COLS];
-	char ***cells;
-	int r, c, n = 0;
+	if (applies)
+		snprintf(buf, 32, "%llu", v);
+	else
+		snprintf(buf, 32, "-");
+}
 
-	cells = calloc(l->nrows ? l->nrows : 1, sizeof(*cells));
-	if (!cells)
+static void list_human(const struct kipc_list_entry *e, int n, int type)
+{
+	static const char *const head[LIST_COLS] = {
+		"TYPE", "ID", "NAME", "OWNER", "GROUP", "MODE", "DEPTH", "BYTES",
+		"SENT", "RECEIVED", "FDS", "MAPS", "WAITERS",
+	};
+	struct row *rows;
+	int i, nrows = 0;
+
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		err("out of memory");
 		return;
-	for (c = 0; c < l->ncols; c++) {
-		static char upper[MAX_COLS][32];
-		int i;
-
-		for (i = 0; l->cols[c][i] && i < 31; i++)
-			upper[c][i] = (char)(l->cols[c][i] >= 'a' && l->cols[c][i] <= 'z' ?
-					     l->cols[c][i] - 32 : l->cols[c][i]);
-		upper[c][i] = 0;
-		head[c] = !strcmp(l->cols[c], "uid") ? "OWNER" :
-			  !strcmp(l->cols[c], "gid") ? "GROUP" : upper[c];
 	}
-	for (r = 0; r < l->nrows; r++) {
-		if (!row_type_matches(l, r, type))
+	for (i = 0; i < n; i++) {
+		struct row *r = &rows[nrows];
+		int chan = e[i].type == KIPC_OBJ_CHAN;
+		char ub[32];
+
+		if (type && e[i].type != (unsigned int)type)
 			continue;
-		cells[n] = calloc(l->ncols, sizeof(char *));
-		if (!cells[n])
-			break;
-		for (c = 0; c < l->ncols; c++) {
-			const char *v = l->rows[r][c];
-			char buf[64];
-
-			if (!v)
-				v = "-";
-			else if (!strcmp(l->cols[c], "uid"))
-				v = user_name((unsigned int)strtoul(v, NULL, 10), buf, sizeof(buf));
-			else if (!strcmp(l->cols[c], "gid"))
-				v = group_name((unsigned int)strtoul(v, NULL, 10), buf, sizeof(buf));
-			cells[n][c] = strdup(v);
-			if (!cells[n][c])
-				cells[n][c] = "?";
-		}
-		n++;
+		snprintf(r->col[0], 32, "%s", type_name(e[i].type));
+		u64_cell(r->col[1], 1, e[i].id);
+		name_cell(e[i].name, r->name, sizeof(r->name));
+		snprintf(r->col[3], 32, "%s", user_name(e[i].uid, ub, sizeof(ub)));
+		snprintf(r->col[4], 32, "%s", group_name(e[i].gid, ub, sizeof(ub)));
+		snprintf(r->col[5], 32, "%03o", e[i].mode);
+		/* a region's depth: references to it queued in channels */
+		if (chan)
+			snprintf(r->col[6], 32, "%u/%u", e[i].nr_msgs, e[i].max_msgs);
+		else
+			u64_cell(r->col[6], 1, e[i].nr_msgs);
+		u64_cell(r->col[7], 1, e[i].bytes);
+		u64_cell(r->col[8], chan, e[i].sent);
+		u64_cell(r->col[9], chan, e[i].received);
+		u64_cell(r->col[10], 1, e[i].nr_fds);
+		u64_cell(r->col[11], !chan, e[i].nr_maps);
+		u64_cell(r->col[12], chan, e[i].nr_waiters);
+		nrows++;
 	}
-	if (!n)
+	if (!nrows)
 		printf("no kipc %s\n", type == KIPC_OBJ_CHAN ? "channels" :
 		       type == KIPC_OBJ_REGION ? "regions" : "objects");
 	else
-		print_table(l->ncols, head, cells, n);
-	for (r = 0; r < n; r++) {
-		for (c = 0; c < l->ncols; c++)
-			if (strcmp(cells[r][c], "?"))
-				free(cells[r][c]);
-		free(cells[r]);
-	}
-	free(cells);
+		print_table(head, rows, nrows);
+	free(rows);
 }
 
 static int type_option(const char *arg, int *type)
@@ -571,8 +491,8 @@ static int sub_getopt(int argc, char **argv, const char *allowed)
 
 static int cmd_list(int argc, char **argv)
 {
-	struct listing l;
-	int c, type = 0, ret;
+	struct kipc_list_entry *e;
+	int c, type = 0, ret, n;
 
 	while ((c = sub_getopt(argc, argv, "t")) != -1) {
 		if (c == 'h') {
@@ -589,16 +509,14 @@ static int cmd_list(int argc, char **argv)
 	ret = check_module();
 	if (ret)
 		return ret;
-	ret = listing_read(&l);
-	if (ret) {
-		listing_free(&l);
+	ret = list_read(&e, &n);
+	if (ret)
 		return ret;
-	}
 	if (json)
-		list_json(&l, type);
+		list_json(e, n, type);
 	else
-		list_human(&l, type);
-	listing_free(&l);
+		list_human(e, n, type);
+	free(e);
 	return EXIT_OK;
 }
 
@@ -968,10 +886,8 @@ static int cmd_unlink(int argc, char **argv)
 struct sample {
 	int type;
 	unsigned long long id;
-	char name[KIPC_NAME_MAX * 4];	/* as listed (escaped) or as given */
+	char name[KIPC_NAME_MAX];	/* empty: not named */
 	unsigned long long depth, max_depth, bytes, sent, received, waiters;
-	int fd;				/* by-name mode: the open channel */
-	int seen;
 };
 
 static double mono_s(void)
@@ -992,62 +908,49 @@ static struct sample *find_sample(struct sample *s, int n, int type, unsigned lo
 	return NULL;
 }
 
-/* Fill @cur from the listing (all objects, filtered by type and names). */
+/* Fill @cur (to free) from the listing, filtered by type and names. */
 static int sample_listing(struct sample **cur, int *n, int type, char **names, int nnames)
 {
-	struct listing l;
-	int r, i, ret;
+	struct kipc_list_entry *e;
+	int nent, r, i, ret;
 
-	ret = listing_read(&l);
-	if (ret) {
-		listing_free(&l);
+	ret = list_read(&e, &nent);
+	if (ret)
 		return ret;
-	}
-	*cur = calloc(l.nrows ? l.nrows : 1, sizeof(**cur));
+	*cur = calloc(nent ? nent : 1, sizeof(**cur));
 	*n = 0;
 	if (!*cur) {
-		listing_free(&l);
+		free(e);
+		err("out of memory");
 		return EXIT_FAIL;
 	}
-	for (r = 0; r < l.nrows; r++) {
+	for (r = 0; r < nent; r++) {
 		struct sample *s = &(*cur)[*n];
-		const char *v;
 
-		if (!row_type_matches(&l, r, type))
+		if (type && e[r].type != (unsigned int)type)
 			continue;
-		v = cell(&l, r, "name");
-		if (nnames) {
-			char un[sizeof(s->name)];
-
-			snprintf(un, sizeof(un), "%s", v ? v : "-");
-			unescape(un);
-			for (i = 0; i < nnames; i++)
-				if (!strcmp(un, names[i]))
-					break;
-			if (i == nnames)
-				continue;
-		}
-		s->type = parse_type(cell(&l, r, "type") ? cell(&l, r, "type") : "");
-		s->id = cell_u64(&l, r, "id");
-		snprintf(s->name, sizeof(s->name), "%s", v ? v : "-");
-		v = cell(&l, r, "depth");
-		if (v) {
-			s->depth = strtoull(v, NULL, 10);
-			s->max_depth = strchr(v, '/') ? strtoull(strchr(v, '/') + 1, NULL, 10) : 0;
-		}
-		s->bytes = cell_u64(&l, r, "bytes");
-		s->sent = cell_u64(&l, r, "sent");
-		s->received = cell_u64(&l, r, "received");
-		s->waiters = cell_u64(&l, r, "waiters");
-		s->fd = -1;
+		for (i = 0; i < nnames; i++)
+			if (!strcmp(e[r].name, names[i]))
+				break;
+		if (nnames && i == nnames)
+			continue;
+		s->type = (int)e[r].type;
+		s->id = e[r].id;
+		snprintf(s->name, sizeof(s->name), "%s", e[r].name);
+		s->depth = e[r].nr_msgs;
+		s->max_depth = e[r].max_msgs;
+		s->bytes = e[r].bytes;
+		s->sent = e[r].sent;
+		s->received = e[r].received;
+		s->waiters = e[r].nr_waiters;
 		(*n)++;
 	}
-	listing_free(&l);
+	free(e);
 	return EXIT_OK;
 }
 
 static void watch_report(const struct sample *cur, int n, const struct sample *prev, int nprev,
-			 double dt, const struct kipc_global_stat *g, const char *source)
+			 double dt, const struct kipc_global_stat *g)
 {
 	char stamp[32];
 	time_t now = time(NULL);
@@ -1061,7 +964,7 @@ static void watch_report(const struct sample *cur, int n, const struct sample *p
 		json_u64(&first, "time", (unsigned long long)now);
 		json_key(&first, "interval_s");
 		printf("%.3f", dt);
-		json_kstr(&first, "source", source);
+		json_kstr(&first, "source", "KIPC_IOC_LIST");
 		json_key(&first, "module");
 		printf("{\"channels\":%u,\"regions\":%u,\"queued_msgs\":%llu,"
 		       "\"queued_bytes\":%llu,\"region_bytes\":%llu}",
@@ -1072,16 +975,13 @@ static void watch_report(const struct sample *cur, int n, const struct sample *p
 		for (i = 0; i < n; i++) {
 			const struct sample *p = find_sample((struct sample *)prev, nprev,
 							     cur[i].type, cur[i].id);
-			char un[sizeof(cur[i].name)];
 			int f = 1;
 
-			snprintf(un, sizeof(un), "%s", cur[i].name);
-			unescape(un);
 			printf("%s{", fo ? "" : ",");
 			fo = 0;
 			json_kstr(&f, "type", cur[i].type == KIPC_OBJ_CHAN ? "chan" : "shm");
 			json_u64(&f, "id", cur[i].id);
-			json_kstr(&f, "name", strcmp(cur[i].name, "-") ? un : NULL);
+			json_kstr(&f, "name", cur[i].name[0] ? cur[i].name : NULL);
 			json_u64(&f, "depth", cur[i].depth);
 			json_u64(&f, "max_depth", cur[i].max_depth);
 			json_u64(&f, "bytes", cur[i].bytes);
@@ -1105,17 +1005,18 @@ static void watch_report(const struct sample *cur, int n, const struct sample *p
 		for (i = 0; i < n; i++) {
 			const struct sample *p = find_sample((struct sample *)prev, nprev,
 							     cur[i].type, cur[i].id);
-			char depth[48];
+			char depth[48], name[KIPC_NAME_MAX * 4];
 
+			name_cell(cur[i].name, name, sizeof(name));
 			if (cur[i].type != KIPC_OBJ_CHAN) {
 				/* regions carry no message counters */
 				printf("  %-4s %6llu %-24s %13s %10s %10s %10s %7s\n", "shm",
-				       cur[i].id, cur[i].name, "-", "-", "-", "-", "-");
+				       cur[i].id, name, "-", "-", "-", "-", "-");
 				continue;
 			}
 			snprintf(depth, sizeof(depth), "%llu/%llu", cur[i].depth, cur[i].max_depth);
 			printf("  %-4s %6llu %-24s %13s %10llu %10.1f %10.1f %7llu\n", "chan",
-			       cur[i].id, cur[i].name, depth, cur[i].bytes,
+			       cur[i].id, name, depth, cur[i].bytes,
 			       p ? (cur[i].sent - p->sent) / dt : 0.0,
 			       p ? (cur[i].received - p->received) / dt : 0.0, cur[i].waiters);
 		}
@@ -1123,38 +1024,12 @@ static void watch_report(const struct sample *cur, int n, const struct sample *p
 	fflush(stdout);
 }
 
-/* Without debugfs: the named channels' own stats, through fds kept open. */
-static int sample_named(struct sample *s, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		struct kipc_chan_stat st;
-		int ret = kipc_chan_stat(s[i].fd, &st);
-
-		if (ret < 0) {
-			err("channel %s: stat: %s", s[i].name, strerror(-ret));
-			return EXIT_FAIL;
-		}
-		s[i].type = KIPC_OBJ_CHAN;
-		s[i].id = st.id;
-		s[i].depth = st.nr_msgs;
-		s[i].max_depth = st.max_msgs;
-		s[i].bytes = st.bytes_queued;
-		s[i].sent = st.sent;
-		s[i].received = st.received;
-		s[i].waiters = 0;
-	}
-	return EXIT_OK;
-}
-
 static int cmd_watch(int argc, char **argv)
 {
 	unsigned long long count = 0, done = 0;
 	struct sample *prev = NULL, *cur = NULL;
-	int c, type = 0, ret, nprev = 0, ncur = 0, by_name = 0, i;
+	int c, type = 0, ret, nprev = 0, ncur = 0, i;
 	double interval = 1.0, t_prev, t_now;
-	const char *source = OBJECTS_PATH;
 	char *end;
 
 	while ((c = sub_getopt(argc, argv, "tin")) != -1) {
@@ -1186,44 +1061,20 @@ static int cmd_watch(int argc, char **argv)
 	ret = check_module();
 	if (ret)
 		return ret;
-
-	if (access(OBJECTS_PATH, R_OK)) {
-		if (optind == argc || type == KIPC_OBJ_REGION) {
-			/* Say why the listing is not there, and stop. */
-			struct listing l;
-
-			ret = listing_read(&l);
-			listing_free(&l);
-			if (ret) {
-				err("watch: without the debugfs listing, name the channels to watch");
-				return ret;
-			}
-		}
-		by_name = 1;
-		source = "channel stats";
-		nprev = argc - optind;
-		prev = calloc(nprev, sizeof(*prev));
-		cur = calloc(nprev, sizeof(*cur));
-		if (!prev || !cur)
-			return EXIT_FAIL;
-		for (i = 0; i < nprev; i++) {
-			int own;
-
-			snprintf(prev[i].name, sizeof(prev[i].name), "%s", argv[optind + i]);
-			prev[i].fd = open_chan_for_stat(argv[optind + i], &own);
-			if (prev[i].fd < 0) {
-				err("channel %s: %s", argv[optind + i], strerror(-prev[i].fd));
-				return EXIT_FAIL;
-			}
-			cur[i] = prev[i];
-		}
-		ncur = nprev;
-		ret = sample_named(prev, nprev);
-	} else {
-		ret = sample_listing(&prev, &nprev, type, argv + optind, argc - optind);
-	}
+	ret = sample_listing(&prev, &nprev, type, argv + optind, argc - optind);
 	if (ret)
 		return ret;
+	for (c = optind; c < argc; c++) {
+		for (i = 0; i < nprev && strcmp(prev[i].name, argv[c]); i++)
+			;
+		if (i == nprev) {
+			err("watch: no %s named %s that you may read", type == KIPC_OBJ_CHAN ?
+			    "channel" : type == KIPC_OBJ_REGION ? "region" : "channel or region",
+			    argv[c]);
+			free(prev);
+			return EXIT_FAIL;
+		}
+	}
 	t_prev = mono_s();
 
 	for (;;) {
@@ -1233,13 +1084,9 @@ static int cmd_watch(int argc, char **argv)
 		ts.tv_sec = (time_t)interval;
 		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
 		nanosleep(&ts, NULL);
-		if (by_name) {
-			ret = sample_named(cur, ncur);
-		} else {
-			free(cur);
-			cur = NULL;
-			ret = sample_listing(&cur, &ncur, type, argv + optind, argc - optind);
-		}
+		free(cur);
+		cur = NULL;
+		ret = sample_listing(&cur, &ncur, type, argv + optind, argc - optind);
 		if (ret)
 			break;
 		t_now = mono_s();
@@ -1249,24 +1096,17 @@ static int cmd_watch(int argc, char **argv)
 			ret = EXIT_FAIL;
 			break;
 		}
-		watch_report(cur, ncur, prev, nprev, t_now - t_prev, &g, source);
+		watch_report(cur, ncur, prev, nprev, t_now - t_prev, &g);
 		t_prev = t_now;
-		if (by_name) {
-			memcpy(prev, cur, ncur * sizeof(*cur));
-		} else {
-			free(prev);
-			prev = cur;
-			nprev = ncur;
-			cur = NULL;
-		}
+		free(prev);
+		prev = cur;
+		nprev = ncur;
+		cur = NULL;
 		if (count && ++done == count)
 			break;
 		if (!json)
 			putchar('\n');
 	}
-	if (by_name)
-		for (i = 0; i < nprev; i++)
-			close(prev[i].fd);
 	free(prev);
 	free(cur);
 	return ret;

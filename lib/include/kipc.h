@@ -6,22 +6,14 @@
  * sets errno or keeps hidden global state. The ABI structures come from
  * the kernel header <linux/kipc.h> (kmod/include/uapi/linux/kipc.h).
  *
- * errno table for channels (the kernel's contract, see <linux/kipc.h>):
- *   -EINVAL        bad flags, bad name, priority > KIPC_PRIO_MAX, attrs
- *                  above the module's limits
- *   -ENAMETOOLONG  name of KIPC_NAME_MAX bytes or more
- *   -ENOENT/-EEXIST/-EACCES  as for open(2)
- *   -EBADF         send on a receive-only fd, receive on a send-only fd
- *   -EMSGSIZE      message larger than max_msg_size (nothing queued), or
- *                  receive buffer too small (info->len says how big; the
- *                  message stays queued)
- *   -EAGAIN        would block (O_NONBLOCK or KIPC_NONBLOCK)
- *   -ETIMEDOUT     a *_timed call's timeout passed
- *   -EINTR         a signal interrupted the call (nothing consumed or lost;
- *                  with SA_RESTART the call restarts instead)
- *   -EPIPE         no peer on the other side can exist any more
- *   -ENOSPC        a module limit was reached
- *   -EFAULT        a bad buffer pointer (nothing queued, nothing lost)
+ * What each errno means is fixed once, by the kernel: the "DOC: errno
+ * contract" table of <linux/kipc.h> (kmod/include/uapi/linux/kipc.h,
+ * also in kipc(7)). The calls on channels, regions and the control node
+ * return the kernel's value unchanged, and add only -ENOENT from any call
+ * that opens /dev/kipc when it is missing (module not loaded) and -EPROTO
+ * from kipc_check_abi(). Which values a call can return: its ioctl's
+ * "Errors:" line there, and its man page. The userspace mutex, semaphore
+ * and io_uring helpers list their own values in their man pages.
  */
 #ifndef KIPC_H
 #define KIPC_H
@@ -37,7 +29,7 @@ extern "C" {
 #endif
 
 #define KIPC_LIB_VERSION_MAJOR	0
-#define KIPC_LIB_VERSION_MINOR	1
+#define KIPC_LIB_VERSION_MINOR	2
 
 /* Per-call flags for send and receive. */
 #define KIPC_NONBLOCK		0x1u	/* do not block, this call only */
@@ -79,6 +71,24 @@ int kipc_check_abi(int *module_abi);
  * @st: filled in
  */
 int kipc_stat(struct kipc_global_stat *st);
+
+/**
+ * kipc_list() - the live objects the caller may see (KIPC_IOC_LIST)
+ * @start_id: the smallest object id to list; 0 to start
+ * @entries: filled with up to @max_entries objects, in ascending id order
+ * @max_entries: room in @entries; 0 only asks whether any is left
+ * @next_id: if not NULL, receives the @start_id of the next call, or 0
+ *	when no object is left
+ *
+ * CAP_SYS_ADMIN sees every object; any other caller the named objects it
+ * may open for reading. Loop while *@next_id is not 0; the walk is not a
+ * snapshot, but an object alive throughout it is listed exactly once.
+ * Needs KIPC_FEAT_LIST (-ENOTTY from an older module).
+ *
+ * Return: the number of entries filled in, or -errno.
+ */
+int kipc_list(uint64_t start_id, struct kipc_list_entry *entries, unsigned int max_entries,
+	      uint64_t *next_id);
 
 /* --- channels --- */
 
