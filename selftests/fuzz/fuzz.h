@@ -63,6 +63,7 @@
 
 #define MSG_MAGIC	0xc3a5f00du	/* has bytes >= 0x80: region stores never form it */
 #define DESC_LEN	512
+#define LIST_PAGES	16		/* the KIPC_IOC_LIST entry arena */
 
 /*
  * A deadline this far out means no timeout (ABI 2): ETIMEDOUT never. The
@@ -145,7 +146,7 @@ struct slot {
 	bool priv;		/* anonymous channel only this process tree holds */
 	uint32_t max_msg_size;	/* channel */
 	uint64_t len;		/* region length */
-	uint64_t id;		/* region id */
+	uint64_t id;		/* object id (0: unknown) */
 };
 
 #define PG_MAPPED	0x1

@@ -101,6 +101,10 @@ static void usage(FILE *f)
 "  --trace          print every call to stderr (slow; for reproducing)\n"
 "  --no-leak-check  skip the KIPC_IOC_STAT comparison at the end (when\n"
 "                   something else uses kipc at the same time)\n"
+"  --errno-table    print the errno contract the fuzzer holds each ioctl to\n"
+"                   (\"KIPC_IOC_<NAME> ERRNO...\" a line, then \"* ERRNO...\":\n"
+"                   what any ioctl may give besides) and exit; it needs no\n"
+"                   /dev/kipc (scripts/test-errno-contract reads it)\n"
 "  --avoid WHAT     stay clear of a known bug while its fix is pending, to\n"
 "                   look for others; WHAT: recv-ro-arg (KIPC_IOC_RECV with\n"
 "                   a read-only struct consumes the message, then EFAULT)\n"
@@ -232,7 +236,8 @@ static void worker(int idx, uint64_t seed)
 	if (install_handlers() || scratch_init(&s_arg, (size_t)pg) ||
 	    scratch_init(&s_iov, (size_t)pg) || scratch_init(&s_name, (size_t)pg) ||
 	    scratch_init(&s_data, DATA_LEN) ||
-	    scratch_init(&s_ent, MAX_BATCH * (size_t)pg)) {
+	    scratch_init(&s_ent, MAX_BATCH * (size_t)pg) ||
+	    scratch_init(&s_list, LIST_PAGES * (size_t)pg)) {
 		event("SETUP", "worker setup failed: %s", strerror(errno));
 		_exit(EXIT_ENV);
 	}
@@ -302,6 +307,31 @@ static int global_stat(struct kipc_global_stat *st)
 	r = r < 0 ? -errno : 0;
 	close(fd);
 	return (int)r;
+}
+
+/* KIPC_IOC_VERSION's features (0 if it fails: the workers will say why). */
+static uint64_t module_features(void)
+{
+	struct kipc_version v = { .size = sizeof(v) };
+	int fd = open("/dev/kipc", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, KIPC_IOC_VERSION, &v))
+		v.features = 0;
+	close(fd);
+	return v.features;
+}
+
+/* Whether capability @cap is in this process's effective set. */
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, c))
+		return false;
+	return c[cap / 32].effective & (1u << (cap % 32));
 }
 
 static bool stat_equal(const struct kipc_global_stat *a, const struct kipc_global_stat *b)
@@ -399,6 +429,7 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, 'T' },
 		{ "no-leak-check", no_argument, NULL, 'L' },
 		{ "avoid", required_argument, NULL, 'A' },
+		{ "errno-table", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -455,6 +486,9 @@ int main(int argc, char **argv)
 				goto bad;
 			opt.avoid_recv_ro = true;
 			break;
+		case 'E':
+			print_errno_table(stdout);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -506,6 +540,8 @@ int main(int argc, char **argv)
 			strerror(-rc));
 		return EXIT_ENV;
 	}
+	features = module_features();
+	sees_all = has_cap(CAP_SYS_ADMIN);
 	lim.max_msgs = read_param("max_msgs", lim.max_msgs);
 	lim.max_msg_size = read_param("max_msg_size", lim.max_msg_size);
 	lim.max_region_bytes = read_param("max_region_bytes", lim.max_region_bytes);

@@ -82,6 +82,7 @@ void op_chan_open(void)
 	};
 	if (!chan_stat_fd(s.fd, &st, NULL)) {
 		s.max_msg_size = st.max_msg_size;
+		s.id = st.id;
 		if (st.nr_msgs > st.max_msgs || st.mode > 0777 ||
 		    (s.rd && !st.nr_receivers) || (s.wr && !st.nr_senders) ||
 		    (s.priv && !(st.state & KIPC_CHAN_ANON)))

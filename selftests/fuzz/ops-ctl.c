@@ -438,6 +438,274 @@ void op_fork(void)
 		  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
+/* ---- KIPC_IOC_LIST ---- */
+
+#define LIST_FILL	0xa5	/* what entries the kernel must not write hold */
+
+/* A valid @entry_size: mostly the header's, sometimes longer, up to a page. */
+static uint32_t pick_entry_size(void)
+{
+	unsigned int r = (unsigned int)below(100);
+	uint32_t min = KIPC_LIST_ENTRY_SIZE_VER0;
+
+	if (r < 75)
+		return min;
+	if (r < 90)
+		return min + 8 * (1 + (uint32_t)below(16));
+	if (r < 97)
+		return min + (uint32_t)below((uint64_t)pg - min + 1);
+	return (uint32_t)pg;
+}
+
+/* The smallest id >= @start of an object this worker holds (0: none). */
+static uint64_t own_id_from(uint64_t start)
+{
+	uint64_t best = 0;
+	int i;
+
+	for (i = 0; i < nslots; i++)
+		if (slots[i].id && slots[i].id >= start && (!best || slots[i].id < best))
+			best = slots[i].id;
+	return best;
+}
+
+/*
+ * Room for @n entries of @es bytes that ends at s_list's guard page, so
+ * that an entry the kernel writes past them faults instead of landing in
+ * the fuzzer's memory; filled with LIST_FILL. Returns the entries.
+ */
+static uint8_t *list_arena(uint32_t n, uint32_t es)
+{
+	uint64_t span = (uint64_t)n * es;
+
+	if (span > s_list.len)
+		return s_list.rw;	/* faults at the guard: the caller expects that */
+	memset(s_list.guard - span, LIST_FILL, (size_t)span);
+	return s_list.guard - span;
+}
+
+/*
+ * What DOC: listing objects promises of a call on @l that returned @r
+ * entries at @ents: at most @max_entries, ids ascending from @start_id
+ * (and above *@last, the walk's last id so far, which is updated), sane
+ * fields, zero past the kernel's entry, nothing written past the count,
+ * and a @next_id past the last entry listed. Returns false after a
+ * violation.
+ */
+static bool list_check(const struct kipc_list *l, const uint8_t *ents, long r, uint64_t *last)
+{
+	struct kipc_list_entry e;
+	const uint8_t *p;
+	uint64_t prev = *last;
+	size_t k;
+	long j;
+
+	if ((uint64_t)r > l->max_entries) {
+		violation("LIST wrote %ld entries into room for %u: %s", r, l->max_entries, desc);
+		return false;
+	}
+	for (j = 0; j < r; j++) {
+		p = ents + (size_t)j * l->entry_size;
+		memcpy(&e, p, sizeof(e));
+		if (e.id <= prev || e.id < l->start_id) {
+			violation("LIST entry %ld has id %" PRIu64 " after id %" PRIu64
+				  " (start_id %" PRIu64 "): not ascending from start_id: %s", j,
+				  (uint64_t)e.id, prev, (uint64_t)l->start_id, desc);
+			return false;
+		}
+		prev = e.id;
+		if ((e.type != KIPC_OBJ_CHAN && e.type != KIPC_OBJ_REGION) ||
+		    (e.state & ~KIPC_LIST_NAMED) || e.mode > 0777 || e.__reserved ||
+		    e.__reserved2 || !memchr(e.name, 0, sizeof(e.name)) ||
+		    !(e.state & KIPC_LIST_NAMED) != !e.name[0]) {
+			violation("LIST entry %ld inconsistent: id %" PRIu64 " type %u state %#x mode %o reserved %u/%u name \"%.40s\": %s",
+				  j, (uint64_t)e.id, e.type, e.state, e.mode, e.__reserved,
+				  e.__reserved2, e.name, desc);
+			return false;
+		}
+		for (k = sizeof(e); k < l->entry_size; k++) {
+			if (p[k]) {
+				violation("LIST entry %ld byte %zu (past the kernel's %zu-byte entry) is %#x, not zero: %s",
+					  j, k, sizeof(e), p[k], desc);
+				return false;
+			}
+		}
+	}
+	for (k = (size_t)r * l->entry_size; k < (size_t)l->max_entries * l->entry_size; k++) {
+		if (ents[k] != LIST_FILL) {
+			violation("LIST returned %ld entries but wrote byte %zu of entry %zu: %s", r,
+				  k % l->entry_size, k / l->entry_size, desc);
+			return false;
+		}
+	}
+	if (l->next_id && (l->next_id < l->start_id || (r > 0 && l->next_id <= prev))) {
+		violation("LIST next_id %" PRIu64 " is not past start_id %" PRIu64
+			  " and the last id listed %" PRIu64 ": %s", (uint64_t)l->next_id,
+			  (uint64_t)l->start_id, prev, desc);
+		return false;
+	}
+	*last = prev;
+	return true;
+}
+
+/*
+ * A whole walk, @max_entries at a time, from @start_id to a @next_id of
+ * 0: every object this worker holds (its fds stay open throughout) is
+ * listed exactly once, with its own kind, when the caller sees every
+ * object (CAP_SYS_ADMIN; others see only named ones they may read).
+ */
+static void list_walk(struct slot *t)
+{
+	struct expect ex = { .ok = true };
+	uint32_t per = 1 + (uint32_t)below(chance(50) ? 4 : 64), es = pick_entry_size();
+	bool seen[MAX_SLOTS] = { false };
+	uint64_t last = 0, from = below(2), start = from;
+	struct kipc_list l;
+	struct kipc_list_entry e;
+	uint8_t *ents;
+	int page, i;
+	long r, j;
+
+	if ((uint64_t)per * es > s_list.len)
+		per = (uint32_t)(s_list.len / es);
+	for (page = 0; page < 256; page++) {
+		ents = list_arena(per, es);
+		l = (struct kipc_list){ .size = sizeof(l), .entries = (uintptr_t)ents,
+					.entry_size = es, .max_entries = per, .start_id = start };
+		D("(walk, page %d) fd %d start_id=%" PRIu64 " max_entries=%u entry_size=%u", page,
+		  t->fd, start, per, es);
+		r = sys_ret(ioctl(t->fd, KIPC_IOC_LIST, &l));
+		if (judge(OP_LIST, t->kind, r, &ex) || !list_check(&l, ents, r, &last))
+			return;
+		for (j = 0; j < r; j++) {
+			memcpy(&e, ents + (size_t)j * es, sizeof(e));
+			for (i = 0; i < nslots; i++) {
+				if (slots[i].id != e.id)
+					continue;
+				seen[i] = true;
+				if (e.type != (slots[i].kind == K_CHAN ? KIPC_OBJ_CHAN : KIPC_OBJ_REGION))
+					violation("LIST says object %" PRIu64 " is of type %u, but fd %d is a %s: %s",
+						  (uint64_t)e.id, e.type, slots[i].fd,
+						  kind_name[slots[i].kind], desc);
+			}
+		}
+		start = l.next_id;
+		if (!start)
+			break;
+	}
+	if (start || !sees_all)
+		return;		/* a walk too long for a verdict, or a partial view */
+	for (i = 0; i < nslots; i++)
+		if (slots[i].id && !seen[i])
+			violation("a walk of LIST from start_id %" PRIu64 " did not list object %"
+				  PRIu64 " (fd %d, a %s) that this worker held throughout", from,
+				  slots[i].id, slots[i].fd, kind_name[slots[i].kind]);
+}
+
+/*
+ * KIPC_IOC_LIST (DOC: listing objects) on the control fd. A module
+ * without it (no KIPC_FEAT_LIST in KIPC_IOC_VERSION's features) gives
+ * ENOTTY, and only such a module. Otherwise: the size and pointer
+ * defects, an unknown flag, entry sizes outside [KIPC_LIST_ENTRY_SIZE_VER0,
+ * page size], an entry array the kernel cannot write, and on calls that
+ * pass, what list_check() checks; a quarter of the valid calls is a whole
+ * walk (list_walk()).
+ */
 void op_list(void)
 {
+	struct kipc_list l = { .size = sizeof(l) };
+	enum defect d = pick_defect();
+	struct expect ex = { 0 };
+	bool has = features & KIPC_FEAT_LIST, ents_ok = true;
+	uint64_t own, last = 0;
+	struct slot *t;
+	uint8_t *ents;
+	struct argp a;
+	long r;
+
+	t = ctl_target();
+	if (has && t->kind == K_CTL && d == D_NONE && chance(25)) {
+		list_walk(t);
+		return;
+	}
+	l.entry_size = pick_entry_size();
+	l.max_entries = chance(10) ? 0 : chance(70) ? 1 + (uint32_t)below(16) :
+			(uint32_t)(s_list.len / l.entry_size);
+	l.start_id = chance(50) ? below(2) : chance(50) ? own_id_from(below(1000)) : rnd();
+	switch (d) {
+	case D_FLAGS:
+		l.flags = 1u << below(32);
+		expect_err(&ex, EINVAL, "unknown flag");
+		break;
+	case D_VALUE:
+		if (chance(50)) {
+			l.entry_size = (uint32_t)below(KIPC_LIST_ENTRY_SIZE_VER0);
+			expect_err(&ex, EINVAL, "entry_size below KIPC_LIST_ENTRY_SIZE_VER0");
+		} else {
+			/* E2BIG as a batch's xfer_size above a page; the DOC names no errno */
+			l.entry_size = (uint32_t)pg + 1 + (uint32_t)below(100000);
+			expect_err(&ex, E2BIG, "entry_size above the page size");
+			ex.err2 = EINVAL;
+		}
+		break;
+	case D_PTR:
+		if (chance(50))
+			break;		/* the struct's pointer: arg_place() */
+		ents_ok = false;
+		d = D_NONE;
+		break;
+	case D_CHAOS:
+		l.flags = chance(50) ? chaos32() : 0;
+		l.entry_size = chance(50) ? chaos32() : l.entry_size;
+		l.max_entries = chance(50) ? chaos32() : l.max_entries;
+		l.start_id = chance(50) ? rnd() : l.start_id;
+		l.next_id = chance(50) ? rnd() : 0;	/* an output: ignored on input */
+		break;
+	default:
+		d = D_NONE;	/* no reserved field, no name */
+		break;
+	}
+	ents = list_arena(l.max_entries, l.entry_size);
+	l.entries = (uintptr_t)ents;
+	if (!ents_ok && l.max_entries) {
+		switch (below(4)) {
+		case 0:
+			l.entries = 0;
+			break;
+		case 1:
+			l.entries = (uintptr_t)bad_ptr();
+			break;
+		case 2:
+			l.entries = (uintptr_t)(s_list.ro + (ents - s_list.rw));
+			break;
+		default:	/* the first entry runs into the guard page */
+			l.entries = (uintptr_t)(s_list.guard - below(l.entry_size));
+			break;
+		}
+		own = own_id_from(l.start_id);
+		if (own && sees_all)
+			expect_err(&ex, EFAULT, "entries not writable, and an object to list");
+	} else if (!l.max_entries && chance(50)) {
+		l.entries = 0;	/* nothing is written */
+	}
+	arg_place(&a, &l, sizeof(l), fuzz_ops[OP_LIST].min, d, WB_ALWAYS, &ex);
+	if (d == D_NONE && ents_ok && !ex.err)
+		ex.ok = true;
+	kind_rule(t, K_CTL, &ex);
+	if (!has && t->kind == K_CTL)
+		ex = (struct expect){ .err = ENOTTY, .why = "the module lacks KIPC_FEAT_LIST" };
+	D("fd %d size=%u flags=%#x entries=%s max_entries=%u entry_size=%u start_id=%" PRIu64
+	  " ptr=%s", t->fd, a.usize, l.flags, ents_ok ? "good" : "bad", l.max_entries,
+	  l.entry_size, (uint64_t)l.start_id, ptr_name[a.mode]);
+	r = sys_ret(ioctl(t->fd, KIPC_IOC_LIST, a.uptr));
+	if (judge(OP_LIST, t->kind, r, &ex) || a.mode != P_GOOD || d != D_NONE || !ents_ok)
+		return;
+	arg_result(&a, &l, sizeof(l));
+	if (!list_check(&l, ents, r, &last) || l.max_entries || !sees_all)
+		return;
+	own = own_id_from(l.start_id);
+	if (own && (!l.next_id || l.next_id > own))
+		violation("LIST with max_entries 0 from start_id %" PRIu64 " gave next_id %" PRIu64
+			  ", but object %" PRIu64 " exists: %s", (uint64_t)l.start_id,
+			  (uint64_t)l.next_id, own, desc);
 }

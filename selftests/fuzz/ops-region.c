@@ -448,8 +448,10 @@ void op_unreadable(void)
 	if (fd < 0)
 		return;
 	ch = (struct slot){ .fd = fd, .kind = K_CHAN, .rd = true, .wr = true, .priv = true };
-	if (!chan_stat_fd(fd, &st, NULL))
+	if (!chan_stat_fd(fd, &st, NULL)) {
 		ch.max_msg_size = st.max_msg_size;
+		ch.id = st.id;
+	}
 	add_slot(&ch);
 	so.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT | KIPC_OPEN_CLOEXEC;
 	so.mode = modes[below(sizeof(modes) / sizeof(modes[0]))];
