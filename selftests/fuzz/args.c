@@ -588,6 +588,59 @@ long xfer_ioctl(int fd, unsigned long cmd, void *arg, __u32 xflags)
 	return r;
 }
 
+/*
+ * The defects CHAN_OPEN and SHM_OPEN share: an unknown flag or a reserved
+ * field set is EINVAL; chaos scrambles the flags, maybe the mode and the
+ * reserved field. Returns @d for the caller's own part (D_VALUE, the rest
+ * of chaos).
+ */
+enum defect open_defect(enum defect d, __u32 *flags, __u32 *mode, __u32 *reserved,
+			struct expect *ex)
+{
+	switch (d) {
+	case D_FLAGS:
+		*flags |= 1u << (6 + below(26));
+		expect_err(ex, EINVAL, "unknown flag");
+		break;
+	case D_RESERVED:
+		*reserved = 1 + (uint32_t)below(1000);
+		expect_err(ex, EINVAL, "reserved field set");
+		break;
+	case D_CHAOS:
+		*flags = chaos32();
+		*mode = chance(50) ? chaos32() : *mode;
+		*reserved = chance(30) ? chaos32() : 0;
+		break;
+	default:
+		break;
+	}
+	return d;
+}
+
+/* One byte of the input-only field at @p (@len bytes) made non-zero. */
+void spoil(void *p, size_t len)
+{
+	((uint8_t *)p)[below(len)] = (uint8_t)(1 + below(255));
+}
+
+/*
+ * A valid size for the entries of an array (a batch's @xfer_size, a
+ * listing's @entry_size) whose first release's entry is @min bytes:
+ * mostly @min, sometimes a newer caller's, up to a page.
+ */
+uint32_t pick_entry_size(uint32_t min)
+{
+	unsigned int r = (unsigned int)below(100);
+
+	if (r < 80)
+		return min;
+	if (r < 92)
+		return min + 8 * (1 + (uint32_t)below(16));
+	if (r < 97)
+		return min + (uint32_t)below((uint64_t)pg - min + 1);
+	return (uint32_t)pg;
+}
+
 uint32_t pick_mode(void)
 {
 	static const uint32_t modes[] = { 0600, 0666, 0644, 0640, 0, 0777, 0200, 0400 };

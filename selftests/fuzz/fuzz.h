@@ -344,6 +344,10 @@ enum xmode pick_xmode(void);
 void xmode_apply(enum xmode m, __u32 *flags, __u64 *deadline_ns);
 void deadline_defect(__u32 *flags, __u64 *deadline_ns);
 long xfer_ioctl(int fd, unsigned long cmd, void *arg, __u32 xflags);
+enum defect open_defect(enum defect d, __u32 *flags, __u32 *mode, __u32 *reserved,
+			struct expect *ex);
+void spoil(void *p, size_t len);
+uint32_t pick_entry_size(uint32_t min);
 uint32_t pick_mode(void);
 uint32_t pick_access(void);
 uint32_t pick_open_extras(void);

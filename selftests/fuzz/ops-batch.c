@@ -44,19 +44,6 @@ static struct {
 
 static size_t ent_dirty;	/* bytes of s_ent written since it was last cleared */
 
-static uint32_t pick_xfer_size(void)
-{
-	unsigned int r = (unsigned int)below(100);
-
-	if (r < 80)
-		return KIPC_XFER_SIZE_VER0;
-	if (r < 92)
-		return KIPC_XFER_SIZE_VER0 + 8 * (1 + (uint32_t)below(16));
-	if (r < 97)
-		return KIPC_XFER_SIZE_VER0 + (uint32_t)below((uint64_t)pg - KIPC_XFER_SIZE_VER0 + 1);
-	return (uint32_t)pg;
-}
-
 /* A struct defect in entry @x (E_TAIL: the caller sets the tail byte). */
 static void entry_defect(struct kipc_xfer *x, enum edefect e, bool send, struct expect *ex)
 {
@@ -83,7 +70,7 @@ static void entry_defect(struct kipc_xfer *x, enum edefect e, bool send, struct 
 		expect_err(ex, EINVAL, "entry deadline_ns must be zero");
 		break;
 	case E_INFO:
-		((uint8_t *)&x->info)[below(sizeof(x->info))] = (uint8_t)(1 + below(255));
+		spoil(&x->info, sizeof(x->info));
 		expect_err(ex, EINVAL, "entry info must be zero");
 		break;
 	default:
@@ -306,7 +293,7 @@ static void batch_op(bool send)
 	if (b.deadline_ns >= FOREVER_NS)
 		b.flags |= KIPC_XFER_NONBLOCK;
 	b.nr = chance(50) ? 1 + (uint32_t)below(8) : 1 + (uint32_t)below(MAX_BATCH);
-	b.xfer_size = pick_xfer_size();
+	b.xfer_size = pick_entry_size(KIPC_XFER_SIZE_VER0);
 	switch (d) {
 	case D_FLAGS:
 		/* KIPC_XFER_DISCARD is KIPC_IOC_RECV's only (ABI 2). */

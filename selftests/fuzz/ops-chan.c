@@ -26,15 +26,7 @@ void op_chan_open(void)
 			 chance(50) ? (uint32_t)lim.default_msg_size : (uint32_t)lim.max_msg_size;
 	o.name = pick_name(d == D_NAME, (o.flags & KIPC_OPEN_CREAT) != 0, &ex, shown,
 			   sizeof(shown));
-	switch (d) {
-	case D_FLAGS:
-		o.flags |= 1u << (6 + below(26));
-		expect_err(&ex, EINVAL, "unknown flag");
-		break;
-	case D_RESERVED:
-		o.__reserved = 1 + (uint32_t)below(1000);
-		expect_err(&ex, EINVAL, "reserved field set");
-		break;
+	switch (open_defect(d, &o.flags, &o.mode, &o.__reserved, &ex)) {
 	case D_VALUE:
 		switch (below(5)) {
 		case 0:
@@ -58,11 +50,8 @@ void op_chan_open(void)
 		expect_err(&ex, EINVAL, "value out of range");
 		break;
 	case D_CHAOS:
-		o.flags = chaos32();
-		o.mode = chance(50) ? chaos32() : o.mode;
 		o.max_msgs = chance(50) ? chaos32() : o.max_msgs;
 		o.max_msg_size = chance(50) ? chaos32() : o.max_msg_size;
-		o.__reserved = chance(30) ? chaos32() : 0;
 		break;
 	default:
 		break;
@@ -118,7 +107,7 @@ void op_send(void)
 		expect_err(&ex, EINVAL, "flag not valid for send");
 		break;
 	case D_RESERVED:
-		((uint8_t *)&x.info)[below(sizeof(x.info))] = (uint8_t)(1 + below(255));
+		spoil(&x.info, sizeof(x.info));
 		expect_err(&ex, EINVAL, "info must be zero on send");
 		break;
 	case D_VALUE:
@@ -189,7 +178,7 @@ static void recv_defect(struct kipc_xfer *x, enum defect d, struct expect *ex)
 		expect_err(ex, EINVAL, "unknown flag");
 		break;
 	case D_RESERVED:
-		((uint8_t *)&x->info)[below(sizeof(x->info))] = (uint8_t)(1 + below(255));
+		spoil(&x->info, sizeof(x->info));
 		expect_err(ex, EINVAL, "info must be zero on input");
 		break;
 	case D_VALUE:

@@ -442,21 +442,6 @@ void op_fork(void)
 
 #define LIST_FILL	0xa5	/* what entries the kernel must not write hold */
 
-/* A valid @entry_size: mostly the header's, sometimes longer, up to a page. */
-static uint32_t pick_entry_size(void)
-{
-	unsigned int r = (unsigned int)below(100);
-	uint32_t min = KIPC_LIST_ENTRY_SIZE_VER0;
-
-	if (r < 75)
-		return min;
-	if (r < 90)
-		return min + 8 * (1 + (uint32_t)below(16));
-	if (r < 97)
-		return min + (uint32_t)below((uint64_t)pg - min + 1);
-	return (uint32_t)pg;
-}
-
 /* The smallest id >= @start of an object this worker holds (0: none). */
 static uint64_t own_id_from(uint64_t start)
 {
@@ -557,7 +542,7 @@ static bool list_check(const struct kipc_list *l, const uint8_t *ents, long r, u
 static void list_walk(struct slot *t)
 {
 	struct expect ex = { .ok = true };
-	uint32_t per = 1 + (uint32_t)below(chance(50) ? 4 : 64), es = pick_entry_size();
+	uint32_t per = 1 + (uint32_t)below(chance(50) ? 4 : 64), es = pick_entry_size(KIPC_LIST_ENTRY_SIZE_VER0);
 	bool seen[MAX_SLOTS] = { false };
 	uint64_t last = 0, from = below(2), start = from;
 	struct kipc_list l;
@@ -628,7 +613,7 @@ void op_list(void)
 		list_walk(t);
 		return;
 	}
-	l.entry_size = pick_entry_size();
+	l.entry_size = pick_entry_size(KIPC_LIST_ENTRY_SIZE_VER0);
 	l.max_entries = chance(10) ? 0 : chance(70) ? 1 + (uint32_t)below(16) :
 			(uint32_t)(s_list.len / l.entry_size);
 	l.start_id = chance(50) ? below(2) : chance(50) ? own_id_from(below(1000)) : rnd();

@@ -48,15 +48,7 @@ void op_shm_open(void)
 	o.length = pick_region_len();
 	o.name = pick_name(d == D_NAME, (o.flags & KIPC_OPEN_CREAT) != 0, &ex, shown,
 			   sizeof(shown));
-	switch (d) {
-	case D_FLAGS:
-		o.flags |= 1u << (6 + below(26));
-		expect_err(&ex, EINVAL, "unknown flag");
-		break;
-	case D_RESERVED:
-		o.__reserved = 1 + (uint32_t)below(1000);
-		expect_err(&ex, EINVAL, "reserved field set");
-		break;
+	switch (open_defect(d, &o.flags, &o.mode, &o.__reserved, &ex)) {
 	case D_VALUE:
 		switch (below(4)) {
 		case 0:
@@ -80,10 +72,7 @@ void op_shm_open(void)
 		}
 		break;
 	case D_CHAOS:
-		o.flags = chaos32();
-		o.mode = chance(50) ? chaos32() : o.mode;
 		o.length = chance(50) ? rnd() : o.length;
-		o.__reserved = chance(30) ? chaos32() : 0;
 		break;
 	default:
 		break;
@@ -108,6 +97,16 @@ void op_shm_open(void)
 	add_slot(&s);
 }
 
+
+/* @region_id and @info are outputs: an input with either set is EINVAL. */
+static void ref_reserved_defect(struct kipc_ref_xfer *x, struct expect *ex)
+{
+	if (chance(50))
+		x->region_id = 1 + below(1000);
+	else
+		spoil(&x->info, sizeof(x->info));
+	expect_err(ex, EINVAL, "region_id/info must be zero on input");
+}
 
 void op_send_ref(void)
 {
@@ -185,11 +184,7 @@ void op_send_ref(void)
 		expect_err(&ex, EINVAL, "flag not valid for send");
 		break;
 	case D_RESERVED:
-		if (chance(50))
-			x.region_id = 1 + below(1000);
-		else
-			((uint8_t *)&x.info)[below(sizeof(x.info))] = (uint8_t)(1 + below(255));
-		expect_err(&ex, EINVAL, "region_id/info must be zero on send");
+		ref_reserved_defect(&x, &ex);
 		break;
 	case D_VALUE:
 		if (chance(50))
@@ -287,11 +282,7 @@ void op_recv_ref(void)
 		expect_err(&ex, EINVAL, "unknown flag");
 		break;
 	case D_RESERVED:
-		if (chance(50))
-			x.region_id = 1 + below(1000);
-		else
-			((uint8_t *)&x.info)[below(sizeof(x.info))] = (uint8_t)(1 + below(255));
-		expect_err(&ex, EINVAL, "region_id/info must be zero on input");
+		ref_reserved_defect(&x, &ex);
 		break;
 	case D_VALUE:
 		switch (below(4)) {
