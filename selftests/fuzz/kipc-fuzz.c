@@ -416,7 +416,11 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || end == s || *end || s[0] == '-' ? -1 : 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * Options into opt. Returns 0 to run, 1 when done (--help,
+ * --errno-table), or -1 for a usage error.
+ */
+static int parse_options(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "seed", required_argument, NULL, 's' },
@@ -434,42 +438,38 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	bool have_seed = false, quick = false, have_iter = false;
-	struct kipc_global_stat base, end;
-	uint64_t v, t0, next_progress, total, last_total = 0, last_change;
-	int c, i, alive, status, leaks = 0, rc, run_id;
-	pid_t pids[MAX_PROCS];
-	size_t j;
-	double secs;
+	uint64_t v;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_u64(optarg, &opt.seed))
-				goto bad;
+				return -1;
 			have_seed = true;
 			break;
 		case 'n':
 			if (parse_u64(optarg, &opt.iterations))
-				goto bad;
+				return -1;
 			have_iter = true;
 			break;
 		case 't':
 			opt.seconds = strtod(optarg, NULL);
 			if (opt.seconds <= 0)
-				goto bad;
+				return -1;
 			break;
 		case 'p':
 			if (parse_u64(optarg, &v) || !v || v > MAX_PROCS)
-				goto bad;
+				return -1;
 			opt.procs = (int)v;
 			break;
 		case 'P':
 			if (parse_u64(optarg, &opt.progress) || !opt.progress)
-				goto bad;
+				return -1;
 			break;
 		case 'N':
 			if (parse_u64(optarg, &v) || !v || v > MAX_NAMES)
-				goto bad;
+				return -1;
 			opt.names = (int)v;
 			break;
 		case 'q':
@@ -483,21 +483,21 @@ int main(int argc, char **argv)
 			break;
 		case 'A':
 			if (strcmp(optarg, "recv-ro-arg"))
-				goto bad;
+				return -1;
 			opt.avoid_recv_ro = true;
 			break;
 		case 'E':
 			print_errno_table(stdout);
-			return 0;
+			return 1;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		default:
-			goto bad;
+			return -1;
 		}
 	}
 	if (optind != argc)
-		goto bad;
+		return -1;
 	if (quick) {
 		if (!have_iter)
 			opt.iterations = 200000;
@@ -518,10 +518,11 @@ int main(int argc, char **argv)
 			   ((uint64_t)getpid() << 32);
 		opt.seed %= 1000000000000ull;	/* short enough to retype */
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	setvbuf(stderr, NULL, _IOLBF, 0);
-	pg = sysconf(_SC_PAGESIZE);
+	return 0;
+}
 
+static void print_start(void)
+{
 	printf(PROG ": seed=%" PRIu64 " procs=%d iterations=%" PRIu64 " seconds=%g abi=%zu-bit\n",
 	       opt.seed, opt.procs, opt.iterations, opt.seconds, sizeof(void *) * 8);
 	printf(PROG ": reproduce with: " PROG " --seed %" PRIu64 " --procs %d", opt.seed,
@@ -533,8 +534,18 @@ int main(int argc, char **argv)
 	if (opt.avoid_recv_ro)
 		printf(" --avoid recv-ro-arg");
 	printf("\n");
+}
 
-	rc = global_stat(&base);
+/*
+ * The module's counters at the start (@base), its features and limits,
+ * the state shared with the workers, the name pool, the menu's weight.
+ * Returns 0 or EXIT_ENV.
+ */
+static int set_up(struct kipc_global_stat *base)
+{
+	int rc = global_stat(base), i;
+	size_t j;
+
 	if (rc) {
 		fprintf(stderr, PROG ": cannot use /dev/kipc: %s (is kipc.ko loaded?)\n",
 			strerror(-rc));
@@ -552,16 +563,21 @@ int main(int argc, char **argv)
 		perror(PROG ": mmap");
 		return EXIT_ENV;
 	}
-	run_id = getpid();
 	for (i = 0; i < opt.names; i++)
-		snprintf(names[i], sizeof(names[i]), "kf%d-%d", run_id, i);
-	j = (size_t)snprintf(long_name, sizeof(long_name), "kf%d-", run_id);
+		snprintf(names[i], sizeof(names[i]), "kf%d-%d", getpid(), i);
+	j = (size_t)snprintf(long_name, sizeof(long_name), "kf%d-", getpid());
 	memset(long_name + j, 'L', KIPC_NAME_MAX - 1 - j);
 	long_name[KIPC_NAME_MAX - 1] = 0;
 	for (i = 0; i < NOPS; i++)
 		weight_total += fuzz_ops[i].weight;
+	return 0;
+}
 
-	t0 = now_ns();
+/* Fork the workers, each with its share of --iterations. Returns 0 or EXIT_ENV. */
+static int start_workers(pid_t *pids, uint64_t t0)
+{
+	int i;
+
 	if (opt.seconds)
 		deadline = t0 + (uint64_t)(opt.seconds * 1e9);
 	for (i = 0; i < opt.procs; i++) {
@@ -577,9 +593,32 @@ int main(int argc, char **argv)
 			worker(i, derive_seed(opt.seed, (uint64_t)i));
 		}
 	}
+	return 0;
+}
 
-	next_progress = opt.progress;
-	last_change = now_ns();
+/* Worker @i ended with @status: a crash unless it exited 0. */
+static void worker_ended(int i, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return;
+	me = i;
+	add(&sh->w[i].crashes, 1);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_FAULT))
+		violation("worker %d ended with %s %d", i, WIFEXITED(status) ? "status" : "signal",
+			  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/*
+ * Wait for the workers: a progress line every --progress calls, and a
+ * worker that makes no call for 90 s is reported with its kernel stack
+ * and killed.
+ */
+static void supervise(pid_t *pids, uint64_t t0)
+{
+	uint64_t next_progress = opt.progress, total, last_total = 0, last_change = now_ns();
+	int i, alive, status;
+	double secs;
+
 	for (alive = opt.procs; alive > 0;) {
 		pid_t w = waitpid(-1, &status, WNOHANG);
 
@@ -589,15 +628,8 @@ int main(int argc, char **argv)
 					continue;
 				pids[i] = 0;
 				alive--;
-				if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-					break;
-				me = i;
-				add(&sh->w[i].crashes, 1);
-				if (!(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_FAULT))
-					violation("worker %d ended with %s %d", i,
-						  WIFEXITED(status) ? "status" : "signal",
-						  WIFEXITED(status) ? WEXITSTATUS(status) :
-						  WTERMSIG(status));
+				worker_ended(i, status);
+				break;
 			}
 			continue;
 		}
@@ -624,39 +656,51 @@ int main(int argc, char **argv)
 			next_progress += opt.progress;
 		}
 	}
-	secs = (double)(now_ns() - t0) / 1e9;
+}
 
-	/* Leak check: every fd is closed (the workers exited); drop the names. */
+/*
+ * Every fd is closed (the workers exited); with the names dropped, the
+ * module's counters must be back at @base. Returns 1 for a leak.
+ */
+static int leak_check(const struct kipc_global_stat *base)
+{
+	uint64_t until = now_ns() + 5000000000ull;
+	struct kipc_global_stat end;
+
 	unlink_all();
-	if (opt.leak_check) {
-		uint64_t until = now_ns() + 5000000000ull;
-
-		do {
-			if (global_stat(&end))
-				break;
-			if (stat_equal(&base, &end))
-				break;
-			usleep(50000);
-		} while (now_ns() < until);
-		if (!stat_equal(&base, &end)) {
-			leaks = 1;
-			fprintf(stderr, PROG ": LEAK: module counters did not return to their start values:"
-				" nr_chans %u->%u nr_regions %u->%u nr_msgs %llu->%llu"
-				" bytes_queued %llu->%llu region_bytes %llu->%llu\n",
-				base.nr_chans, end.nr_chans, base.nr_regions, end.nr_regions,
-				(unsigned long long)base.nr_msgs, (unsigned long long)end.nr_msgs,
-				(unsigned long long)base.bytes_queued,
-				(unsigned long long)end.bytes_queued,
-				(unsigned long long)base.region_bytes,
-				(unsigned long long)end.region_bytes);
-		} else {
-			printf(PROG ": leak check: module counters back to nr_chans=%u nr_regions=%u"
-			       " nr_msgs=%llu bytes_queued=%llu region_bytes=%llu\n",
-			       end.nr_chans, end.nr_regions, (unsigned long long)end.nr_msgs,
-			       (unsigned long long)end.bytes_queued,
-			       (unsigned long long)end.region_bytes);
-		}
+	if (!opt.leak_check)
+		return 0;
+	do {
+		if (global_stat(&end))
+			break;
+		if (stat_equal(base, &end))
+			break;
+		usleep(50000);
+	} while (now_ns() < until);
+	if (!stat_equal(base, &end)) {
+		fprintf(stderr, PROG ": LEAK: module counters did not return to their start values:"
+			" nr_chans %u->%u nr_regions %u->%u nr_msgs %llu->%llu"
+			" bytes_queued %llu->%llu region_bytes %llu->%llu\n",
+			base->nr_chans, end.nr_chans, base->nr_regions, end.nr_regions,
+			(unsigned long long)base->nr_msgs, (unsigned long long)end.nr_msgs,
+			(unsigned long long)base->bytes_queued,
+			(unsigned long long)end.bytes_queued,
+			(unsigned long long)base->region_bytes,
+			(unsigned long long)end.region_bytes);
+		return 1;
 	}
+	printf(PROG ": leak check: module counters back to nr_chans=%u nr_regions=%u"
+	       " nr_msgs=%llu bytes_queued=%llu region_bytes=%llu\n",
+	       end.nr_chans, end.nr_regions, (unsigned long long)end.nr_msgs,
+	       (unsigned long long)end.bytes_queued, (unsigned long long)end.region_bytes);
+	return 0;
+}
+
+/* The per-call table, the problem reports and the last line; the exit status. */
+static int report(double secs, int leaks)
+{
+	uint64_t total = SUM(calls);
+	size_t j;
 
 	print_table();
 	if (sh->nev) {
@@ -665,7 +709,6 @@ int main(int argc, char **argv)
 		for (j = 0; j < sh->nev && j < MAX_EVENTS; j++)
 			printf("  %s\n", sh->ev[j]);
 	}
-	total = SUM(calls);
 	printf(PROG ": seed=%" PRIu64 " calls=%" PRIu64 " errors=%" PRIu64 " unexpected=%" PRIu64
 	       " violations=%" PRIu64 " leaks=%d crashes=%" PRIu64 " procs=%d seconds=%.1f"
 	       " calls_per_sec=%.0f msgs_checked=%" PRIu64 " touches=%" PRIu64
@@ -674,8 +717,34 @@ int main(int argc, char **argv)
 	       SUM(crashes), opt.procs, secs, secs > 0 ? (double)total / secs : 0.0,
 	       SUM(msgs_checked), SUM(touches), SUM(sigbus_expected), SUM(forks), SUM(kills));
 	return SUM(unexpected) || SUM(violations) || SUM(crashes) || leaks ? EXIT_FOUND : 0;
-bad:
-	usage(stderr);
-	return EXIT_USAGE;
 }
 
+int main(int argc, char **argv)
+{
+	struct kipc_global_stat base;
+	pid_t pids[MAX_PROCS];
+	uint64_t t0;
+	double secs;
+	int rc;
+
+	rc = parse_options(argc, argv);
+	if (rc) {
+		if (rc < 0)
+			usage(stderr);
+		return rc < 0 ? EXIT_USAGE : 0;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	pg = sysconf(_SC_PAGESIZE);
+	print_start();
+	rc = set_up(&base);
+	if (rc)
+		return rc;
+	t0 = now_ns();
+	rc = start_workers(pids, t0);
+	if (rc)
+		return rc;
+	supervise(pids, t0);
+	secs = (double)(now_ns() - t0) / 1e9;
+	return report(secs, leak_check(&base));
+}
