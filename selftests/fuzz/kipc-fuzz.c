@@ -15,8 +15,11 @@
  *
  * What is checked:
  *  - every result is success or an errno the ABI header's errno contract
- *    documents for that call on that kind of fd (the table in allowed();
- *    EINTR, ENOMEM, EMFILE and ENFILE are accepted everywhere);
+ *    documents for that call on that kind of fd (the op table,
+ *    optable.h, whose ioctl rows are the header's "Errors:" lines; EINTR,
+ *    ENOMEM, EMFILE and ENFILE are accepted everywhere; ENOTTY from an
+ *    ioctl only on another kind of fd, or from a module whose
+ *    KIPC_IOC_VERSION features lack the ioctl's KIPC_FEAT_* bit);
  *  - where one defect is injected into an otherwise valid call (short
  *    size, non-zero tail, unknown flag, non-zero reserved field, bad
  *    value, bad name, bad pointer) the exact errno the contract names;
@@ -31,6 +34,10 @@
  *    the count short; the count is exact on private channels, and a
  *    private batch never says EAGAIN with room or messages to move;
  *  - reference receives: the fd fast path, range and region id;
+ *  - listings (KIPC_IOC_LIST): at most @max_entries entries, in ascending
+ *    id order from @start_id, nothing written past them, a @next_id past
+ *    the last one, and a walk page by page lists every object the worker
+ *    holds exactly once;
  *  - region mappings: loads and stores on pages known to be mapped never
  *    fault, a load past the region's end (after mremap) gets SIGBUS;
  *  - the ABI 2 edges: a @size above a page is E2BIG whatever follows
