@@ -777,7 +777,8 @@ static int parse_int(const char *s, int lo, int hi, int *v)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Options into opt. Returns 0, 1 after --help, or -1 for a usage error. */
+static int parse_options(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "seconds", required_argument, NULL, 't' },
@@ -792,48 +793,44 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct kipc_global_stat base, end;
-	uint64_t sent = 0, received = 0, drained = 0, lost = 0, phantom = 0, queued_msgs;
-	uint64_t t0, tend, next_kill, next_unlink, next_progress, until;
-	bool have_seed = false, leak = false, seconds_set = false, chans_set = false;
-	int c, i, j, status, alive;
-	uint32_t pi, s;
+	bool have_seed = false, seconds_set = false, chans_set = false;
 	char *end_s;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			opt.seconds = strtod(optarg, &end_s);
 			if (*end_s || opt.seconds <= 0)
-				goto bad;
+				return -1;
 			seconds_set = true;
 			break;
 		case 's':
 			opt.seed = strtoull(optarg, &end_s, 0);
 			if (*end_s)
-				goto bad;
+				return -1;
 			have_seed = true;
 			break;
 		case 'c':
 			if (parse_int(optarg, 1, MAX_CHANS, &opt.chans))
-				goto bad;
+				return -1;
 			chans_set = true;
 			break;
 		case 'p':
 			if (parse_int(optarg, 1, MAX_PER_CHAN, &opt.producers))
-				goto bad;
+				return -1;
 			break;
 		case 'C':
 			if (parse_int(optarg, 1, MAX_PER_CHAN, &opt.consumers))
-				goto bad;
+				return -1;
 			break;
 		case 'k':
 			if (parse_int(optarg, 0, 1000000, &opt.kill_ms))
-				goto bad;
+				return -1;
 			break;
 		case 'u':
 			if (parse_int(optarg, 0, 1000000, &opt.unlink_ms))
-				goto bad;
+				return -1;
 			break;
 		case 'q':
 			if (!seconds_set)
@@ -846,13 +843,13 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		default:
-			goto bad;
+			return -1;
 		}
 	}
 	if (optind != argc)
-		goto bad;
+		return -1;
 	if (!have_seed) {
 		struct timespec ts;
 
@@ -860,16 +857,21 @@ int main(int argc, char **argv)
 		opt.seed = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) %
 			   1000000000000ull;
 	}
-	rng_state = opt.seed;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf(PROG ": seed=%" PRIu64 " seconds=%g chans=%d producers=%d consumers=%d kill_ms=%d unlink_ms=%d\n",
-	       opt.seed, opt.seconds, opt.chans, opt.producers, opt.consumers, opt.kill_ms,
-	       opt.unlink_ms);
+	return 0;
+}
 
-	i = global_stat(&base);
-	if (i < 0) {
+/*
+ * The module's counters at the start (@base), the shared ledger, the
+ * channels' first generation and every worker. Returns 0 or EXIT_ENV.
+ */
+static int set_up(struct kipc_global_stat *base)
+{
+	int c, j, r;
+
+	r = global_stat(base);
+	if (r < 0) {
 		fprintf(stderr, PROG ": cannot use /dev/kipc: %s (is kipc.ko loaded?)\n",
-			strerror(-i));
+			strerror(-r));
 		return EXIT_ENV;
 	}
 	L = mmap(NULL, sizeof(*L), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -896,55 +898,83 @@ int main(int argc, char **argv)
 			nworkers++;
 		}
 	}
+	return 0;
+}
 
-	t0 = now_ns();
+/* Settle worker @i, which ended with @status, and start its next incarnation. */
+static void replace_worker(int i, int status, bool killed)
+{
+	settle(&L->w[i], status, killed);
+	L->w[i].pid = 0;
+	if (!spawn(i))
+		respawns++;
+}
+
+/* Workers that ended on their own (a producer at MAX_SEQ, or a failure). */
+static void reap_ended(void)
+{
+	int status, i;
+	pid_t w;
+
+	while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < nworkers; i++)
+			if (L->w[i].pid == w)
+				replace_worker(i, status, false);
+}
+
+/* SIGKILL a random worker (only consumers once the producer incarnations are used up). */
+static void kill_one(void)
+{
+	int i = (int)below((uint64_t)nworkers), status;
+
+	if (L->w[i].role == PRODUCER && next_prod >= MAX_PROD_INC)
+		return;
+	if (L->w[i].pid <= 0)
+		return;
+	kill(L->w[i].pid, SIGKILL);
+	waitpid(L->w[i].pid, &status, 0);
+	kills++;
+	replace_worker(i, status, true);
+}
+
+/* Unlink a random channel's name under load; its next generation takes the name. */
+static void unlink_one(void)
+{
+	int c = (int)below((uint64_t)opt.chans);
+
+	if (ngen[c] < MAX_GENS && !kipc_chan_unlink(chan_names[c])) {
+		unlinks++;
+		new_generation(c);
+	}
+}
+
+/*
+ * The load phase, for --seconds: signals, kills and unlinks at random
+ * while the workers run, a progress line a second.
+ */
+static void run_load(void)
+{
+	uint64_t t0 = now_ns(), tend, next_kill, next_unlink, next_progress, now;
+	int i;
+
 	tend = t0 + (uint64_t)(opt.seconds * 1e9);
 	next_kill = opt.kill_ms ? t0 + below((uint64_t)opt.kill_ms * 2000000) : UINT64_MAX;
 	next_unlink = opt.unlink_ms ? t0 + below((uint64_t)opt.unlink_ms * 2000000) : UINT64_MAX;
 	next_progress = t0 + 1000000000ull;
-	while (now_ns() < tend) {
-		uint64_t now;
-		pid_t w;
-
+	while ((now = now_ns()) < tend) {
 		usleep((useconds_t)(500 + below(2000)));
 		now = now_ns();
 		/* Interrupt a random worker. */
 		i = (int)below((uint64_t)nworkers);
 		if (L->w[i].pid > 0 && !kill(L->w[i].pid, SIGUSR1))
 			signals++;
-		/* Workers that ended on their own (a producer at MAX_SEQ, or a failure). */
-		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (i = 0; i < nworkers; i++) {
-				if (L->w[i].pid != w)
-					continue;
-				settle(&L->w[i], status, false);
-				L->w[i].pid = 0;
-				if (!spawn(i))
-					respawns++;
-			}
-		}
+		reap_ended();
 		if (now >= next_kill) {
-			i = (int)below((uint64_t)nworkers);
-			/* Out of producer incarnations: only consumers die from here on. */
-			if (L->w[i].role == PRODUCER && next_prod >= MAX_PROD_INC)
-				i = -1;
-			if (i >= 0 && L->w[i].pid > 0) {
-				kill(L->w[i].pid, SIGKILL);
-				waitpid(L->w[i].pid, &status, 0);
-				kills++;
-				settle(&L->w[i], status, true);
-				L->w[i].pid = 0;
-				if (!spawn(i))
-					respawns++;
-			}
+			kill_one();
 			next_kill = now + below((uint64_t)opt.kill_ms * 2000000);
 		}
 		if (now >= next_unlink) {
-			c = (int)below((uint64_t)opt.chans);
-			if (ngen[c] < MAX_GENS && !kipc_chan_unlink(chan_names[c])) {
-				unlinks++;
-				new_generation(c);
-			}
+			unlink_one();
 			next_unlink = now + below((uint64_t)opt.unlink_ms * 2000000);
 		}
 		/*
@@ -967,10 +997,15 @@ int main(int argc, char **argv)
 			next_progress += 1000000000ull;
 		}
 	}
+}
 
-	/* Stop: every worker finishes its current call (all are bounded). */
+/* Stop: every worker finishes its current call (all are bounded). */
+static void stop_workers(void)
+{
+	uint64_t until = now_ns() + 60000000000ull;
+	int alive, status, i;
+
 	__atomic_store_n(&L->stop, 1, __ATOMIC_RELEASE);
-	until = now_ns() + 60000000000ull;
 	for (alive = 1; alive;) {
 		pid_t w;
 
@@ -995,15 +1030,21 @@ int main(int argc, char **argv)
 		}
 		usleep(2000);
 	}
+}
 
-	/* Whatever is still queued is drained: nothing is freed with a channel. */
-	queued_msgs = 0;
-	{
-		struct kipc_global_stat mid;
+/*
+ * Whatever is still queued is drained (nothing is freed with a channel),
+ * then every channel goes. Returns how many messages the module said were
+ * queued before the drain.
+ */
+static uint64_t drain_and_close(const struct kipc_global_stat *base)
+{
+	struct kipc_global_stat mid;
+	uint64_t queued_msgs = 0;
+	int c, j;
 
-		if (!global_stat(&mid))
-			queued_msgs = mid.nr_msgs - base.nr_msgs;
-	}
+	if (!global_stat(&mid))
+		queued_msgs = mid.nr_msgs - base->nr_msgs;
 	if (!opt.no_drain)
 		drain();
 	for (c = 0; c < opt.chans; c++) {
@@ -1011,8 +1052,23 @@ int main(int argc, char **argv)
 		for (j = 0; j < ngen[c]; j++)
 			close(gen_fd[c][j]);
 	}
+	return queued_msgs;
+}
 
-	/* The books. */
+/* The books: what the ledger says of every message of every producer incarnation. */
+struct books {
+	uint64_t sent;
+	uint64_t received;
+	uint64_t drained;
+	uint64_t lost;
+	uint64_t phantom;
+};
+
+static void count_books(struct books *b)
+{
+	uint32_t pi, s;
+
+	memset(b, 0, sizeof(*b));
 	for (pi = 0; pi < next_prod; pi++) {
 		struct prod *p = &L->p[pi];
 
@@ -1020,63 +1076,100 @@ int main(int argc, char **argv)
 			uint32_t r = p->receiver[s];
 
 			if (p->sent[s]) {
-				sent++;
+				b->sent++;
 			} else if (r) {
 				if ((int32_t)s == p->killed_inflight) {
 					unconfirmed++;
-					sent++;
+					b->sent++;
 				} else {
-					phantom++;
+					b->phantom++;
 					problem("message %u/%u was received but never sent", pi, s);
 				}
 			}
 			if (!r) {
 				if (p->sent[s]) {
-					lost++;
-					if (lost <= 5)
+					b->lost++;
+					if (b->lost <= 5)
 						problem("message %u/%u was sent but neither received nor queued",
 							pi, s);
 				}
 			} else if (r == TOKEN_DRAIN) {
-				drained++;
+				b->drained++;
 			} else {
-				received++;
+				b->received++;
 			}
 		}
 	}
+}
 
-	until = now_ns() + 5000000000ull;
+/* Whether the module's counters failed to return to @base (a problem is reported). */
+static bool leaked(const struct kipc_global_stat *base)
+{
+	uint64_t until = now_ns() + 5000000000ull;
+	struct kipc_global_stat end;
+
 	do {
-		if (global_stat(&end) || stat_same(&base, &end))
+		if (global_stat(&end) || stat_same(base, &end))
 			break;
 		usleep(50000);
 	} while (now_ns() < until);
-	if (!stat_same(&base, &end)) {
-		leak = true;
-		problem("module counters not back: nr_chans %u->%u nr_regions %u->%u nr_msgs %llu->%llu bytes_queued %llu->%llu region_bytes %llu->%llu",
-			base.nr_chans, end.nr_chans, base.nr_regions, end.nr_regions,
-			(unsigned long long)base.nr_msgs, (unsigned long long)end.nr_msgs,
-			(unsigned long long)base.bytes_queued, (unsigned long long)end.bytes_queued,
-			(unsigned long long)base.region_bytes, (unsigned long long)end.region_bytes);
-	}
-	if (drained != queued_msgs && !opt.no_drain)
-		problem("the module said %" PRIu64 " messages were queued before the drain, the drain found %" PRIu64,
-			queued_msgs, drained);
+	if (stat_same(base, &end))
+		return false;
+	problem("module counters not back: nr_chans %u->%u nr_regions %u->%u nr_msgs %llu->%llu bytes_queued %llu->%llu region_bytes %llu->%llu",
+		base->nr_chans, end.nr_chans, base->nr_regions, end.nr_regions,
+		(unsigned long long)base->nr_msgs, (unsigned long long)end.nr_msgs,
+		(unsigned long long)base->bytes_queued, (unsigned long long)end.bytes_queued,
+		(unsigned long long)base->region_bytes, (unsigned long long)end.region_bytes);
+	return true;
+}
 
+/* The last line, and the exit status. */
+static int report(const struct books *b, bool leak)
+{
 	printf(PROG ": seed=%" PRIu64 " seconds=%g sent=%" PRIu64 " received=%" PRIu64
 	       " drained=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 " corrupt=%" PRIu64
 	       " phantom=%" PRIu64 " unconfirmed=%" PRIu64 " refs_sent=%" PRIu64
 	       " refs_received=%" PRIu64 " kills=%" PRIu64 " killed_consumer_saves=%" PRIu64
 	       " signals=%" PRIu64 " eintr=%" PRIu64 " unlinks=%" PRIu64 " producers_run=%u"
 	       " leak=%d problems=%d\n",
-	       opt.seed, opt.seconds, sent, received, drained, lost, L->duplicated, L->corrupt,
-	       phantom, unconfirmed, L->sends_ref, L->recv_refs, kills, killed_consumer_saves,
-	       signals, L->eintr, unlinks, next_prod, leak, L->nproblems);
+	       opt.seed, opt.seconds, b->sent, b->received, b->drained, b->lost, L->duplicated,
+	       L->corrupt, b->phantom, unconfirmed, L->sends_ref, L->recv_refs, kills,
+	       killed_consumer_saves, signals, L->eintr, unlinks, next_prod, leak, L->nproblems);
 	if (L->nproblems)
 		printf(PROG ": first problem: %s\n", L->first_problem);
-	return lost || L->duplicated || L->corrupt || phantom || leak || L->nproblems ?
+	return b->lost || L->duplicated || L->corrupt || b->phantom || leak || L->nproblems ?
 	       EXIT_FOUND : 0;
-bad:
-	usage(stderr);
-	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct kipc_global_stat base;
+	uint64_t queued_msgs;
+	struct books b;
+	bool leak;
+	int rc;
+
+	rc = parse_options(argc, argv);
+	if (rc) {
+		if (rc < 0)
+			usage(stderr);
+		return rc < 0 ? EXIT_USAGE : 0;
+	}
+	rng_state = opt.seed;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf(PROG ": seed=%" PRIu64 " seconds=%g chans=%d producers=%d consumers=%d kill_ms=%d unlink_ms=%d\n",
+	       opt.seed, opt.seconds, opt.chans, opt.producers, opt.consumers, opt.kill_ms,
+	       opt.unlink_ms);
+	rc = set_up(&base);
+	if (rc)
+		return rc;
+	run_load();
+	stop_workers();
+	queued_msgs = drain_and_close(&base);
+	count_books(&b);
+	leak = leaked(&base);
+	if (b.drained != queued_msgs && !opt.no_drain)
+		problem("the module said %" PRIu64 " messages were queued before the drain, the drain found %" PRIu64,
+			queued_msgs, b.drained);
+	return report(&b, leak);
 }
