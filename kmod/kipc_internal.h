@@ -131,9 +131,26 @@ struct kipc_ucmd {
 	void __user *ubuffer;
 	void *cmd;
 	u32 ksize;
+	fmode_t fmode;
 	bool uring;
 	bool compat;
 };
+
+/**
+ * kipc_ucmd_access() - does @ucmd's fd have the access mode its ioctl needs?
+ * @ucmd: the call; @ucmd->fmode is its table row's FMODE_READ/FMODE_WRITE
+ *
+ * Each handler whose row names a mode calls this once, right after
+ * checking the argument's own values and before anything else, so that a
+ * malformed argument is -EINVAL whatever the fd's mode, as the module has
+ * always answered.
+ *
+ * Return: 0 or -EBADF.
+ */
+static inline int kipc_ucmd_access(const struct kipc_ucmd *ucmd)
+{
+	return (ucmd->file->f_mode & ucmd->fmode) == ucmd->fmode ? 0 : -EBADF;
+}
 
 /**
  * kipc_ucmd_respond() - write @ucmd->cmd back, up to the caller's size

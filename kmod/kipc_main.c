@@ -11,8 +11,10 @@
  * This file is the top of the module: it calls into the others and
  * nothing calls back into it. Every ioctl, on any kind of fd and through
  * io_uring, goes through one table-driven dispatcher (kipc_dispatch())
- * that reads and size-checks the argument once and checks the fd's access
- * mode once. It holds no locks of its own: the control fd has no state.
+ * that reads and size-checks the argument once and hands the handler the
+ * fd's required access mode, which the handler checks once, after the
+ * argument's own values (kipc_ucmd_access()). It holds no locks of its
+ * own: the control fd has no state.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -128,7 +130,8 @@ union kipc_ioctl_buf {
  * @cmd: the ioctl number
  * @size: sizeof() the argument's structure, as this module knows it
  * @min_size: the smallest @size accepted (KIPC_<STRUCT>_SIZE_VER0)
- * @fmode: FMODE_READ and/or FMODE_WRITE the fd must have (-EBADF)
+ * @fmode: FMODE_READ and/or FMODE_WRITE the fd must have (-EBADF, from
+ *	the handler's kipc_ucmd_access())
  * @uring: may be issued as IORING_OP_URING_CMD
  * @execute: the handler; @ucmd->cmd holds the checked argument
  */
@@ -214,9 +217,10 @@ static int kipc_ioctl_copy_in(void *buf, const struct kipc_ioctl_op *op,
 
 /*
  * The one ioctl dispatcher: find @cmd in @ops (-ENOTTY), read and
- * size-check its argument once, check the fd's access mode once (-EBADF)
- * and run the handler, which writes results back with
- * kipc_ucmd_respond().
+ * size-check its argument once and run the handler, which checks the
+ * fd's access mode with kipc_ucmd_access() after the argument's values
+ * (-EINVAL before -EBADF, the module's order since its first release) and
+ * writes results back with kipc_ucmd_respond().
  */
 static long kipc_dispatch(const struct kipc_ioctl_op *ops, size_t nr_ops, struct file *file,
 			  unsigned int cmd, void __user *uarg, bool uring, bool compat)
@@ -241,9 +245,8 @@ static long kipc_dispatch(const struct kipc_ioctl_op *ops, size_t nr_ops, struct
 	ret = kipc_ioctl_copy_in(&buf, op, uarg);
 	if (ret)
 		return ret;
-	if ((file->f_mode & op->fmode) != op->fmode)
-		return -EBADF;
 	ucmd.ksize = op->size;
+	ucmd.fmode = op->fmode;	/* checked by the handler: kipc_ucmd_access() */
 	return op->execute(&ucmd);
 }
 

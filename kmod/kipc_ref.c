@@ -93,6 +93,8 @@ long kipc_send_ref_ioctl(struct kipc_ucmd *ucmd)
 	long ret;
 
 	ret = kipc_ref_xfer_check(x, KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE);
+	if (!ret)
+		ret = kipc_ucmd_access(ucmd);
 	if (ret)
 		return ret;
 	if (x->shm_fd < 0)
@@ -247,6 +249,9 @@ long kipc_recv_ref_ioctl(struct kipc_ucmd *ucmd)
 		return ret;
 	if (x->prio || x->offset || x->len)
 		return -EINVAL;
+	ret = kipc_ucmd_access(ucmd);
+	if (ret)
+		return ret;
 	if (x->shm_fd != -1) {
 		if (x->shm_fd < 0)
 			return -EBADF;

@@ -373,6 +373,8 @@ long kipc_send_ioctl(struct kipc_ucmd *ucmd)
 	long ret;
 
 	ret = kipc_xfer_validate(x, KIPC_XFER_USE_SEND);
+	if (!ret)
+		ret = kipc_ucmd_access(ucmd);
 	if (ret)
 		return ret;
 	ret = kipc_import_xfer_iov(ITER_SOURCE, x, ucmd->compat, iovstack, &iov, &iter);
@@ -402,6 +404,8 @@ long kipc_recv_ioctl(struct kipc_ucmd *ucmd)
 	long ret;
 
 	ret = kipc_xfer_validate(x, KIPC_XFER_USE_RECV);
+	if (!ret)
+		ret = kipc_ucmd_access(ucmd);
 	if (ret)
 		return ret;
 	co.x = x;
@@ -551,6 +555,8 @@ static long kipc_batch(struct kipc_ucmd *ucmd, bool send)
 	long ret;
 
 	ret = kipc_batch_check(b);
+	if (!ret)
+		ret = kipc_ucmd_access(ucmd);
 	if (ret)
 		return ret;
 	if (ucmd->uring)
