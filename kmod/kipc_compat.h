@@ -80,8 +80,8 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
  * vm_ops->mapped later in the 7.x series (the release could not be
  * pinned down here, and a struct member has no macro to test): 7.3 is the
  * first kernel kipc tests that has both. Older kernels keep ->mmap. This
- * choice is the one #if the .c files carry, as the two hooks' functions
- * have different types.
+ * is the only condition the .c files test (kipc_shm.c), as the two hooks'
+ * functions have different types.
  */
 #define KIPC_HAVE_MMAP_PREPARE KIPC_KERNEL_AT_LEAST(7, 3)
 

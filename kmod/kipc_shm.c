@@ -45,8 +45,9 @@
  *     recv_lock (a mutex; its spinlock kipc_chan.lock is not held): they
  *     may sleep, fault on user memory (mmap_lock nests inside recv_lock),
  *     allocate a file and reserve an fd;
- *   - kipc_region_mmap() and the vm_operations under mmap_lock: they take
- *     no lock (the one-time setup of kipc_shmem_vm_ops is a cmpxchg);
+ *   - kipc_region_mmap() (on 7.3, kipc_region_mmap_prepare() and ->mapped)
+ *     and the vm_operations under mmap_lock: they take no lock (the
+ *     one-time setup of kipc_shmem_vm_ops is a cmpxchg);
  *   - everything else with no lock held.
  *
  * Accounting: a region counts in kipc_nr_regions and kipc_region_bytes and
@@ -216,7 +217,9 @@ static vm_fault_t kipc_region_vm_map_pages(struct vm_fault *vmf, pgoff_t start_p
  * mmap() holds that file until ->mapped has run). Take what
  * kipc_region_mmap() takes on the ->mmap path: a reference to the region
  * file and a count in @nr_maps, both dropped by kipc_region_vm_close().
- * Never fails, so the VMA is never unmapped here with nothing taken.
+ * Never fails, so the VMA is never unmapped here with nothing taken. It
+ * always runs: the core skips it only for a mapping merged into a
+ * neighbour, which needs the same vm_file, and each mmap() has its own.
  */
 static int kipc_region_vm_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
 				 const struct file *vmfile, void **vm_private_data)
@@ -259,6 +262,7 @@ static const struct vm_operations_struct kipc_region_vm_ops = {
  * The vmfile refuses through ->mmap_prepare here: after a region's
  * ->mmap_prepare, the mm core calls the ->mmap of the file it put in
  * vm_file (mm/vma.c, __mmap_new_file_vma()), which must not refuse.
+ * remap_file_pages() still gets -EINVAL: it maps the vmfile with do_mmap().
  */
 static int kipc_region_vmfile_mmap_prepare(struct vm_area_desc *desc)
 {
