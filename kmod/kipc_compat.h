@@ -6,7 +6,8 @@
  * fallbacks.
  *
  * Each block names the kernel change it papers over and the file that
- * needs it. Add new differences here, never as #if in the .c files.
+ * needs it. Add new differences here, never as #if in the .c files
+ * (the one exception, KIPC_HAVE_MMAP_PREPARE, says why).
  */
 #ifndef _KIPC_COMPAT_H
 #define _KIPC_COMPAT_H
@@ -73,6 +74,39 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
 	return call_mmap(file, vma);
 #endif
 }
+
+/*
+ * KIPC_HAVE_MMAP_PREPARE: regions implement f_op->mmap_prepare (with
+ * vm_ops->mapped) instead of f_op->mmap. ->mmap_prepare came in 6.16,
+ * vm_ops->mapped later in the 7.x series (the release could not be
+ * pinned down here, and a struct member has no macro to test): 7.3 is the
+ * first kernel kipc tests that has both. Older kernels keep ->mmap. This
+ * is the only condition the .c files test (kipc_region.c, and the region
+ * fops in kipc_main.c), as the two hooks' functions have different types.
+ */
+#define KIPC_HAVE_MMAP_PREPARE KIPC_KERNEL_AT_LEAST(7, 3)
+
+#if KIPC_HAVE_MMAP_PREPARE
+/*
+ * The ->mmap_prepare of the file a mapping stacks on (shmem), called from
+ * our own: @file's hook reads desc->file as the file it maps (shmem's does,
+ * for its inode), while the mm core set that to our file, so @desc says
+ * @file for the duration of the call. Only the VMA's fields it fills in
+ * (vm_ops, flags, vm_file, ...) are kept.
+ */
+static inline int kipc_vfs_mmap_prepare(struct file *file, struct vm_area_desc *desc)
+{
+	struct file *mapped = desc->file;
+	int ret;
+
+	if (!file->f_op->mmap_prepare)
+		return -ENODEV;
+	desc->file = file;
+	ret = vfs_mmap_prepare(file, desc);
+	desc->file = mapped;
+	return ret;
+}
+#endif
 
 /*
  * shmem_file_setup()'s flags became a vma_flags_t bitmap instead of a

@@ -41,7 +41,8 @@
  *	taken alone by senders and receivers, around list updates only.
  *   Regions have no lock: their length, id, owner, mode and shmem file
  *	are immutable after creation and their counters atomic. Their mmap
- *	and vm_operations run under mmap_lock and take no lock (the one-time
+ *	(->mmap, or on 7.3 ->mmap_prepare and vm_ops->mapped) and
+ *	vm_operations run under mmap_lock and take no lock (the one-time
  *	setup of the shmem vm_operations is a cmpxchg).
  *
  *   kipc_objs_lock (mutex, kipc_obj.c)
@@ -375,6 +376,9 @@ void kipc_region_ref_get(struct kipc_region *region);
 void kipc_region_put(struct kipc_region *region);
 struct file *kipc_region_file_open(struct kipc_region *region, int fd_flags);
 ssize_t kipc_region_read(struct kipc_region *region, u64 offset, struct iov_iter *to);
+/* One of the two is built, by KIPC_HAVE_MMAP_PREPARE (kipc_compat.h). */
+struct vm_area_desc;
+int kipc_region_mmap_prepare(struct vm_area_desc *desc);
 int kipc_region_mmap(struct file *file, struct vm_area_struct *vma);
 int kipc_region_release(struct inode *inode, struct file *file);
 void kipc_region_show_fdinfo(struct seq_file *m, struct file *file);

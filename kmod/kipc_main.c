@@ -306,7 +306,11 @@ const struct file_operations kipc_chan_fops = {
 
 const struct file_operations kipc_region_fops = {
 	.owner = THIS_MODULE,
+#if KIPC_HAVE_MMAP_PREPARE
+	.mmap_prepare = kipc_region_mmap_prepare,
+#else
 	.mmap = kipc_region_mmap,
+#endif
 	.unlocked_ioctl = kipc_region_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = kipc_region_release,

@@ -230,9 +230,37 @@ static vm_fault_t kipc_region_vm_map_pages(struct vm_fault *vmf, pgoff_t start_p
 	return READ_ONCE(kipc_shmem_vm_ops)->map_pages(vmf, start_pgoff, end_pgoff);
 }
 
+#if KIPC_HAVE_MMAP_PREPARE
+/*
+ * ->mapped: the mm core made the VMA of a region mmap() that
+ * kipc_region_mmap_prepare() set up, and it can no longer fail (its
+ * vm_private_data is the region file, unreferenced so far: the caller of
+ * mmap() holds that file until ->mapped has run). Take what
+ * kipc_region_mmap() takes on the ->mmap path: a reference to the region
+ * file and a count in @nr_maps, both dropped by kipc_region_vm_close().
+ * Never fails, so the VMA is never unmapped here with nothing taken. It
+ * always runs: the core skips it only for a mapping merged into a
+ * neighbour, which needs the same vm_file, and each mmap() has its own.
+ */
+static int kipc_region_vm_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
+				 const struct file *vmfile, void **vm_private_data)
+{
+	struct file *file = *vm_private_data;
+	struct kipc_region *r = file->private_data;
+
+	get_file(file);
+	atomic_inc(&r->nr_maps);
+	trace_kipc_region_map(r->obj.id, end - start);
+	return 0;
+}
+#endif
+
 static const struct vm_operations_struct kipc_region_vm_ops = {
 	.open = kipc_region_vm_open,
 	.close = kipc_region_vm_close,
+#if KIPC_HAVE_MMAP_PREPARE
+	.mapped = kipc_region_vm_mapped,
+#endif
 	.fault = kipc_region_vm_fault,
 	.map_pages = kipc_region_vm_map_pages,
 };
@@ -250,10 +278,23 @@ static const struct vm_operations_struct kipc_region_vm_ops = {
  * with an owner, this module (__fput() drops that reference);
  * fallocate() is forwarded to shmem, for madvise(MADV_REMOVE).
  */
+#if KIPC_HAVE_MMAP_PREPARE
+/*
+ * The vmfile refuses through ->mmap_prepare here: after a region's
+ * ->mmap_prepare, the mm core calls the ->mmap of the file it put in
+ * vm_file (mm/vma.c, __mmap_new_file_vma()), which must not refuse.
+ * remap_file_pages() still gets -EINVAL: it maps the vmfile with do_mmap().
+ */
+static int kipc_region_vmfile_mmap_prepare(struct vm_area_desc *desc)
+{
+	return -EINVAL;
+}
+#else
 static int kipc_region_vmfile_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return -EINVAL;
 }
+#endif
 
 static long kipc_region_vmfile_fallocate(struct file *file, int mode, loff_t offset,
 					 loff_t len)
@@ -273,7 +314,11 @@ static int kipc_region_vmfile_release(struct inode *inode, struct file *file)
 
 static const struct file_operations kipc_region_vmfile_fops = {
 	.owner = THIS_MODULE,
+#if KIPC_HAVE_MMAP_PREPARE
+	.mmap_prepare = kipc_region_vmfile_mmap_prepare,
+#else
 	.mmap = kipc_region_vmfile_mmap,
+#endif
 	.fallocate = kipc_region_vmfile_fallocate,
 	.release = kipc_region_vmfile_release,
 	.llseek = noop_llseek,
@@ -325,6 +370,56 @@ static bool kipc_region_vm_wrappable(const struct vm_operations_struct *base)
  * cannot be mapped executable, and VM_MAYEXEC is cleared so mprotect()
  * cannot make it so later (-EACCES).
  */
+#if KIPC_HAVE_MMAP_PREPARE
+/*
+ * The same on kernels with ->mmap_prepare, before the VMA exists: the
+ * checks and flags on @desc, then shmem's own ->mmap_prepare picks its
+ * vm_operations, then the VMA's file becomes a new vmfile (the mm core
+ * owns that reference from here, and puts it if the mapping fails) and its
+ * vm_operations kipc_region_vm_ops. The region file reference and the
+ * @nr_maps count are taken by kipc_region_vm_mapped(), once the mapping
+ * can no longer fail: a VMA is not made yet, and may never be.
+ */
+int kipc_region_mmap_prepare(struct vm_area_desc *desc)
+{
+	struct file *file = desc->file;
+	struct kipc_region *r = file->private_data;
+	unsigned long npages = r->length >> PAGE_SHIFT;
+	struct file *vmfile;
+	int ret;
+
+	/* VM_MAYSHARE, not VM_SHARED: see kipc_region_mmap(). */
+	if (!vma_desc_test(desc, VMA_MAYSHARE_BIT))
+		return -EINVAL;
+	if (desc->pgoff > npages || vma_desc_pages(desc) > npages - desc->pgoff)
+		return -ENXIO;
+	if (!(file->f_mode & FMODE_WRITE)) {
+		if (vma_desc_test(desc, VMA_WRITE_BIT))
+			return -EACCES;
+		vma_desc_clear_flags(desc, VMA_MAYWRITE_BIT);
+	}
+	if (vma_desc_test(desc, VMA_EXEC_BIT))
+		return -EPERM;
+	vma_desc_clear_flags(desc, VMA_MAYEXEC_BIT);
+
+	ret = kipc_vfs_mmap_prepare(r->shmem, desc);
+	if (ret)
+		return ret;
+	/* Last, so that no error path has to put it. */
+	vmfile = kipc_region_vmfile(r);
+	if (IS_ERR(vmfile))
+		return PTR_ERR(vmfile);
+	desc->vm_file = vmfile;
+
+	if (!kipc_region_vm_wrappable(desc->vm_ops)) {
+		pr_warn_once("unexpected shmem vm_operations: mappings not counted\n");
+		return 0;
+	}
+	desc->vm_ops = &kipc_region_vm_ops;
+	desc->private_data = file;	/* referenced by kipc_region_vm_mapped() */
+	return 0;
+}
+#else
 int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_region *r = file->private_data;
@@ -369,6 +464,7 @@ int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	trace_kipc_region_map(r->obj.id, vma->vm_end - vma->vm_start);
 	return 0;
 }
+#endif
 
 /* ---- the region fd --------------------------------------------------- */
 

@@ -453,6 +453,88 @@ TEST_F(shm, remap_file_pages_keeps_the_charge)
 	EXPECT_EQ(g0.region_bytes - self->len, g.region_bytes);
 }
 
+/* Write @val to the knob at @path (debugfs, procfs); 0 or -errno. */
+static int write_knob(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * An mmap() that fails after the region's mmap hook ran (an allocation in
+ * the mm core fails; with ->mmap_prepare, one between it and ->mapped)
+ * takes nothing: no nr_maps count and no region reference, so the region
+ * is still freed with its fd and name. Sweeps every slab allocation of
+ * mmap() with /proc/thread-self/fail-nth, which needs a kernel with
+ * CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS (the debug kernel)
+ * and root. The fail-nth fd is opened once: opening it allocates too.
+ * Reading and writing it copy to and from user memory, which fault
+ * injection counts too (FAULT_INJECTION_USERCOPY): when mmap() leaves the
+ * count unspent, the read after it may fail (EFAULT) or show it.
+ */
+TEST_F(shm, mmap_failure_takes_nothing)
+{
+	struct kipc_global_stat g0 = global_stat(), g;
+	const char *gfp_wait = "/sys/kernel/debug/failslab/ignore-gfp-wait";
+	const char *verbose = "/sys/kernel/debug/failslab/verbose";
+	const char *uc_verbose = "/sys/kernel/debug/fail_usercopy/verbose";
+	int nth_fd, n, err, failed = 0;
+	bool unspent;
+	char buf[16];
+	void *p;
+
+	if (write_knob(gfp_wait, "N"))
+		SKIP(return, "no slab fault injection (needs FAILSLAB, FAULT_INJECTION_DEBUG_FS, root)");
+	write_knob(verbose, "0");	/* no stack dump per injected failure */
+	write_knob(uc_verbose, "0");
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nth_fd);
+	for (n = 1; n < 1000; n++) {
+		snprintf(buf, sizeof(buf), "%d", n);
+		ASSERT_LT(0, pwrite(nth_fd, buf, strlen(buf), 0));
+		p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+		err = errno;
+		memset(buf, 0, sizeof(buf));
+		unspent = pread(nth_fd, buf, sizeof(buf) - 1, 0) < 0 || atoi(buf) != 0;
+		/* May fail as the read did; then the count is spent (0) anyway. */
+		pwrite(nth_fd, "0", 1, 0);
+		memset(buf, 0, sizeof(buf));
+		ASSERT_LT(0, pread(nth_fd, buf, sizeof(buf) - 1, 0));
+		ASSERT_EQ(0, atoi(buf));
+		if (p == MAP_FAILED) {
+			EXPECT_EQ(ENOMEM, err) TH_LOG("fail-nth %d", n);
+			EXPECT_EQ(0, region_stat(self->fd).nr_maps) TH_LOG("fail-nth %d", n);
+			failed++;
+			continue;
+		}
+		EXPECT_EQ(1, region_stat(self->fd).nr_maps) TH_LOG("fail-nth %d", n);
+		ASSERT_EQ(0, munmap(p, self->len));
+		ASSERT_EQ(0, region_stat(self->fd).nr_maps);
+		if (unspent)
+			break;		/* mmap() has fewer than n injection points: done */
+	}
+	close(nth_fd);
+	write_knob(gfp_wait, "Y");	/* the defaults */
+	write_knob(verbose, "2");
+	write_knob(uc_verbose, "2");
+	EXPECT_LT(0, failed);
+	EXPECT_GT(1000, n);
+
+	/* Nothing kept it: fd and name go, and so does the region. */
+	ASSERT_EQ(0, kipc_shm_unlink(self->name));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	g = global_stat();
+	EXPECT_EQ(g0.nr_regions - 1, g.nr_regions);
+	EXPECT_EQ(g0.region_bytes - self->len, g.region_bytes);
+}
+
 TEST_F(shm, nr_maps_counts_vmas)
 {
 	size_t len;
