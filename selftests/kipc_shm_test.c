@@ -1504,7 +1504,7 @@ static int stream_receiver(int ch)
 	return kipc_ref_cache_fini(&cache) ? 13 : 0;
 }
 
-TEST_F(ref, stream_of_refs_between_processes)
+TEST_F_TIMEOUT(ref, stream_of_refs_between_processes, 300)
 {
 	struct kipc_global_stat g0 = global_stat(), g;
 	uint32_t *map[STREAM_REGIONS];
