@@ -112,6 +112,7 @@ struct shared {
 	int nr_waiters;
 	int stop;		/* producers, churn and unlinkers end */
 	int go;			/* unlinkers start */
+	int reap;		/* waiter processes may exit */
 	uint32_t next_id;
 	uint32_t bad;		/* corrupt or unknown messages received */
 	int bad_err;		/* first unexpected error of a helper */
@@ -654,6 +655,13 @@ static void add_waiter(struct __test_metadata *_metadata, FIXTURE_DATA(waiters) 
 		if (pid == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			run_waiter(sh, w);
+			/*
+			 * Not before the test is done: the exit closes the fd,
+			 * and a close wakes every waiter, which would hide a
+			 * wake-up the module failed to make.
+			 */
+			while (!__atomic_load_n(&sh->reap, __ATOMIC_ACQUIRE))
+				usleep(10000);
 			_exit(0);
 		}
 		w->pid = pid;
@@ -754,6 +762,7 @@ FIXTURE_TEARDOWN(waiters)
 		return;
 	stop_helpers(self);
 	kipc_chan_unlink(chan_name);
+	__atomic_store_n(&sh->reap, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < sh->nr_waiters; i++) {
 		w = &sh->w[i];
 		if (w->in_proc) {
