@@ -45,8 +45,8 @@
 #include "kselftest_harness.h"
 #include "kipc_test_util.h"
 
-#define RUN_MS		3000	/* the steady state's producers run this long */
-#define STORM_MS	600	/* an unlink storm lasts this long */
+#define RUN_MS		2000	/* the steady state's producers run this long */
+#define STORM_MS	500	/* an unlink storm lasts this long */
 #define WATCHDOG_S	20	/* every waiter returns within this after the end */
 #define STALL_S		10	/* messages queued, none received: a stall */
 #define MAX_IDS		65536	/* message ids a case may hand out */
