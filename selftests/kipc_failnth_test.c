@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault-injection sweeps: every kipc call (open of /dev/kipc, the ioctls,
- * read and write, mmap and the first touch of a region page, io_uring
- * requests, close) is made again and again with /proc/thread-self/fail-nth
- * set to 1, 2, 3 ...: the N-th slab allocation, page allocation or user
+ * read(v) and write(v), mmap, munmap and the first touch of a region
+ * page, poll, io_uring requests, close) is made again and again with
+ * /proc/thread-self/fail-nth set to 1, 2, 3 ...: the N-th slab allocation, page allocation or user
  * copy the call makes fails. It runs until the call makes fewer than N of
  * them; the count is the call's number of failure points, printed as
  * "failpoints: NAME COUNT". At every N:
@@ -51,6 +51,7 @@
 #define MAX_NTH		1000
 #define MSG_LEN		100
 #define NR_BATCH	4
+#define NR_VEC		10	/* more than the kernel's UIO_FASTIOV */
 #define REGION_LEN	(4 * 4096)
 #define RING_NS		(5 * 1000000000LL)
 
@@ -85,6 +86,7 @@ struct step {
 	int ring_pending;	/* a request submitted, its CQE not reaped */
 	char buf[NR_BATCH][MSG_LEN];
 	struct iovec iov[NR_BATCH];
+	struct iovec vec[NR_VEC];	/* buf[0] in NR_VEC pieces */
 	struct kipc_xfer x[NR_BATCH];
 	struct kipc_batch b;
 	struct kipc_ref_xfer rx;
@@ -192,6 +194,64 @@ static long c_recv(struct step *s)
 	return xioctl(s->ch, KIPC_IOC_RECV, &s->x[0]);
 }
 
+/* The message in buf[0] as NR_VEC iovecs (filled if @send), in x[0]. */
+static void prep_vec(struct step *s, int send)
+{
+	int i;
+
+	prep_xfer(s, 0, send);
+	for (i = 0; i < NR_VEC; i++) {
+		s->vec[i].iov_base = s->buf[0] + i * (MSG_LEN / NR_VEC);
+		s->vec[i].iov_len = MSG_LEN / NR_VEC;
+	}
+	s->x[0].iov = (uintptr_t)s->vec;
+	s->x[0].iovcnt = NR_VEC;
+}
+
+static long c_sendv(struct step *s)
+{
+	prep_vec(s, 1);
+	return xioctl(s->ch, KIPC_IOC_SEND, &s->x[0]);
+}
+
+static long c_recvv(struct step *s)
+{
+	prep_vec(s, 0);
+	return xioctl(s->ch, KIPC_IOC_RECV, &s->x[0]);
+}
+
+static long c_recv_peek(struct step *s)
+{
+	prep_xfer(s, 0, 0);
+	s->x[0].flags |= KIPC_XFER_PEEK;
+	return xioctl(s->ch, KIPC_IOC_RECV, &s->x[0]);
+}
+
+static long c_recv_discard(struct step *s)
+{
+	prep_xfer(s, 0, 0);
+	s->x[0].flags |= KIPC_XFER_DISCARD;
+	return xioctl(s->ch, KIPC_IOC_RECV, &s->x[0]);
+}
+
+static long c_writev(struct step *s)
+{
+	ssize_t n;
+
+	prep_vec(s, 1);
+	n = writev(s->ch, s->vec, NR_VEC);
+	return n < 0 ? -errno : n;
+}
+
+static long c_readv(struct step *s)
+{
+	ssize_t n;
+
+	prep_vec(s, 0);
+	n = readv(s->ch, s->vec, NR_VEC);
+	return n < 0 ? -errno : n;
+}
+
 static long c_write(struct step *s)
 {
 	ssize_t n;
@@ -269,6 +329,14 @@ static long c_mmap(struct step *s)
 	if (p == MAP_FAILED)
 		return -errno;
 	s->map = p;
+	return 0;
+}
+
+static long c_munmap(struct step *s)
+{
+	if (munmap(s->map, REGION_LEN))
+		return -errno;
+	s->map = NULL;
 	return 0;
 }
 
@@ -472,6 +540,21 @@ static void k_received(struct __test_metadata *_metadata, struct step *s, long r
 	expect_queued(_metadata, s, ret < 0);
 }
 
+static void k_peeked(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	if (ret >= 0) {
+		EXPECT_EQ(MSG_LEN, ret);
+		EXPECT_EQ(0, check_fill(s->buf[0], MSG_LEN, 1));
+	}
+	expect_queued(_metadata, s, 1);
+}
+
+static void k_discarded(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	expect_queued(_metadata, s, ret < 0);
+	EXPECT_EQ(ret >= 0, chan_stat(s->ch).discarded);
+}
+
 static void k_sent_batch(struct __test_metadata *_metadata, struct step *s, long ret)
 {
 	char buf[MSG_LEN];
@@ -518,6 +601,11 @@ static void k_received_ref(struct __test_metadata *_metadata, struct step *s, lo
 static void k_mapped(struct __test_metadata *_metadata, struct step *s, long ret)
 {
 	EXPECT_EQ(ret >= 0, region_stat(s->shm).nr_maps);
+}
+
+static void k_unmapped(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	EXPECT_EQ(ret < 0, region_stat(s->shm).nr_maps);
 }
 
 static void k_touched(struct __test_metadata *_metadata, struct step *s, long ret)
@@ -803,12 +891,19 @@ CALL(send, N_CHAN, k_sent);
 CALL(write, N_CHAN, k_sent);
 CALL(recv, N_CHAN | N_MSG, k_received);
 CALL(read, N_CHAN | N_MSG, k_received);
+CALL(sendv, N_CHAN, k_sent);
+CALL(writev, N_CHAN, k_sent);
+CALL(recvv, N_CHAN | N_MSG, k_received);
+CALL(readv, N_CHAN | N_MSG, k_received);
+CALL(recv_peek, N_CHAN | N_MSG, k_peeked);
+CALL(recv_discard, N_CHAN | N_MSG, k_discarded);
 CALL(send_batch, N_CHAN, k_sent_batch);
 CALL(recv_batch, N_CHAN | N_MSGS, k_received_batch);
 CALL(send_ref, N_CHAN | N_SHM, k_sent_ref);
 CALL(recv_ref, N_CHAN | N_SHM | N_REF, k_received_ref);
 CALL(mmap, N_SHM, k_mapped);
 CALL(touch, N_SHM | N_MAP, k_touched);
+CALL(munmap, N_SHM | N_MAP, k_unmapped);
 CALL(global_stat, 0, k_global_stat);
 CALL(version, 0, k_version);
 CALL(chan_stat, N_CHAN | N_MSG, k_chan_stat);
