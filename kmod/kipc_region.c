@@ -575,6 +575,13 @@ static struct kipc_obj *kipc_region_create(void *arg)
 	shmem = kipc_shmem_file_setup("kipc-region", a->length, true);
 	if (IS_ERR(shmem)) {
 		ret = PTR_ERR(shmem);
+		/*
+		 * shmem gives -ENOSPC when it cannot allocate the inode (its
+		 * kernel mount has no inode limit): out of memory, not a
+		 * module limit, as the errno contract has it.
+		 */
+		if (ret == -ENOSPC)
+			ret = -ENOMEM;
 		goto out_uncharge;
 	}
 	kipc_obj_init(&r->obj, KIPC_OBJ_REGION, &kipc_region_ops, a->mode);

@@ -38,21 +38,6 @@ static void __attribute__((constructor)) init_page_size(void)
 	pg = sysconf(_SC_PAGESIZE);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the DIR's own fd */
-}
-
 static int all_zero(const void *p, size_t len)
 {
 	const unsigned char *c = p;

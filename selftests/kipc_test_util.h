@@ -9,6 +9,7 @@
 #ifndef KIPC_TEST_UTIL_H
 #define KIPC_TEST_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -272,6 +273,22 @@ static inline char *slurp(const char *path)
 	close(fd);
 	buf[len] = 0;
 	return buf;
+}
+
+/* How many fds this process has open, or -1. */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the DIR's own fd */
 }
 
 /* Write @s to @dir/@file (truncating): 0 or -errno. */
