@@ -729,6 +729,8 @@ struct watch {
 	pid_t pid;
 	uint32_t wait;		/* the call watched (struct wslot @wait) */
 	uint64_t since;		/* first sample finding its channel able to serve it; 0: none */
+	uint64_t last;		/* the latest such sample */
+	uint64_t held_ns;	/* how long the suspicion has held (see sample_worker()) */
 	uint64_t count;		/* the channel's received or sent count then */
 	bool reported;
 };
@@ -914,7 +916,9 @@ static void report_stall(int i, uint32_t wait, uint64_t blocked_ns, uint64_t con
  * for a send) and has not moved a message that way since the last sample
  * (the received count for a receive, the sent count for a send), its
  * suspicion goes on; else it ends. A suspicion held for --stall-seconds
- * is a stall. A worker blocked for more than NUDGE_NS on a channel that
+ * is a stall. A gap between samples counts for at most two sample
+ * intervals: when the coordinator itself did not run (the whole VM
+ * starved by its host, say), the workers may not have either. A worker blocked for more than NUDGE_NS on a channel that
  * was unlinked, and that cannot serve it, gets a SIGUSR1 so that it can
  * follow the name (nothing else would wake it with --block). Returns
  * whether the worker is under suspicion.
@@ -957,14 +961,18 @@ static bool sample_worker(int i, uint64_t now)
 	}
 	if (!x->since || x->count != count) {
 		x->since = now;
+		x->last = now;
+		x->held_ns = 0;
 		x->count = count;
 		return true;
 	}
-	if (now - x->since > longest_suspect_ns)
-		longest_suspect_ns = now - x->since;
-	if (now - x->since >= (uint64_t)(opt.stall_seconds * 1e9) && !x->reported) {
+	x->held_ns += now - x->last < 2 * sample_ns ? now - x->last : 2 * sample_ns;
+	x->last = now;
+	if (x->held_ns > longest_suspect_ns)
+		longest_suspect_ns = x->held_ns;
+	if (x->held_ns >= (uint64_t)(opt.stall_seconds * 1e9) && !x->reported) {
 		x->reported = true;
-		report_stall(i, wait, now - since, now - x->since, c, &st);
+		report_stall(i, wait, now - since, x->held_ns, c, &st);
 	}
 	return true;
 }
