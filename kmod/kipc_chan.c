@@ -452,6 +452,24 @@ static void kipc_msg_stamp(struct kipc_msg *msg, const struct cred *cred, u64 no
 	msg->time_ns = now_ns;
 }
 
+#ifdef KIPC_TEST_DROP_WAKEUP
+/*
+ * A deliberately broken test build (make KIPC_TEST_DROP_WAKEUP=N, see
+ * kmod/Kbuild), never a shipped one: once a channel has queued N messages,
+ * a send no longer wakes sleeping receivers. kipc-stress must report the
+ * resulting stall (scripts/check, "stall detection").
+ */
+static bool kipc_test_drop_wakeup(const struct kipc_chan *ch)
+{
+	return READ_ONCE(ch->sent) >= KIPC_TEST_DROP_WAKEUP;
+}
+#else
+static bool kipc_test_drop_wakeup(const struct kipc_chan *ch)
+{
+	return false;
+}
+#endif
+
 /**
  * kipc_chan_send_list() - stamp and queue prepared messages
  * @ch: the channel
@@ -505,7 +523,7 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 			return ret;
 	}
 	spin_unlock(&ch->lock);
-	if (ret > 0 && wq_has_sleeper(&ch->recv_wait))
+	if (ret > 0 && wq_has_sleeper(&ch->recv_wait) && !kipc_test_drop_wakeup(ch))
 		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
 	return ret;
 }

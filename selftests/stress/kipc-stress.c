@@ -42,6 +42,19 @@
  * message sent was received exactly once or drained, none is corrupt, and
  * once every fd is closed the module's counters (KIPC_IOC_STAT) are back
  * at their start values.
+ *
+ * Stalls. The drain would hide a waiter that never woke, so every worker
+ * publishes in its slot the blocking send or receive it is in (which
+ * channel, since when), and the coordinator samples each such channel
+ * with kipc_chan_stat() a few times a second. A receiver blocked while
+ * its channel held a message at every sample and received none, or a
+ * sender blocked while its channel had room at every sample and took no
+ * message, for --stall-seconds, is a stall: reported with the channel's
+ * state and its debugfs line, and the run fails. A worker under such
+ * suspicion is spared the random signals and kills, which would end its
+ * wait. The timed calls and signals of the default load end most waits
+ * within 50 ms, masking a lost wake-up; --block makes every send and
+ * receive wait without a deadline and stops the random signals.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +92,10 @@
 #define RX_LEN		(64 * 1024)
 #define CHAN_DEPTH	64
 #define MAGIC		0x5a7e55edu
+#define WAIT_RECV	1u		/* struct wslot @wait: the kind of call */
+#define WAIT_SEND	2u
+#define WAIT_KIND	3u
+#define NUDGE_NS	1000000000ull	/* see sample_worker() */
 #define TOKEN_DRAIN	0xffffffffu
 
 #define EXIT_FOUND	1
@@ -94,8 +111,10 @@ static struct {
 	int kill_ms;		/* mean time between kills */
 	int unlink_ms;		/* mean time between channel unlinks */
 	bool no_drain;		/* self-check of the books: skip the drain */
+	bool block;		/* every call blocks without deadline; no random signals */
+	double stall_seconds;	/* a blocked call that could go on for this long: a stall */
 } opt = { .seconds = 30, .chans = 3, .producers = 2, .consumers = 2,
-	  .kill_ms = 300, .unlink_ms = 2000 };
+	  .kill_ms = 300, .unlink_ms = 2000, .stall_seconds = 10 };
 
 static void usage(FILE *f)
 {
@@ -126,12 +145,26 @@ static void usage(FILE *f)
 "  --quick          a short run: --seconds 12 --chans 2\n"
 "  --no-drain       self-check of the accounting: skip the final drain, so\n"
 "                   messages still queued must be reported lost (exit 1)\n"
+"  --stall-seconds T  report a stall, and fail, when a worker stays blocked\n"
+"                   in a receive while its channel holds a message and\n"
+"                   receives none, or in a send while its channel has room\n"
+"                   and takes none, for T seconds (default 10; 0.5..3600);\n"
+"                   sampled with kipc_chan_stat() every T/4, at most 0.25 s\n"
+"  --block          every send and receive blocks without a deadline and no\n"
+"                   random signals are sent (kills and unlinks still are),\n"
+"                   so that a lost wake-up is a stall, not a 50 ms delay\n"
 "  -h, --help       this help\n"
 "\n"
 "Output: a progress line per second, then one line\n"
 "  " PROG ": seed=S sent=N received=N drained=N lost=0 duplicated=0 corrupt=0 ...\n"
-"Exit status: 0 nothing lost, duplicated or corrupt and no leak; 1 otherwise;\n"
-"2 usage; 3 could not run.\n",
+"  ... longest_wait=S longest_suspect=S stalls=0 ...\n"
+"(longest_wait: the longest blocking call; longest_suspect: the longest a\n"
+"blocked worker's channel could serve it without moving a message, which\n"
+"a stall's must reach T). A stall is also reported on stderr, as STALL:\n"
+"lines with the worker, the channel's kipc_chan_stat() fields and its\n"
+"line of /sys/kernel/debug/kipc/objects.\n"
+"Exit status: 0 nothing lost, duplicated or corrupt, no stall and no leak;\n"
+"1 otherwise; 2 usage; 3 could not run.\n",
 		MAX_PROD_INC, MAX_SEQ, MAX_CHANS, MAX_PER_CHAN, MAX_PER_CHAN);
 }
 
@@ -154,6 +187,16 @@ struct wslot {
 	int role;
 	int chan;
 	uint32_t inc;		/* producer incarnation, or consumer token */
+	/*
+	 * The blocking call in progress, for the stall watchdog: a call
+	 * number << 2 | WAIT_RECV or WAIT_SEND, or just the number between
+	 * calls. @wait_chan (the channel's id) and @wait_since (when the call
+	 * began, CLOCK_MONOTONIC ns) are written before @wait, which is
+	 * released.
+	 */
+	uint32_t wait;
+	uint64_t wait_chan;
+	uint64_t wait_since;
 	/* producer */
 	int32_t inflight;	/* seq being sent, -1 none */
 	/* consumer: where deliveries land (cleared before each call) */
@@ -174,6 +217,7 @@ struct ledger {
 	uint32_t gen[MAX_CHANS];	/* bumped when a channel is replaced */
 	uint64_t sends, sends_ref, receives, recv_refs, eintr, eagain, etimedout;
 	uint64_t corrupt, duplicated, bad_calls;
+	uint64_t longest_wait_ns;	/* the longest blocking call, as its worker timed it */
 	char first_problem[512];
 	int nproblems;
 	struct wslot w[MAX_WORKERS];
@@ -328,12 +372,19 @@ static bool should_stop(void)
 	return __atomic_load_n(&L->stop, __ATOMIC_RELAXED);
 }
 
+/* The id of the channel this worker's fd is open on (see wait_begin()). */
+static uint64_t cur_chan;
+static uint32_t calls;
+
 static int open_chan(int c, int oflag)
 {
+	struct kipc_chan_stat st;
 	int fd;
 
 	for (;;) {
 		fd = kipc_chan_open(chan_names[c], oflag | O_CLOEXEC, 0, NULL);
+		if (fd >= 0 && kipc_chan_stat(fd, &st) >= 0)
+			cur_chan = st.id;
 		if (fd >= 0 || should_stop())
 			return fd;
 		if (fd != -ENOENT && fd != -EINTR) {
@@ -342,6 +393,26 @@ static int open_chan(int c, int oflag)
 		}
 		usleep(1000);	/* between an unlink and the new channel */
 	}
+}
+
+/* Publish that this worker enters a blocking call of @kind (WAIT_RECV or WAIT_SEND). */
+static void wait_begin(struct wslot *w, uint32_t kind)
+{
+	__atomic_store_n(&w->wait_chan, cur_chan, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->wait_since, now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->wait, ++calls << 2 | kind, __ATOMIC_RELEASE);
+}
+
+/* The call ended: unpublish it, and keep the longest one. */
+static void wait_end(struct wslot *w)
+{
+	uint64_t d = now_ns() - w->wait_since;
+	uint64_t m = __atomic_load_n(&L->longest_wait_ns, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&w->wait, calls << 2, __ATOMIC_RELEASE);
+	while (d > m && !__atomic_compare_exchange_n(&L->longest_wait_ns, &m, d, false,
+						     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 /* Is @fd's channel still the one its name leads to? */
@@ -391,19 +462,32 @@ static void producer(struct wslot *w)
 		}
 		__atomic_store_n(&w->inflight, (int32_t)seq, __ATOMIC_RELEASE);
 		for (;;) {
-			unsigned int mode = (unsigned int)below(3);
+			unsigned int mode = opt.block ? 2 : (unsigned int)below(3);
+			bool nonblock = mode == 0 || (ref && restart);
 
+			if (!nonblock)
+				wait_begin(w, WAIT_SEND);
 			if (ref)
 				r = kipc_send_ref(ch, shm, (uint64_t)seq * CELL, len,
-						  KIPC_PRIO(below(4)) |
-						  (mode == 0 || restart ? KIPC_NONBLOCK : 0));
+						  KIPC_PRIO(below(4)) | (nonblock ? KIPC_NONBLOCK : 0));
 			else if (mode == 1 || (mode == 2 && restart))
 				r = kipc_send_timed(ch, msg, len, KIPC_PRIO(below(4)), 50000000);
 			else
 				r = kipc_send(ch, msg, len,
 					      KIPC_PRIO(below(4)) | (mode == 0 ? KIPC_NONBLOCK : 0));
+			if (!nonblock)
+				wait_end(w);
 			if (r >= 0)
 				break;
+			if ((r == -EINTR || r == -ETIMEDOUT) && !chan_current(ch)) {
+				/* Not queued: send it on the channel the name leads to now. */
+				close(ch);
+				ch = open_chan(w->chan, O_WRONLY);
+				if (ch < 0) {
+					__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
+					goto out;
+				}
+			}
 			if (r == -EINTR) {
 				add(&L->eintr, 1);
 			} else if (r == -EAGAIN) {
@@ -496,12 +580,18 @@ static int consume_ref(struct wslot *w, int ch)
 
 	memset(x, 0, sizeof(*x));
 	x->size = sizeof(*x);
-	x->flags = KIPC_XFER_DEADLINE | KIPC_REF_CLOEXEC;
-	x->deadline_ns = now_ns() + 50000000;
+	x->flags = (opt.block ? 0 : KIPC_XFER_DEADLINE) | KIPC_REF_CLOEXEC;
+	x->deadline_ns = opt.block ? 0 : now_ns() + 50000000;
 	/* A cached region's fd: the kernel hands it back if the reference is to it. */
 	x->shm_fd = hint->base ? hint->fd : -1;
-	if (ioctl(ch, KIPC_IOC_RECV_REF, x) < 0)
-		return -errno;
+	wait_begin(w, WAIT_RECV);
+	if (ioctl(ch, KIPC_IOC_RECV_REF, x) < 0) {
+		int e = errno;
+
+		wait_end(w);
+		return -e;
+	}
+	wait_end(w);
 	add(&L->recv_refs, 1);
 	if (hint->base && x->shm_fd == hint->fd) {
 		m = hint;
@@ -566,9 +656,11 @@ static void consumer(struct wslot *w)
 			if (r != -ENOMSG)
 				goto empty;
 		}
-		switch (below(restart ? 2 : 3)) {
+		switch (opt.block ? 3 + below(2) : below(restart ? 2 : 3)) {
 		case 0:
+			wait_begin(w, WAIT_RECV);
 			r = kipc_recv_timed(ch, w->rx, RX_LEN, &info, 0, 50000000);
+			wait_end(w);
 			break;
 		case 1: {
 			struct pollfd pfd = { .fd = ch, .events = POLLIN };
@@ -577,11 +669,19 @@ static void consumer(struct wslot *w)
 			r = kipc_recv(ch, w->rx, RX_LEN, &info, KIPC_NONBLOCK);
 			break;
 		}
+		case 3:
+			/* --block: unbounded; only the stop (or a nudge) interrupts it. */
+			wait_begin(w, WAIT_RECV);
+			r = kipc_recv(ch, w->rx, RX_LEN, &info, 0);
+			wait_end(w);
+			break;
 		default:
 			/* Unbounded, but this worker's signals interrupt it. */
+			wait_begin(w, WAIT_RECV);
 			r = read(ch, w->rx, RX_LEN);
 			if (r < 0)
 				r = -errno;
+			wait_end(w);
 			info.flags = 0;
 			break;
 		}
@@ -594,7 +694,8 @@ static void consumer(struct wslot *w)
 		}
 		if (r == -EINTR) {
 			add(&L->eintr, 1);
-			continue;
+			/* Maybe the watchdog's nudge: the channel was unlinked. */
+			goto empty;
 		}
 		if (r != -ETIMEDOUT && r != -EAGAIN) {
 			add(&L->bad_calls, 1);
@@ -620,7 +721,22 @@ static int nworkers;
 static uint32_t next_prod, next_token = 1;
 static uint64_t kills, signals, unlinks, respawns, unconfirmed, killed_consumer_saves;
 static int gen_fd[MAX_CHANS][MAX_GENS];	/* one RDWR fd per channel object */
+static uint64_t gen_id[MAX_CHANS][MAX_GENS];	/* and its id */
 static int ngen[MAX_CHANS];
+
+/* The stall watchdog's view of one worker slot (see sample_worker()). */
+struct watch {
+	pid_t pid;
+	uint32_t wait;		/* the call watched (struct wslot @wait) */
+	uint64_t since;		/* first sample finding its channel able to serve it; 0: none */
+	uint64_t last;		/* the latest such sample */
+	uint64_t held_ns;	/* how long the suspicion has held (see sample_worker()) */
+	uint64_t count;		/* the channel's received or sent count then */
+	bool reported;
+};
+
+static struct watch watch[MAX_WORKERS];
+static uint64_t stalls, longest_suspect_ns, sample_ns;
 
 static int spawn(int i)
 {
@@ -637,6 +753,7 @@ static int spawn(int i)
 		w->inc = next_token++;
 	}
 	w->inflight = -1;
+	w->wait = 0;
 	memset(&w->ref, 0, sizeof(w->ref));
 	*(uint32_t *)w->rx = 0;
 	pid = fork();
@@ -648,8 +765,11 @@ static int spawn(int i)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		slot_me = i;
 		rng_state = seed;
-		/* Half the workers restart interrupted calls, half see EINTR. */
-		restart = below(2);
+		/*
+		 * Half the workers restart interrupted calls, half see EINTR;
+		 * with --block none restarts, so the stop's signal ends a wait.
+		 */
+		restart = below(2) && !opt.block;
 		sa.sa_flags = restart ? SA_RESTART : 0;
 		sigaction(SIGUSR1, &sa, NULL);
 		if (w->role == PRODUCER)
@@ -709,6 +829,7 @@ static bool producers_alive(void)
 
 static int new_generation(int c)
 {
+	struct kipc_chan_stat st;
 	int fd;
 
 	if (ngen[c] >= MAX_GENS)
@@ -720,9 +841,157 @@ static int new_generation(int c)
 		problem("create %s: %s", chan_names[c], strerror(-fd));
 		return fd;
 	}
-	gen_fd[c][ngen[c]++] = fd;
+	gen_fd[c][ngen[c]] = fd;
+	gen_id[c][ngen[c]] = kipc_chan_stat(fd, &st) < 0 ? 0 : st.id;
+	ngen[c]++;
 	L->gen[c]++;
 	return 0;
+}
+
+/* The coordinator's fd on the channel object @id, or -1; its index in @c. */
+static int fd_of_chan(uint64_t id, int *c)
+{
+	int g;
+
+	for (*c = 0; *c < opt.chans; (*c)++)
+		for (g = 0; g < ngen[*c]; g++)
+			if (gen_id[*c][g] == id)
+				return gen_fd[*c][g];
+	return -1;
+}
+
+/* Copy the debugfs line of channel @id (kipc/objects) into @buf, or why not. */
+static void debugfs_line(uint64_t id, char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/debug/kipc/objects", "re");
+	char line[512], head[512] = "", want[32];
+
+	snprintf(buf, len, "no line for chan %" PRIu64, id);
+	if (!f) {
+		snprintf(buf, len, "/sys/kernel/debug/kipc/objects: %s", strerror(errno));
+		return;
+	}
+	snprintf(want, sizeof(want), "chan %" PRIu64 " ", id);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!head[0]) {
+			snprintf(head, sizeof(head), "%s", line);
+		} else if (!strncmp(line, want, strlen(want))) {
+			snprintf(buf, len, "%s | %s", head, line);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void report_stall(int i, uint32_t wait, uint64_t blocked_ns, uint64_t cond_ns,
+			 int c, const struct kipc_chan_stat *st)
+{
+	struct wslot *w = &L->w[i];
+	bool recv = (wait & WAIT_KIND) == WAIT_RECV;
+	char dbg[1024];
+
+	debugfs_line(st->id, dbg, sizeof(dbg));
+	stalls++;
+	fprintf(stderr, PROG ": STALL: %s %u (slot %d, pid %d) blocked in a %s on %s (channel id %" PRIu64 ") for %.1f s, the channel %s at every sample for %.1f s and %s none\n"
+		PROG ": STALL: kipc_chan_stat: nr_msgs=%u max_msgs=%u bytes_queued=%llu sent=%llu received=%llu discarded=%llu nr_senders=%u nr_receivers=%u state=%#x\n"
+		PROG ": STALL: debugfs: %s\n",
+		w->role == PRODUCER ? "producer" : "consumer", w->inc, i, w->pid,
+		recv ? "receive" : "send", chan_names[c], (uint64_t)st->id, (double)blocked_ns / 1e9,
+		recv ? "holding a message" : "having room", (double)cond_ns / 1e9,
+		recv ? "receiving" : "taking", st->nr_msgs, st->max_msgs,
+		(unsigned long long)st->bytes_queued, (unsigned long long)st->sent,
+		(unsigned long long)st->received, (unsigned long long)st->discarded, st->nr_senders,
+		st->nr_receivers, st->state, dbg);
+	problem("stall: %s %u blocked in a %s on %s for %.1f s with the channel %s (nr_msgs %u/%u sent %llu received %llu); debugfs: %s",
+		w->role == PRODUCER ? "producer" : "consumer", w->inc, recv ? "receive" : "send",
+		chan_names[c], (double)blocked_ns / 1e9,
+		recv ? "holding messages" : "having room", st->nr_msgs, st->max_msgs,
+		(unsigned long long)st->sent, (unsigned long long)st->received, dbg);
+}
+
+/*
+ * One watchdog sample of worker slot @i at @now. If it is in a blocking
+ * call whose channel could serve it (a message queued for a receive, room
+ * for a send) and has not moved a message that way since the last sample
+ * (the received count for a receive, the sent count for a send), its
+ * suspicion goes on; else it ends. A suspicion held for --stall-seconds
+ * is a stall. A gap between samples counts for at most two sample
+ * intervals: when the coordinator itself did not run (the whole VM
+ * starved by its host, say), the workers may not have either. A worker blocked for more than NUDGE_NS on a channel that
+ * was unlinked, and that cannot serve it, gets a SIGUSR1 so that it can
+ * follow the name (nothing else would wake it with --block). Returns
+ * whether the worker is under suspicion.
+ */
+static bool sample_worker(int i, uint64_t now)
+{
+	struct wslot *w = &L->w[i];
+	struct watch *x = &watch[i];
+	struct kipc_chan_stat st;
+	uint64_t chan, since, count;
+	uint32_t wait;
+	bool recv, can;
+	int fd, c;
+
+	wait = __atomic_load_n(&w->wait, __ATOMIC_ACQUIRE);
+	chan = __atomic_load_n(&w->wait_chan, __ATOMIC_RELAXED);
+	since = __atomic_load_n(&w->wait_since, __ATOMIC_RELAXED);
+	if (w->pid <= 0 || !(wait & WAIT_KIND) || x->pid != w->pid || x->wait != wait) {
+		*x = (struct watch){ .pid = w->pid, .wait = wait };
+		if (w->pid <= 0 || !(wait & WAIT_KIND))
+			return false;
+	}
+	fd = fd_of_chan(chan, &c);
+	if (fd < 0 || kipc_chan_stat(fd, &st) < 0)
+		return false;
+	/* Still the same call, so @chan and @since were its own. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&w->wait, __ATOMIC_RELAXED) != wait) {
+		x->since = 0;
+		return false;
+	}
+	recv = (wait & WAIT_KIND) == WAIT_RECV;
+	can = recv ? st.nr_msgs > 0 : st.nr_msgs < st.max_msgs;
+	count = recv ? st.received + st.discarded : st.sent;
+	if (!can) {
+		x->since = 0;
+		if (!(st.state & KIPC_CHAN_NAMED) && now - since > NUDGE_NS)
+			kill(w->pid, SIGUSR1);
+		return false;
+	}
+	if (!x->since || x->count != count) {
+		x->since = now;
+		x->last = now;
+		x->held_ns = 0;
+		x->count = count;
+		return true;
+	}
+	x->held_ns += now - x->last < 2 * sample_ns ? now - x->last : 2 * sample_ns;
+	x->last = now;
+	if (x->held_ns > longest_suspect_ns)
+		longest_suspect_ns = x->held_ns;
+	if (x->held_ns >= (uint64_t)(opt.stall_seconds * 1e9) && !x->reported) {
+		x->reported = true;
+		report_stall(i, wait, now - since, x->held_ns, c, &st);
+	}
+	return true;
+}
+
+/* A watchdog pass over every worker; returns how many are under suspicion. */
+static int sample_all(void)
+{
+	uint64_t now = now_ns();
+	int i, n = 0;
+
+	for (i = 0; i < nworkers; i++)
+		n += sample_worker(i, now);
+	return n;
+}
+
+/* Whether worker @i may be signalled or killed at random now (not while suspected). */
+static bool may_disturb(int i)
+{
+	return L->w[i].pid > 0 && !watch[i].since;
 }
 
 /* Receive everything still queued in every channel object. */
@@ -790,6 +1059,8 @@ static int parse_options(int argc, char **argv)
 		{ "unlink-ms", required_argument, NULL, 'u' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "no-drain", no_argument, NULL, 'D' },
+		{ "block", no_argument, NULL, 'B' },
+		{ "stall-seconds", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -841,6 +1112,14 @@ static int parse_options(int argc, char **argv)
 		case 'D':
 			opt.no_drain = true;
 			break;
+		case 'B':
+			opt.block = true;
+			break;
+		case 'S':
+			opt.stall_seconds = strtod(optarg, &end_s);
+			if (*end_s || !(opt.stall_seconds >= 0.5 && opt.stall_seconds <= 3600))
+				return -1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -850,6 +1129,10 @@ static int parse_options(int argc, char **argv)
 	}
 	if (optind != argc)
 		return -1;
+	/* Samples a few times a second, at least 4 in a --stall-seconds. */
+	sample_ns = (uint64_t)(opt.stall_seconds * 1e9 / 4);
+	if (sample_ns > 250000000)
+		sample_ns = 250000000;
 	if (!have_seed) {
 		struct timespec ts;
 
@@ -929,7 +1212,7 @@ static void kill_one(void)
 
 	if (L->w[i].role == PRODUCER && next_prod >= MAX_PROD_INC)
 		return;
-	if (L->w[i].pid <= 0)
+	if (!may_disturb(i))
 		return;
 	kill(L->w[i].pid, SIGKILL);
 	waitpid(L->w[i].pid, &status, 0);
@@ -954,21 +1237,31 @@ static void unlink_one(void)
  */
 static void run_load(void)
 {
-	uint64_t t0 = now_ns(), tend, next_kill, next_unlink, next_progress, now;
+	uint64_t t0 = now_ns(), tend, next_kill, next_unlink, next_progress, next_sample, now;
 	int i;
 
 	tend = t0 + (uint64_t)(opt.seconds * 1e9);
 	next_kill = opt.kill_ms ? t0 + below((uint64_t)opt.kill_ms * 2000000) : UINT64_MAX;
 	next_unlink = opt.unlink_ms ? t0 + below((uint64_t)opt.unlink_ms * 2000000) : UINT64_MAX;
 	next_progress = t0 + 1000000000ull;
+	next_sample = t0 + sample_ns;
 	while ((now = now_ns()) < tend) {
 		usleep((useconds_t)(500 + below(2000)));
 		now = now_ns();
-		/* Interrupt a random worker. */
+		/* Interrupt a random worker (--block: none). */
 		i = (int)below((uint64_t)nworkers);
-		if (L->w[i].pid > 0 && !kill(L->w[i].pid, SIGUSR1))
+		if (!opt.block && may_disturb(i) && !kill(L->w[i].pid, SIGUSR1))
 			signals++;
 		reap_ended();
+		if (now >= next_sample) {
+			sample_all();
+			next_sample = now + sample_ns;
+			if (stalls) {
+				printf(PROG ": a stall (t=%.0fs): ending the load phase\n",
+				       (double)(now - t0) / 1e9);
+				break;
+			}
+		}
 		if (now >= next_kill) {
 			kill_one();
 			next_kill = now + below((uint64_t)opt.kill_ms * 2000000);
@@ -996,6 +1289,21 @@ static void run_load(void)
 			       L->recv_refs, kills, signals, unlinks, L->eintr);
 			next_progress += 1000000000ull;
 		}
+	}
+}
+
+/*
+ * A suspicion still open when the load phase ends is followed until it
+ * clears or becomes a stall (at most --stall-seconds and a sample more),
+ * before the stop's signals would end the wait.
+ */
+static void settle_suspicions(void)
+{
+	uint64_t until = now_ns() + (uint64_t)(opt.stall_seconds * 1e9) + 2 * sample_ns;
+
+	while (!stalls && sample_all() && now_ns() < until) {
+		usleep((useconds_t)(sample_ns / 1000));
+		reap_ended();
 	}
 }
 
@@ -1131,13 +1439,17 @@ static int report(const struct books *b, bool leak)
 	       " phantom=%" PRIu64 " unconfirmed=%" PRIu64 " refs_sent=%" PRIu64
 	       " refs_received=%" PRIu64 " kills=%" PRIu64 " killed_consumer_saves=%" PRIu64
 	       " signals=%" PRIu64 " eintr=%" PRIu64 " unlinks=%" PRIu64 " producers_run=%u"
+	       " longest_wait=%.2fs longest_suspect=%.2fs stalls=%" PRIu64
 	       " leak=%d problems=%d\n",
 	       opt.seed, opt.seconds, b->sent, b->received, b->drained, b->lost, L->duplicated,
 	       L->corrupt, b->phantom, unconfirmed, L->sends_ref, L->recv_refs, kills,
-	       killed_consumer_saves, signals, L->eintr, unlinks, next_prod, leak, L->nproblems);
+	       killed_consumer_saves, signals, L->eintr, unlinks, next_prod,
+	       (double)L->longest_wait_ns / 1e9, (double)longest_suspect_ns / 1e9, stalls, leak,
+	       L->nproblems);
 	if (L->nproblems)
 		printf(PROG ": first problem: %s\n", L->first_problem);
-	return b->lost || L->duplicated || L->corrupt || b->phantom || leak || L->nproblems ?
+	return b->lost || L->duplicated || L->corrupt || b->phantom || leak || stalls ||
+	       L->nproblems ?
 	       EXIT_FOUND : 0;
 }
 
@@ -1157,13 +1469,14 @@ int main(int argc, char **argv)
 	}
 	rng_state = opt.seed;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf(PROG ": seed=%" PRIu64 " seconds=%g chans=%d producers=%d consumers=%d kill_ms=%d unlink_ms=%d\n",
+	printf(PROG ": seed=%" PRIu64 " seconds=%g chans=%d producers=%d consumers=%d kill_ms=%d unlink_ms=%d stall_seconds=%g%s\n",
 	       opt.seed, opt.seconds, opt.chans, opt.producers, opt.consumers, opt.kill_ms,
-	       opt.unlink_ms);
+	       opt.unlink_ms, opt.stall_seconds, opt.block ? " block" : "");
 	rc = set_up(&base);
 	if (rc)
 		return rc;
 	run_load();
+	settle_suspicions();
 	stop_workers();
 	queued_msgs = drain_and_close(&base);
 	count_books(&b);
