@@ -80,6 +80,12 @@ check:
 check-debug:
 	scripts/check-debug
 
+# Line and branch coverage of kmod/ on the debug kernel (gcov): the native
+# suite, a short stress and fuzz run; report in build/coverage/.
+coverage:
+	scripts/coverage
+.PHONY: coverage
+
 run: deps lib tools examples
 	scripts/run-demo
 

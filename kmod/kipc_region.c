@@ -296,12 +296,20 @@ static int kipc_region_vmfile_mmap(struct file *file, struct vm_area_struct *vma
 }
 #endif
 
+/*
+ * madvise(MADV_REMOVE) on a mapping: vfs_fallocate() on the vmfile, which
+ * has checked @mode and the range against the shmem inode (the vmfile's
+ * own) and holds the superblock's freeze protection (file_start_write()).
+ * So call shmem's handler directly: vfs_fallocate() on r->shmem would take
+ * that protection again, a recursive read lock that lockdep reports and a
+ * pending freeze would deadlock.
+ */
 static long kipc_region_vmfile_fallocate(struct file *file, int mode, loff_t offset,
 					 loff_t len)
 {
 	struct kipc_region *r = file->private_data;
 
-	return vfs_fallocate(r->shmem, mode, offset, len);
+	return r->shmem->f_op->fallocate(r->shmem, mode, offset, len);
 }
 
 static int kipc_region_vmfile_release(struct inode *inode, struct file *file)
