@@ -40,6 +40,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -83,6 +84,9 @@
  * @spares: more spare small messages, at most KIPC_CHAN_SPARES (see
  *	kipc_chan_recycle_list())
  * @nr_spares: messages on @spares
+ * @held: channel ends held by this channel's messages, queued or out for
+ *	delivery (the cycle rule, kipc_handle.c); raised under
+ *	kipc_handles_lock, lowered when such a message is freed
  */
 struct kipc_chan {
 	struct kipc_obj obj;
@@ -110,6 +114,7 @@ struct kipc_chan {
 	spinlock_t spare_lock;	/* see kipc_internal.h */
 	struct list_head spares;
 	u32 nr_spares;
+	atomic_t held;
 };
 
 static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list);
@@ -141,6 +146,17 @@ static inline struct kipc_chan *to_chan(struct kipc_obj *obj)
 struct kipc_chan *kipc_chan_from_file(struct file *file)
 {
 	return file->f_op == &kipc_chan_fops ? file->private_data : NULL;
+}
+
+/**
+ * kipc_chan_held_handles() - the count of channel ends @ch holds in flight
+ * @ch: the channel
+ *
+ * Return: its @held counter (kipc_handle.c).
+ */
+atomic_t *kipc_chan_held_handles(struct kipc_chan *ch)
+{
+	return &ch->held;
 }
 
 /**
@@ -178,6 +194,8 @@ struct kipc_msg *kipc_msg_alloc(size_t len)
 	msg->region = NULL;
 	msg->offset = 0;
 	msg->user = NULL;
+	msg->start_ns = 0;
+	msg->handles = NULL;
 	return msg;
 }
 
@@ -194,6 +212,7 @@ void kipc_msg_free(struct kipc_msg *msg)
 	put_pid(msg->pid);
 	if (msg->region)
 		kipc_region_put(msg->region);
+	kipc_handles_free(msg);
 	kvfree(msg);
 }
 
@@ -254,6 +273,8 @@ void kipc_msg_fill_info(const struct kipc_msg *msg, struct kipc_msg_info *info)
 	info->len = msg->len;
 	info->prio = msg->prio;
 	info->flags = msg->flags;
+	info->pid_start_ns = timens_add_boottime_ns(msg->start_ns);
+	info->nr_handles = kipc_msg_nr_handles(msg);
 }
 
 static bool kipc_chan_no_senders(struct kipc_chan *ch)
@@ -447,6 +468,7 @@ static void kipc_msg_stamp(struct kipc_msg *msg, const struct cred *cred, u64 no
 		put_pid(msg->pid);
 		msg->pid = get_pid(task_tgid(current));
 	}
+	msg->start_ns = current->group_leader->start_boottime;
 	msg->uid = cred->euid;
 	msg->gid = cred->egid;
 	msg->time_ns = now_ns;
@@ -482,9 +504,11 @@ static bool kipc_test_drop_wakeup(const struct kipc_chan *ch)
  * fit, in order, blocking only while none fits. Queued ones leave @list
  * (the channel owns them).
  *
- * Context: process context, may sleep; takes @ch->lock.
+ * Context: process context, may sleep; takes @ch->lock, and inside it
+ * kipc_handles_lock for a message with channel ends.
  * Return: how many were queued (>= 1), or -EPIPE, -EAGAIN, -ETIMEDOUT,
- * -ERESTARTSYS with nothing queued.
+ * -ERESTARTSYS, -ELOOP (the cycle rule, kipc_handle.c) with nothing
+ * queued.
  */
 long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 			 struct list_head *list, u32 xflags, u64 deadline_ns)
@@ -493,6 +517,7 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 	u64 now_ns = ktime_get_ns();
 	struct kipc_msg *msg, *tmp;
 	long ret, n = 0;
+	int err = 0;
 
 	list_for_each_entry(msg, list, link)
 		kipc_msg_stamp(msg, cred, now_ns);
@@ -505,12 +530,17 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 		list_for_each_entry_safe(msg, tmp, list, link) {
 			if (!kipc_chan_has_room(ch))
 				break;
+			if (msg->handles) {
+				err = kipc_chan_handles_enqueue_locked(ch, msg);
+				if (err)
+					break;
+			}
 			list_del(&msg->link);
 			kipc_chan_enqueue_locked(ch, msg);
 			n++;
 		}
-		if (n) {
-			ret = n;
+		if (n || err) {
+			ret = n ? n : err;
 			break;
 		}
 		spin_unlock(&ch->lock);
@@ -753,7 +783,7 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 	u32 n = 0;
 
 	list_for_each_entry_safe(msg, tmp, list, link) {
-		if (msg->room != KIPC_SMALL_MSG || msg->region)
+		if (msg->room != KIPC_SMALL_MSG || msg->region || msg->handles)
 			continue;
 		msg->len = 0;
 		list_del_init(&msg->link);
@@ -1149,4 +1179,64 @@ long kipc_chan_open_ioctl(struct kipc_ucmd *ucmd)
 		return ret;
 	return kipc_obj_open_fd(KIPC_OBJ_CHAN, o->name, o->flags, kipc_chan_create, &attrs,
 				kipc_chan_file_open);
+}
+
+/**
+ * kipc_chan_reopen_file() - a new file on @ch (KIPC_IOC_REOPEN)
+ * @ch: the channel of a file the caller holds with at least this access
+ * @fd_flags: O_RDONLY, O_WRONLY or O_RDWR, maybe O_NONBLOCK
+ *
+ * Return: the file, or ERR_PTR.
+ */
+struct file *kipc_chan_reopen_file(struct kipc_chan *ch, int fd_flags)
+{
+	return kipc_chan_file_open(&ch->obj, fd_flags);
+}
+
+/**
+ * kipc_chan_pair_ioctl() - KIPC_IOC_CHAN_PAIR: an anonymous channel, both ends
+ * @ucmd: the call; @ucmd->cmd is a struct kipc_chan_pair
+ *
+ * The fds are written back before they are installed, so a fault loses
+ * nothing and leaves nothing behind.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -errno.
+ */
+long kipc_chan_pair_ioctl(struct kipc_ucmd *ucmd)
+{
+	struct kipc_chan_pair *p = ucmd->cmd;
+	struct kipc_chan_open o = {
+		.flags = KIPC_OPEN_RECV | KIPC_OPEN_SEND | KIPC_OPEN_CREAT,
+		.mode = p->mode,
+		.max_msgs = p->max_msgs,
+		.max_msg_size = p->max_msg_size,
+	};
+	struct kipc_chan_attrs attrs;
+	struct file *files[2];
+	int fds[2], ret;
+
+	if ((p->flags & ~(KIPC_OPEN_CLOEXEC | KIPC_OPEN_NONBLOCK)) || p->__reserved ||
+	    p->fds[0] || p->fds[1])
+		return -EINVAL;
+	ret = kipc_chan_check_open(&o, &attrs);
+	if (ret)
+		return ret;
+	ret = kipc_obj_open_pair(KIPC_OBJ_CHAN, p->flags, kipc_chan_create, &attrs,
+				 kipc_chan_file_open, fds, files);
+	if (ret)
+		return ret;
+	p->fds[0] = fds[0];
+	p->fds[1] = fds[1];
+	ret = kipc_ucmd_respond(ucmd);
+	if (ret) {
+		fput(files[0]);
+		fput(files[1]);
+		put_unused_fd(fds[0]);
+		put_unused_fd(fds[1]);
+		return ret;
+	}
+	fd_install(fds[0], files[0]);
+	fd_install(fds[1], files[1]);
+	return 0;
 }

@@ -13,6 +13,7 @@
  *                  of moving messages
  *   kipc_region.c  regions (shmem-backed shared pages), their mmap
  *   kipc_ref.c     reference handoff, where channels and regions meet
+ *   kipc_handle.c  handles (fds) in messages, channel pairs, reopen
  *
  * Locking overview (outermost first):
  *
@@ -51,6 +52,11 @@
  *	and release, so it may nest inside kipc_names_lock; the walk takes no
  *	object lock under it (the kinds' fill ops read counters with
  *	READ_ONCE() and atomics) and never copies to userspace under it.
+ *   kipc_handles_lock (spinlock, kipc_handle.c)
+ *	makes the cycle check of a message carrying channel ends and its
+ *	queuing one step: taken inside kipc_chan.lock, by a sender only,
+ *	around the check and the count of the ends the channel now holds
+ *	(kipc_chan_handles_enqueue_locked()). A leaf lock.
  *   kipc_users_lock (spinlock, kipc_quota.c)
  *	protects inserts into and removals from the per-user quota table;
  *	lookups run under RCU.
@@ -286,6 +292,8 @@ void kipc_user_uncharge_obj(struct kipc_user *user);
  * @user: the quota account charged kipc_msg_cost() for this message (its
  *	sending file's opener's), or NULL when nothing is charged. A spare
  *	keeps its charge until it is reused by another account or freed.
+ * @start_ns: the sender's start_boottime (thread-group leader)
+ * @handles: the handles it carries, or NULL (kipc_handle.c)
  * @data: inline payload (absent for references)
  */
 struct kipc_msg {
@@ -302,6 +310,8 @@ struct kipc_msg {
 	struct kipc_region *region;
 	u64 offset;
 	struct kipc_user *user;
+	u64 start_ns;
+	struct kipc_handles *handles;
 	char data[];
 };
 
@@ -389,6 +399,42 @@ long kipc_region_stat_ioctl(struct kipc_ucmd *ucmd);
 long kipc_ref_copy_out(struct kipc_msg *msg, struct iov_iter *to);
 long kipc_send_ref_ioctl(struct kipc_ucmd *ucmd);
 long kipc_recv_ref_ioctl(struct kipc_ucmd *ucmd);
+
+/* kipc_handle.c: handles in messages, pairs, reopen */
+struct kipc_handles;
+int kipc_handles_attach(struct kipc_msg *msg, const int __user *ufds, u32 nfds);
+void kipc_handles_free(struct kipc_msg *msg);
+int kipc_chan_handles_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg);
+u32 kipc_msg_nr_handles(const struct kipc_msg *msg);
+
+/**
+ * struct kipc_handles_out - handles being received, installed after commit
+ * @fds: reserved fd numbers, -1 where none
+ * @files: a reference on each file, to install at @fds
+ * @nr: how many of @fds and @files are set
+ */
+struct kipc_handles_out {
+	int fds[KIPC_HANDLES_MAX];
+	struct file *files[KIPC_HANDLES_MAX];
+	u32 nr;
+};
+
+int kipc_handles_prepare(struct kipc_msg *msg, struct kipc_handles_out *out,
+			 int __user *ufds, u32 fd_flags);
+void kipc_handles_finish(struct kipc_handles_out *out, bool install);
+long kipc_chan_pair_ioctl(struct kipc_ucmd *ucmd);
+long kipc_reopen_ioctl(struct kipc_ucmd *ucmd);
+struct file *kipc_chan_reopen_file(struct kipc_chan *ch, int fd_flags);
+atomic_t *kipc_chan_held_handles(struct kipc_chan *ch);
+
+/* kipc_quota.c: handles in flight */
+int kipc_user_charge_handles(struct kipc_user *user, u32 n);
+void kipc_user_uncharge_handles(struct kipc_user *user, u32 n);
+
+/* kipc_obj.c: both ends of a new anonymous object */
+int kipc_obj_open_pair(unsigned int type, u32 flags, struct kipc_obj *(*create)(void *arg),
+		       void *arg, struct file *(*make_file)(struct kipc_obj *obj, int fd_flags),
+		       int fds[2], struct file *files[2]);
 
 /* kipc_main.c: the three kinds of fd, told apart by their file_operations */
 extern const struct file_operations kipc_chan_fops;

@@ -85,7 +85,8 @@ static long kipc_version_ioctl(struct kipc_ucmd *ucmd)
 	if (v->flags || v->__reserved)
 		return -EINVAL;
 	v->abi_version = KIPC_ABI_VERSION;
-	v->features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH | KIPC_FEAT_LIST;
+	v->features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH | KIPC_FEAT_LIST |
+		      KIPC_FEAT_HANDLES;
 	if (IS_ENABLED(CONFIG_IO_URING))
 		v->features |= KIPC_FEAT_URING_CMD;
 	if (IS_ENABLED(CONFIG_SHMEM))
@@ -123,6 +124,8 @@ union kipc_ioctl_buf {
 	struct kipc_chan_stat chan_stat;
 	struct kipc_ref_xfer ref_xfer;
 	struct kipc_shm_stat shm_stat;
+	struct kipc_chan_pair chan_pair;
+	struct kipc_reopen reopen;
 };
 
 /**
@@ -168,6 +171,8 @@ static const struct kipc_ioctl_op kipc_ctl_ops[] = {
 		      KIPC_SHM_OPEN_SIZE_VER0, 0, false),
 	KIPC_IOCTL_OP(KIPC_IOC_LIST, kipc_list_ioctl, struct kipc_list,
 		      KIPC_LIST_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_CHAN_PAIR, kipc_chan_pair_ioctl, struct kipc_chan_pair,
+		      KIPC_CHAN_PAIR_SIZE_VER0, 0, false),
 };
 
 static const struct kipc_ioctl_op kipc_chan_ops[] = {
@@ -185,11 +190,15 @@ static const struct kipc_ioctl_op kipc_chan_ops[] = {
 		      KIPC_BATCH_SIZE_VER0, FMODE_WRITE, true),
 	KIPC_IOCTL_OP(KIPC_IOC_RECV_BATCH, kipc_recv_batch_ioctl, struct kipc_batch,
 		      KIPC_BATCH_SIZE_VER0, FMODE_READ, true),
+	KIPC_IOCTL_OP(KIPC_IOC_REOPEN, kipc_reopen_ioctl, struct kipc_reopen,
+		      KIPC_REOPEN_SIZE_VER0, 0, false),
 };
 
 static const struct kipc_ioctl_op kipc_region_ops[] = {
 	KIPC_IOCTL_OP(KIPC_IOC_SHM_STAT, kipc_region_stat_ioctl, struct kipc_shm_stat,
 		      KIPC_SHM_STAT_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_REOPEN, kipc_reopen_ioctl, struct kipc_reopen,
+		      KIPC_REOPEN_SIZE_VER0, 0, false),
 };
 
 /*

@@ -395,6 +395,65 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 	return fd;
 }
 
+/**
+ * kipc_obj_open_pair() - a new anonymous object and two fds on it
+ * @type: KIPC_OBJ_CHAN (the only user so far)
+ * @flags: KIPC_OPEN_CLOEXEC and KIPC_OPEN_NONBLOCK, already checked
+ * @create: allocates the object, as for kipc_obj_open()
+ * @arg: passed to @create
+ * @make_file: makes a file with the given open(2) flags
+ * @fds: output, two reserved fds: for the O_RDONLY file, the O_WRONLY one
+ * @files: output, the two files, not installed: the caller installs them
+ *	(fd_install()) or gives both back (fput(), put_unused_fd())
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -errno with nothing left behind.
+ */
+int kipc_obj_open_pair(unsigned int type, u32 flags, struct kipc_obj *(*create)(void *arg),
+		       void *arg, struct file *(*make_file)(struct kipc_obj *obj, int fd_flags),
+		       int fds[2], struct file *files[2])
+{
+	int fd_flags = kipc_fd_flags(flags) & ~O_ACCMODE;
+	struct kipc_obj *obj;
+	bool created;
+	int i, ret;
+
+	fds[0] = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (fds[0] < 0)
+		return fds[0];
+	fds[1] = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (fds[1] < 0) {
+		ret = fds[1];
+		goto out_put_fd0;
+	}
+	obj = kipc_obj_open(type, NULL, flags | KIPC_OPEN_CREAT | KIPC_OPEN_RECV, create, arg,
+			    &created);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		goto out_put_fd1;
+	}
+	for (i = 0; i < 2; i++) {
+		files[i] = make_file(obj, (fd_flags & ~O_CLOEXEC) | (i ? O_WRONLY : O_RDONLY));
+		if (IS_ERR(files[i])) {
+			ret = PTR_ERR(files[i]);
+			goto out_put_files;
+		}
+	}
+	/* The files hold their own references; drop kipc_obj_open()'s. */
+	kipc_obj_put(obj);
+	return 0;
+
+out_put_files:
+	while (i--)
+		fput(files[i]);
+	kipc_obj_put(obj);
+out_put_fd1:
+	put_unused_fd(fds[1]);
+out_put_fd0:
+	put_unused_fd(fds[0]);
+	return ret;
+}
+
 /*
  * Remove a name. Only the owner (or CAP_FOWNER) may unlink. Open fds keep
  * the object. Return: 0, -ENOENT or -EACCES.

@@ -14,6 +14,7 @@
 #include <linux/hashtable.h>
 #include <linux/rculist.h>
 #include <linux/refcount.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -29,6 +30,7 @@
  * @nr_objs: live objects the user created
  * @queued: payload bytes the user has queued in channels
  * @region: bytes of regions the user created
+ * @handles: handles in flight in messages this user's tasks sent (kipc_handle.c)
  */
 struct kipc_user {
 	struct hlist_node node;
@@ -38,6 +40,7 @@ struct kipc_user {
 	atomic_t nr_objs;
 	atomic64_t queued;
 	atomic64_t region;
+	atomic_t handles;
 };
 
 static DEFINE_SPINLOCK(kipc_users_lock);
@@ -222,4 +225,34 @@ int kipc_user_charge_obj(struct kipc_user *user)
 void kipc_user_uncharge_obj(struct kipc_user *user)
 {
 	atomic_dec(&user->nr_objs);
+}
+
+/**
+ * kipc_user_charge_handles() - count @n more handles in flight for @user
+ * @user: the sending task's account (its euid)
+ * @n: handles in the message
+ *
+ * Bounded by the sender's RLIMIT_NOFILE, as too_many_unix_fds() bounds
+ * SCM_RIGHTS; CAP_SYS_RESOURCE exceeds it.
+ *
+ * Return: 0 or -ETOOMANYREFS.
+ */
+int kipc_user_charge_handles(struct kipc_user *user, u32 n)
+{
+	if (atomic_add_return(n, &user->handles) > rlimit(RLIMIT_NOFILE) &&
+	    !capable(CAP_SYS_RESOURCE)) {
+		atomic_sub(n, &user->handles);
+		return -ETOOMANYREFS;
+	}
+	return 0;
+}
+
+/**
+ * kipc_user_uncharge_handles() - @n handles of @user are no longer in flight
+ * @user: the account charged by kipc_user_charge_handles()
+ * @n: how many
+ */
+void kipc_user_uncharge_handles(struct kipc_user *user, u32 n)
+{
+	atomic_sub(n, &user->handles);
 }

@@ -34,7 +34,8 @@ enum kipc_xfer_use {
  * @use: what it is for
  *
  * @info must be zero (it is output only); known @flags only (a batch
- * entry has none: the batch's apply); a priority in range, and zero for
+ * entry has none: the batch's apply); handles only for a single send
+ * (at most KIPC_HANDLES_MAX, no @fd_flags) or receive; a priority in range, and zero for
  * a receive; a deadline given exactly when flagged; KIPC_XFER_PEEK and
  * KIPC_XFER_DISCARD not together. A batch entry's @size is checked
  * against the batch's @xfer_size by its caller.
@@ -55,6 +56,21 @@ static int kipc_xfer_validate(const struct kipc_xfer *x, enum kipc_xfer_use use)
 		return -EINVAL;
 	if (x->flags & ~allowed[use])
 		return -EINVAL;
+	/* Handles: only KIPC_IOC_SEND and KIPC_IOC_RECV carry them. */
+	switch (use) {
+	case KIPC_XFER_USE_SEND:
+		if (x->nfds > KIPC_HANDLES_MAX || x->fd_flags)
+			return -EINVAL;
+		break;
+	case KIPC_XFER_USE_RECV:
+		if (x->fd_flags & ~KIPC_FD_NOCLOEXEC)
+			return -EINVAL;
+		break;
+	default:
+		if (x->fds || x->nfds || x->fd_flags)
+			return -EINVAL;
+		break;
+	}
 	if (x->prio > KIPC_PRIO_MAX || (recv && x->prio))
 		return -EINVAL;
 	if ((x->flags & KIPC_XFER_DEADLINE) ? !x->deadline_ns : x->deadline_ns)
@@ -160,12 +176,19 @@ fail:
 	return ret;
 }
 
-/* Write @info into the struct kipc_xfer at @ux (its other fields are inputs). */
-static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info)
+/*
+ * Write @info into the struct kipc_xfer at @ux (its other fields are
+ * inputs), as much of it as the caller's @usize holds: an ABI 2 caller's
+ * info ends before @pid_start_ns. A caller whose struct has @nfds gets
+ * @nfds too (the handles received, or needed with -EMSGSIZE).
+ */
+static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_info *info,
+			     u32 usize, u32 nfds)
 {
 	struct kipc_msg_info __user *u = &ux->info;
+	bool v1 = usize >= offsetofend(struct kipc_xfer, fd_flags);
 
-	if (!user_write_access_begin(u, sizeof(*u)))
+	if (!user_write_access_begin(ux, v1 ? sizeof(*ux) : KIPC_XFER_SIZE_VER0))
 		return -EFAULT;
 	unsafe_put_user(info->seq, &u->seq, efault);
 	unsafe_put_user(info->time_ns, &u->time_ns, efault);
@@ -175,6 +198,12 @@ static int kipc_info_to_user(struct kipc_xfer __user *ux, const struct kipc_msg_
 	unsafe_put_user(info->len, &u->len, efault);
 	unsafe_put_user(info->prio, &u->prio, efault);
 	unsafe_put_user(info->flags, &u->flags, efault);
+	if (v1) {
+		unsafe_put_user(info->pid_start_ns, &u->pid_start_ns, efault);
+		unsafe_put_user(info->nr_handles, &u->nr_handles, efault);
+		unsafe_put_user(info->__reserved, &u->__reserved, efault);
+		unsafe_put_user(nfds, &ux->nfds, efault);
+	}
 	user_write_access_end();
 	return 0;
 efault:
@@ -189,7 +218,7 @@ efault:
 static int kipc_xfer_from_user(struct kipc_xfer *x, const struct kipc_xfer __user *ux)
 {
 	const u64 __user *ui = (const u64 __user *)&ux->info;
-	u64 w[5];
+	u64 w[7];
 
 	BUILD_BUG_ON(sizeof(ux->info) != sizeof(w));
 	if (!user_read_access_begin(ux, sizeof(*ux)))
@@ -205,6 +234,11 @@ static int kipc_xfer_from_user(struct kipc_xfer *x, const struct kipc_xfer __use
 	unsafe_get_user(w[2], &ui[2], efault);
 	unsafe_get_user(w[3], &ui[3], efault);
 	unsafe_get_user(w[4], &ui[4], efault);
+	unsafe_get_user(w[5], &ui[5], efault);
+	unsafe_get_user(w[6], &ui[6], efault);
+	unsafe_get_user(x->fds, &ux->fds, efault);
+	unsafe_get_user(x->nfds, &ux->nfds, efault);
+	unsafe_get_user(x->fd_flags, &ux->fd_flags, efault);
 	user_read_access_end();
 	memcpy(&x->info, w, sizeof(w));
 	return 0;
@@ -215,8 +249,9 @@ efault:
 
 /*
  * A struct kipc_xfer of @usize bytes at @up (the caller's size, at least
- * ours), as the ioctl dispatcher takes an argument: a size above a page is -E2BIG,
- * a longer struct's tail must be zero (-E2BIG). Then kipc_xfer_from_user().
+ * KIPC_XFER_SIZE_VER0), as the ioctl dispatcher takes an argument: a size
+ * above a page is -E2BIG, a longer struct's tail must be zero (-E2BIG), a
+ * shorter one's missing tail reads as zero. Then kipc_xfer_from_user().
  */
 static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up, u32 usize)
 {
@@ -224,6 +259,8 @@ static int kipc_xfer_sized_from_user(struct kipc_xfer *x, const void __user *up,
 
 	if (usize > KIPC_ARG_SIZE_MAX)
 		return -E2BIG;
+	if (usize < sizeof(*x))
+		return copy_struct_from_user(x, sizeof(*x), up, usize);
 	if (usize > sizeof(*x)) {
 		ret = check_zeroed_user(up + sizeof(*x), usize - sizeof(*x));
 		if (ret <= 0)
@@ -238,14 +275,29 @@ struct kipc_copy_out {
 	struct kipc_xfer *x;		/* KIPC_IOC_RECV only: the argument ... */
 	void __user *uarg;		/* ... and where it goes back */
 	long len;			/* the delivered message's length */
+	struct kipc_handles_out *hout;	/* handles to install, or NULL: none taken */
 };
+
+/*
+ * Whether this receive can take the handles of a message carrying @nh:
+ * only KIPC_IOC_RECV of an ABI 3 struct with room for all of them. A
+ * peek takes none and needs no room.
+ */
+static bool kipc_can_take_handles(const struct kipc_copy_out *co, u32 nh)
+{
+	if (!nh || (co->x && (co->x->flags & KIPC_XFER_PEEK)))
+		return true;
+	return co->hout && co->x->nfds >= nh;
+}
 
 static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 {
 	struct kipc_copy_out *co = arg;
+	u32 nh = kipc_msg_nr_handles(msg);
+	bool took = false;
 	long ret;
 
-	if (iov_iter_count(co->to) < msg->len)
+	if (iov_iter_count(co->to) < msg->len || !kipc_can_take_handles(co, nh))
 		ret = -EMSGSIZE;
 	else if (msg->flags & KIPC_MSG_REF)
 		ret = kipc_ref_copy_out(msg, co->to);
@@ -253,6 +305,14 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 		ret = -EFAULT;
 	else
 		ret = msg->len;
+	/* Handles: fds reserved now, installed once the message is taken. */
+	if (ret >= 0 && nh && co->hout && !(co->x->flags & KIPC_XFER_PEEK)) {
+		int err = kipc_handles_prepare(msg, co->hout, u64_to_user_ptr(co->x->fds),
+					       co->x->fd_flags);
+		if (err)
+			return err;
+		took = true;
+	}
 	if (ret >= 0)
 		co->len = ret;
 
@@ -263,8 +323,12 @@ static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 	 */
 	if (co->x && (ret >= 0 || ret == -EMSGSIZE)) {
 		kipc_msg_fill_info(msg, &co->x->info);
-		if (kipc_info_to_user(co->uarg, &co->x->info))
+		if (kipc_info_to_user(co->uarg, &co->x->info, co->x->size,
+				      ret >= 0 && !took ? 0 : nh)) {
+			if (took)
+				kipc_handles_finish(co->hout, false);
 			return -EFAULT;
+		}
 	}
 	return ret;
 }
@@ -279,7 +343,7 @@ static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
 	struct kipc_copy_out *co = arg;
 
 	kipc_msg_fill_info(msg, &co->x->info);
-	if (kipc_info_to_user(co->uarg, &co->x->info))
+	if (kipc_info_to_user(co->uarg, &co->x->info, co->x->size, 0))
 		return -EFAULT;
 	co->len = msg->len;
 	return msg->len;
@@ -291,7 +355,7 @@ static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
  * Return: its length once queued, or -errno.
  */
 static long kipc_send_iter(struct kipc_chan *ch, struct file *file, struct iov_iter *from,
-			   u32 prio, u32 xflags, u64 deadline_ns)
+			   u32 prio, u32 xflags, u64 deadline_ns, const int __user *ufds, u32 nfds)
 {
 	struct kipc_msg *msg;
 	LIST_HEAD(list);
@@ -299,8 +363,14 @@ static long kipc_send_iter(struct kipc_chan *ch, struct file *file, struct iov_i
 
 	kipc_chan_send_begin(ch, NULL, 1);
 	msg = kipc_chan_msg_from_iter(ch, file, from, NULL);
-	if (IS_ERR(msg)) {
-		ret = PTR_ERR(msg);
+	ret = IS_ERR(msg) ? PTR_ERR(msg) : 0;
+	if (!ret && nfds) {
+		ret = kipc_handles_attach(msg, ufds, nfds);
+		if (ret)
+			list_add(&msg->link, &list);	/* back to the spares */
+	}
+	if (ret) {
+		/* nothing to queue */
 	} else {
 		msg->prio = prio;
 		len = msg->len;		/* once queued, @msg is the receivers' */
@@ -355,7 +425,7 @@ ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		xflags |= KIPC_XFER_NONBLOCK;
-	return kipc_send_iter(kipc_chan_from_file(file), file, from, 0, xflags, 0);
+	return kipc_send_iter(kipc_chan_from_file(file), file, from, 0, xflags, 0, NULL, 0);
 }
 
 /**
@@ -381,7 +451,7 @@ long kipc_send_ioctl(struct kipc_ucmd *ucmd)
 	if (ret < 0)
 		return ret;
 	ret = kipc_send_iter(kipc_chan_from_file(ucmd->file), ucmd->file, &iter, x->prio,
-			     x->flags, x->deadline_ns);
+			     x->flags, x->deadline_ns, u64_to_user_ptr(x->fds), x->nfds);
 	kfree(iov);
 	return ret;
 }
@@ -410,6 +480,7 @@ long kipc_recv_ioctl(struct kipc_ucmd *ucmd)
 		return ret;
 	co.x = x;
 	co.uarg = ucmd->ubuffer;
+	co.hout = NULL;
 	if (x->flags & KIPC_XFER_DISCARD)	/* @iov is not used */
 		return kipc_recv_one(ch, ucmd->file, x->flags, x->deadline_ns,
 				     kipc_deliver_discard, &co);
@@ -417,7 +488,21 @@ long kipc_recv_ioctl(struct kipc_ucmd *ucmd)
 	if (ret < 0)
 		return ret;
 	co.to = &iter;
+	/* Room for handles only for a caller that gave some. */
+	if (x->size >= KIPC_XFER_SIZE_VER1 && x->nfds) {
+		co.hout = kmalloc(sizeof(*co.hout), GFP_KERNEL);
+		if (!co.hout) {
+			kfree(iov);
+			return -ENOMEM;
+		}
+		co.hout->nr = 0;
+	}
 	ret = kipc_recv_one(ch, ucmd->file, x->flags, x->deadline_ns, kipc_deliver_copy, &co);
+	/* Taken (ret >= 0): install the reserved fds; else give them back. */
+	if (co.hout) {
+		kipc_handles_finish(co.hout, ret >= 0);
+		kfree(co.hout);
+	}
 	kfree(iov);
 	return ret;
 }
@@ -522,6 +607,7 @@ static long kipc_batch_deliver(struct kipc_msg *msg, void *arg)
 		return ret;
 	co.to = &iter;
 	co.x = &x;
+	co.hout = NULL;
 	ret = kipc_deliver_copy(msg, &co);
 	kfree(iov);
 	if (ret >= 0)

@@ -80,8 +80,12 @@ static ssize_t kipc_sendv_at(int ch, const struct iovec *iov, int iovcnt,
 	return kipc__ioctl(ch, KIPC_IOC_SEND, &x);
 }
 
+/*
+ * @isz: how much of struct kipc_msg_info the caller's @info has room for
+ * (KIPC_MSG_INFO_SIZE_VER0 for the symbols of programs built before ABI 3).
+ */
 static ssize_t kipc_recvv_at(int ch, const struct iovec *iov, int iovcnt,
-			     struct kipc_msg_info *info, unsigned int flags,
+			     void *info, size_t isz, unsigned int flags,
 			     const uint64_t *deadline)
 {
 	struct kipc_xfer x;
@@ -92,7 +96,7 @@ static ssize_t kipc_recvv_at(int ch, const struct iovec *iov, int iovcnt,
 		return ret;
 	ret = kipc__ioctl(ch, KIPC_IOC_RECV, &x);
 	if (info && (ret >= 0 || ret == -EMSGSIZE))
-		*info = x.info;
+		memcpy(info, &x.info, isz);
 	return ret;
 }
 
@@ -104,7 +108,7 @@ ssize_t kipc_sendv(int ch, const struct iovec *iov, int iovcnt, unsigned int fla
 ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt,
 		   struct kipc_msg_info *info, unsigned int flags)
 {
-	return kipc_recvv_at(ch, iov, iovcnt, info, flags, NULL);
+	return kipc_recvv_at(ch, iov, iovcnt, info, sizeof(*info), flags, NULL);
 }
 
 /*
@@ -135,7 +139,7 @@ ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info,
 
 		return ret < 0 ? -errno : ret;
 	}
-	return kipc_recvv_at(ch, &iov, 1, info, flags, NULL);
+	return kipc_recvv_at(ch, &iov, 1, info, sizeof(*info), flags, NULL);
 }
 
 ssize_t kipc_sendv_timed(int ch, const struct iovec *iov, int iovcnt,
@@ -154,7 +158,7 @@ ssize_t kipc_recvv_timed(int ch, const struct iovec *iov, int iovcnt,
 	uint64_t deadline;
 	int ret = kipc__deadline(timeout_ns, &deadline);
 
-	return ret ? ret : kipc_recvv_at(ch, iov, iovcnt, info, flags, &deadline);
+	return ret ? ret : kipc_recvv_at(ch, iov, iovcnt, info, sizeof(*info), flags, &deadline);
 }
 
 ssize_t kipc_send_timed(int ch, const void *buf, size_t len, unsigned int flags,
@@ -173,8 +177,10 @@ ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *inf
 	return kipc_recvv_timed(ch, &iov, 1, info, flags, timeout_ns);
 }
 
-int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iovec *msgs,
-		    unsigned int n, unsigned int flags, int send)
+/* kipc_batch_prep() for entries of @xsz bytes (the caller's struct kipc_xfer). */
+static int kipc_batch_prep_sized(struct kipc_batch *b, void *xv, size_t xsz,
+				 const struct iovec *msgs, unsigned int n, unsigned int flags,
+				 int send)
 {
 	unsigned int allowed = send ? KIPC_NONBLOCK | KIPC_PRIO(0xff) : KIPC_NONBLOCK;
 	unsigned int i;
@@ -185,16 +191,25 @@ int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iove
 	b->size = sizeof(*b);
 	b->flags = (flags & KIPC_NONBLOCK) ? KIPC_XFER_NONBLOCK : 0;
 	b->nr = n;
-	b->xfer_size = sizeof(*x);
-	b->xfers = (uintptr_t)x;
-	memset(x, 0, n * sizeof(*x));
+	b->xfer_size = (uint32_t)xsz;
+	b->xfers = (uintptr_t)xv;
+	memset(xv, 0, n * xsz);
 	for (i = 0; i < n; i++) {
-		x[i].size = sizeof(*x);
-		x[i].iov = (uintptr_t)&msgs[i];
-		x[i].iovcnt = 1;
-		x[i].prio = KIPC_PRIO_OF(flags);
+		/* the fields set here are in every size's first bytes */
+		struct kipc_xfer *x = (struct kipc_xfer *)((char *)xv + i * xsz);
+
+		x->size = (uint32_t)xsz;
+		x->iov = (uintptr_t)&msgs[i];
+		x->iovcnt = 1;
+		x->prio = KIPC_PRIO_OF(flags);
 	}
 	return 0;
+}
+
+int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iovec *msgs,
+		    unsigned int n, unsigned int flags, int send)
+{
+	return kipc_batch_prep_sized(b, x, sizeof(*x), msgs, n, flags, send);
 }
 
 /* Entries per system call: struct kipc_xfer arrays live on the stack. */
@@ -206,7 +221,7 @@ int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iove
  * count so far.
  */
 static int kipc_batch_run(int ch, struct iovec *msgs, unsigned int n,
-			  struct kipc_msg_info *info, unsigned int flags, int send)
+			  void *info, size_t isz, unsigned int flags, int send)
 {
 	struct kipc_xfer x[KIPC_BATCH_CHUNK];
 	unsigned int done = 0, k, i;
@@ -223,7 +238,7 @@ static int kipc_batch_run(int ch, struct iovec *msgs, unsigned int n,
 			ret = kipc__ioctl(ch, send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH, &b);
 		if (!send && info && (ret > 0 || (ret == -EMSGSIZE && !done)))
 			for (i = 0; i < (ret > 0 ? (unsigned long)ret : 1UL); i++)
-				info[done + i] = x[i].info;
+				memcpy((char *)info + (done + i) * isz, &x[i].info, isz);
 		if (ret < 0)
 			return done ? (int)done : (int)ret;
 		/* 0 <= ret <= k from here; long is 32 bits with -m32 */
@@ -240,13 +255,13 @@ static int kipc_batch_run(int ch, struct iovec *msgs, unsigned int n,
 int kipc_send_batch(int ch, const struct iovec *msgs, unsigned int n, unsigned int flags)
 {
 	/* kipc_batch_run() writes to msgs only when receiving */
-	return kipc_batch_run(ch, (struct iovec *)msgs, n, NULL, flags, 1);
+	return kipc_batch_run(ch, (struct iovec *)msgs, n, NULL, 0, flags, 1);
 }
 
 int kipc_recv_batch(int ch, struct iovec *msgs, unsigned int n,
 		    struct kipc_msg_info *info, unsigned int flags)
 {
-	return kipc_batch_run(ch, msgs, n, info, flags, 0);
+	return kipc_batch_run(ch, msgs, n, info, sizeof(*info), flags, 0);
 }
 
 int kipc_chan_stat(int ch, struct kipc_chan_stat *st)
@@ -254,4 +269,72 @@ int kipc_chan_stat(int ch, struct kipc_chan_stat *st)
 	memset(st, 0, sizeof(*st));
 	st->size = sizeof(*st);
 	return (int)kipc__ioctl(ch, KIPC_IOC_CHAN_STAT, st);
+}
+
+/*
+ * The symbols of programs built before ABI 3 (KIPC_0.1, KIPC_0.2): their
+ * struct kipc_msg_info is KIPC_MSG_INFO_SIZE_VER0 bytes and their struct
+ * kipc_xfer KIPC_XFER_SIZE_VER0, so these write no more than that.
+ */
+#define KIPC__V0(name)	__asm__(#name)
+
+ssize_t kipc__recvv_v0(int ch, const struct iovec *iov, int iovcnt, void *info,
+		       unsigned int flags) KIPC__V0(kipc_recvv);
+ssize_t kipc__recv_v0(int ch, void *buf, size_t len, void *info,
+		      unsigned int flags) KIPC__V0(kipc_recv);
+ssize_t kipc__recvv_timed_v0(int ch, const struct iovec *iov, int iovcnt, void *info,
+			     unsigned int flags, int64_t timeout_ns) KIPC__V0(kipc_recvv_timed);
+ssize_t kipc__recv_timed_v0(int ch, void *buf, size_t len, void *info,
+			    unsigned int flags, int64_t timeout_ns) KIPC__V0(kipc_recv_timed);
+int kipc__recv_batch_v0(int ch, struct iovec *msgs, unsigned int n, void *info,
+			unsigned int flags) KIPC__V0(kipc_recv_batch);
+int kipc__batch_prep_v0(struct kipc_batch *b, void *x, const struct iovec *msgs,
+			unsigned int n, unsigned int flags, int send) KIPC__V0(kipc_batch_prep);
+
+ssize_t kipc__recvv_v0(int ch, const struct iovec *iov, int iovcnt, void *info,
+		       unsigned int flags)
+{
+	return kipc_recvv_at(ch, iov, iovcnt, info, KIPC_MSG_INFO_SIZE_VER0, flags, NULL);
+}
+
+ssize_t kipc__recv_v0(int ch, void *buf, size_t len, void *info, unsigned int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	if (!flags && !info && len) {
+		ssize_t ret = read(ch, buf, len);
+
+		return ret < 0 ? -errno : ret;
+	}
+	return kipc_recvv_at(ch, &iov, 1, info, KIPC_MSG_INFO_SIZE_VER0, flags, NULL);
+}
+
+ssize_t kipc__recvv_timed_v0(int ch, const struct iovec *iov, int iovcnt, void *info,
+			     unsigned int flags, int64_t timeout_ns)
+{
+	uint64_t deadline;
+	int ret = kipc__deadline(timeout_ns, &deadline);
+
+	return ret ? ret : kipc_recvv_at(ch, iov, iovcnt, info, KIPC_MSG_INFO_SIZE_VER0,
+					 flags, &deadline);
+}
+
+ssize_t kipc__recv_timed_v0(int ch, void *buf, size_t len, void *info,
+			    unsigned int flags, int64_t timeout_ns)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return kipc__recvv_timed_v0(ch, &iov, 1, info, flags, timeout_ns);
+}
+
+int kipc__recv_batch_v0(int ch, struct iovec *msgs, unsigned int n, void *info,
+			unsigned int flags)
+{
+	return kipc_batch_run(ch, msgs, n, info, KIPC_MSG_INFO_SIZE_VER0, flags, 0);
+}
+
+int kipc__batch_prep_v0(struct kipc_batch *b, void *x, const struct iovec *msgs,
+			unsigned int n, unsigned int flags, int send)
+{
+	return kipc_batch_prep_sized(b, x, KIPC_XFER_SIZE_VER0, msgs, n, flags, send);
 }

@@ -210,19 +210,20 @@ static int kipc_ref_map(int fd, int err, size_t len, void **p)
 	return err;
 }
 
+/* @isz: room at @info (KIPC_MSG_INFO_SIZE_VER0 for pre-ABI 3 programs) */
 static void kipc_ref_fill(struct kipc_ref *ref, char *base, const struct kipc_ref_xfer *x,
-			  int shm, struct kipc_msg_info *info)
+			  int shm, void *info, size_t isz)
 {
 	ref->addr = base + x->offset;
 	ref->offset = x->offset;
 	ref->len = x->len;
 	ref->shm = shm;
 	if (info)
-		*info = x->info;
+		memcpy(info, &x->info, isz);
 }
 
-int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info,
-		  unsigned int flags)
+static int kipc_recv_ref_sized(int ch, struct kipc_ref *ref, void *info, size_t isz,
+			       unsigned int flags)
 {
 	struct kipc_ref_xfer x;
 	size_t len = 0;
@@ -240,12 +241,19 @@ int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info,
 	ret = kipc_ref_map(x.shm_fd, ret, len, &p);
 	if (ret)
 		return ret;
-	kipc_ref_fill(ref, p, &x, x.shm_fd, info);
+	kipc_ref_fill(ref, p, &x, x.shm_fd, info, isz);
 	return 0;
 }
 
-int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
-			 struct kipc_msg_info *info, unsigned int flags)
+int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info,
+		  unsigned int flags)
+{
+	return kipc_recv_ref_sized(ch, ref, info, sizeof(*info), flags);
+}
+
+static int kipc_recv_ref_cached_sized(int ch, struct kipc_ref_cache *cache,
+				      struct kipc_ref *ref, void *info, size_t isz,
+				      unsigned int flags)
 {
 	struct kipc_ref_xfer x;
 	size_t len = 0;
@@ -269,6 +277,29 @@ int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *
 		cache->size = len;
 		cache->shm = x.shm_fd;
 	}
-	kipc_ref_fill(ref, cache->base, &x, -1, info);
+	kipc_ref_fill(ref, cache->base, &x, -1, info, isz);
 	return 0;
+}
+
+int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
+			 struct kipc_msg_info *info, unsigned int flags)
+{
+	return kipc_recv_ref_cached_sized(ch, cache, ref, info, sizeof(*info), flags);
+}
+
+/* The symbols of programs built before ABI 3: see the end of chan.c. */
+int kipc__recv_ref_v0(int ch, struct kipc_ref *ref, void *info,
+		      unsigned int flags) __asm__("kipc_recv_ref");
+int kipc__recv_ref_cached_v0(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
+			     void *info, unsigned int flags) __asm__("kipc_recv_ref_cached");
+
+int kipc__recv_ref_v0(int ch, struct kipc_ref *ref, void *info, unsigned int flags)
+{
+	return kipc_recv_ref_sized(ch, ref, info, KIPC_MSG_INFO_SIZE_VER0, flags);
+}
+
+int kipc__recv_ref_cached_v0(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
+			     void *info, unsigned int flags)
+{
+	return kipc_recv_ref_cached_sized(ch, cache, ref, info, KIPC_MSG_INFO_SIZE_VER0, flags);
 }

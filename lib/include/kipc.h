@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define KIPC_LIB_VERSION_MAJOR	0
-#define KIPC_LIB_VERSION_MINOR	2
+#define KIPC_LIB_VERSION_MINOR	3
 
 /* Per-call flags for send and receive. */
 #define KIPC_NONBLOCK		0x1u	/* do not block, this call only */
@@ -90,6 +90,18 @@ int kipc_stat(struct kipc_global_stat *st);
 int kipc_list(uint64_t start_id, struct kipc_list_entry *entries, unsigned int max_entries,
 	      uint64_t *next_id);
 
+/*
+ * ABI 3 grew struct kipc_msg_info (pid_start_ns, nr_handles) and struct
+ * kipc_xfer. The calls that write either are bound, for programs built
+ * against this header, to new symbols (KIPC_0.3, "<name>_v3") that write
+ * the new sizes; programs built against an older header keep the old
+ * symbols, which write the old sizes only. glibc moves open() to open64()
+ * the same way.
+ */
+#ifndef KIPC__V3
+#define KIPC__V3(name)	__asm__(#name "_v3")
+#endif
+
 /* --- channels --- */
 
 /* Limits for a channel being created; 0 means the module default. */
@@ -125,20 +137,24 @@ int kipc_chan_unlink(const char *name);
  */
 ssize_t kipc_send(int ch, const void *buf, size_t len, unsigned int flags);
 ssize_t kipc_recv(int ch, void *buf, size_t len, struct kipc_msg_info *info,
-		  unsigned int flags);
+		  unsigned int flags)
+	KIPC__V3(kipc_recv);
 ssize_t kipc_sendv(int ch, const struct iovec *iov, int iovcnt, unsigned int flags);
 ssize_t kipc_recvv(int ch, const struct iovec *iov, int iovcnt,
-		   struct kipc_msg_info *info, unsigned int flags);
+		   struct kipc_msg_info *info, unsigned int flags)
+	KIPC__V3(kipc_recvv);
 /* As above with a relative timeout in nanoseconds (>= 0): -ETIMEDOUT. */
 ssize_t kipc_send_timed(int ch, const void *buf, size_t len, unsigned int flags,
 			int64_t timeout_ns);
 ssize_t kipc_recv_timed(int ch, void *buf, size_t len, struct kipc_msg_info *info,
-			unsigned int flags, int64_t timeout_ns);
+			unsigned int flags, int64_t timeout_ns)
+	KIPC__V3(kipc_recv_timed);
 ssize_t kipc_sendv_timed(int ch, const struct iovec *iov, int iovcnt,
 			 unsigned int flags, int64_t timeout_ns);
 ssize_t kipc_recvv_timed(int ch, const struct iovec *iov, int iovcnt,
 			 struct kipc_msg_info *info, unsigned int flags,
-			 int64_t timeout_ns);
+			 int64_t timeout_ns)
+	KIPC__V3(kipc_recvv_timed);
 int kipc_chan_stat(int ch, struct kipc_chan_stat *st);
 
 /*
@@ -154,7 +170,8 @@ int kipc_chan_stat(int ch, struct kipc_chan_stat *st);
  */
 int kipc_send_batch(int ch, const struct iovec *msgs, unsigned int n, unsigned int flags);
 int kipc_recv_batch(int ch, struct iovec *msgs, unsigned int n,
-		    struct kipc_msg_info *info, unsigned int flags);
+		    struct kipc_msg_info *info, unsigned int flags)
+	KIPC__V3(kipc_recv_batch);
 
 /*
  * kipc_batch_prep() - fill a struct kipc_batch and its @n entries at @x
@@ -165,7 +182,47 @@ int kipc_recv_batch(int ch, struct iovec *msgs, unsigned int n,
  * Returns 0 or -EINVAL (n is 0 or above KIPC_BATCH_MAX, bad flags).
  */
 int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iovec *msgs,
-		    unsigned int n, unsigned int flags, int send);
+		    unsigned int n, unsigned int flags, int send)
+	KIPC__V3(kipc_batch_prep);
+
+/* --- handles: fds inside messages, channel pairs, sender identity --- */
+
+/* kipc_recv_handles() flags, beside KIPC_NONBLOCK, KIPC_PEEK, KIPC_DISCARD */
+#define KIPC_HANDLES_NOCLOEXEC	0x10u	/* received fds without O_CLOEXEC */
+
+/*
+ * kipc_chan_pair() - an anonymous channel and its two ends, like pipe2(2):
+ * fds[0] receives, fds[1] sends; flags: O_CLOEXEC, O_NONBLOCK; attr may
+ * be NULL. Returns 0 or -errno.
+ */
+int kipc_chan_pair(int fds[2], const struct kipc_chan_attr *attr, int flags);
+
+/*
+ * kipc_send_handles() - kipc_send() plus nfds (<= KIPC_HANDLES_MAX) fds,
+ * which the caller keeps. Returns the length.
+ * kipc_recv_handles() - kipc_recv() plus the handles: *nfds is the room
+ * at fds on entry and the number received on return; too little room is
+ * -EMSGSIZE with *nfds set to the number needed, the message staying
+ * queued. New fds are O_CLOEXEC unless flags has KIPC_HANDLES_NOCLOEXEC.
+ */
+ssize_t kipc_send_handles(int ch, const void *buf, size_t len, const int *fds,
+			  unsigned int nfds, unsigned int flags);
+ssize_t kipc_recv_handles(int ch, void *buf, size_t len, int *fds, unsigned int *nfds,
+			  struct kipc_msg_info *info, unsigned int flags);
+
+/*
+ * kipc_reopen() - a new fd for the channel or region of fd with at most
+ * the access in oflag (O_RDONLY, O_WRONLY, O_RDWR, plus O_CLOEXEC and
+ * O_NONBLOCK): -EACCES when asking for more than fd has.
+ */
+int kipc_reopen(int fd, int oflag);
+
+/*
+ * kipc_sender_pidfd() - a pidfd that provably refers to the process that
+ * sent the message info describes (filled in by a receive), or -ESRCH
+ * when that process is gone; flags as for pidfd_open(2).
+ */
+int kipc_sender_pidfd(const struct kipc_msg_info *info, unsigned int flags);
 
 /* --- regions, reference handoff, process-shared sync --- */
 #include "kipc_shm.h"

@@ -179,11 +179,16 @@ struct kipc_ref_cache {
 /* flags: KIPC_NONBLOCK, KIPC_PRIO(p). Returns 0 once queued. */
 int kipc_send_ref(int ch, int shm, uint64_t offset, uint64_t len, unsigned int flags);
 /* flags: KIPC_NONBLOCK, KIPC_PEEK; @info may be NULL. @ref is output only. Returns 0. */
+#ifndef KIPC__V3
+#define KIPC__V3(name)	__asm__(#name "_v3")	/* see kipc.h */
+#endif
 int kipc_recv_ref(int ch, struct kipc_ref *ref, struct kipc_msg_info *info,
-		  unsigned int flags);
+		  unsigned int flags)
+	KIPC__V3(kipc_recv_ref);
 /* As kipc_recv_ref(), mapping through @cache (see above). */
 int kipc_recv_ref_cached(int ch, struct kipc_ref_cache *cache, struct kipc_ref *ref,
-			 struct kipc_msg_info *info, unsigned int flags);
+			 struct kipc_msg_info *info, unsigned int flags)
+	KIPC__V3(kipc_recv_ref_cached);
 /* Unmap and close what @ref owns (nothing if cached); it becomes KIPC_REF_INIT. */
 int kipc_ref_release(struct kipc_ref *ref);
 /* Set @cache to KIPC_REF_CACHE_INIT. */

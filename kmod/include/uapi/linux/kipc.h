@@ -101,6 +101,14 @@
  * EPERM         mmap() of a region with PROT_EXEC: regions are never
  *               executable (mprotect() adding PROT_EXEC gives EACCES)
  * ENOMEM        the kernel could not allocate memory
+ * ELOOP         send of a handle: the handle is a channel end of the
+ *               channel it is sent on, or of a channel that itself holds
+ *               a channel end in a queued message (see "handles")
+ * ETOOMANYREFS  send of handles: the sender's user would have more
+ *               handles in flight than the sender's RLIMIT_NOFILE (as
+ *               for SCM_RIGHTS); CAP_SYS_RESOURCE may exceed it
+ * EOPNOTSUPP    send of a handle of a kind that cannot be passed (an
+ *               AF_UNIX socket or an io_uring instance)
  * ============  =========================================================
  */
 
@@ -110,7 +118,15 @@
  * NS_GET_PARENT, NS_GET_NSTYPE and NS_GET_OWNER_UID) to KIPC_IOC_MAGIC
  * below; nothing else changed incompatibly.
  */
-#define KIPC_ABI_VERSION	2
+/*
+ * ABI 3: handles (file descriptors) travel inside messages; struct
+ * kipc_msg_info grew (@pid_start_ns, @nr_handles) and with it struct
+ * kipc_xfer (which also gained @fds, @nfds, @fd_flags) and struct
+ * kipc_ref_xfer; KIPC_IOC_CHAN_PAIR and KIPC_IOC_REOPEN are new. Callers
+ * of ABI 2 sizes keep working: they are told nothing of handles, and a
+ * message that carries handles is -EMSGSIZE to them (it stays queued).
+ */
+#define KIPC_ABI_VERSION	3
 
 /* Longest name including the terminating NUL. */
 #define KIPC_NAME_MAX		256
@@ -134,6 +150,7 @@
 #define KIPC_FEAT_BATCH		_BITULL(4)	/* KIPC_IOC_SEND_BATCH/RECV_BATCH */
 #define KIPC_FEAT_URING_CMD	_BITULL(5)	/* the batches as IORING_OP_URING_CMD */
 #define KIPC_FEAT_LIST		_BITULL(6)	/* KIPC_IOC_LIST */
+#define KIPC_FEAT_HANDLES	_BITULL(7)	/* handles, KIPC_IOC_CHAN_PAIR, KIPC_IOC_REOPEN */
 
 /**
  * struct kipc_version - ABI version and features (KIPC_IOC_VERSION)
@@ -275,6 +292,15 @@ struct kipc_unlink {
  * @len: message length in bytes (also set on EMSGSIZE)
  * @prio: message priority
  * @flags: KIPC_MSG_* bits
+ * @pid_start_ns: start time of the sending process (its thread-group
+ *	leader's start_boottime) in CLOCK_BOOTTIME nanoseconds, as the
+ *	receiver's time namespace sees it: /proc/<pid>/stat field 22
+ *	(starttime) is this value divided by NSEC_PER_SEC / USER_HZ
+ *	(sysconf(_SC_CLK_TCK)). With @pid it names the sender for good:
+ *	a pid reused by another process has another start time
+ *	(kipc_sender_pidfd() in libkipc). Since ABI 3.
+ * @nr_handles: how many handles (fds) the message carries. Since ABI 3.
+ * @__reserved: zero
  *
  * Identity rule: @uid and @gid are the credentials of the fd, taken when
  * it was opened (KIPC_IOC_CHAN_OPEN), on every send path (write(2),
@@ -295,10 +321,18 @@ struct kipc_msg_info {
 	__u32 len;
 	__u32 prio;
 	__u32 flags;
+	__aligned_u64 pid_start_ns;
+	__u32 nr_handles;
+	__u32 __reserved;
 };
+
+/* sizeof(struct kipc_msg_info) before ABI 3, and since. */
+#define KIPC_MSG_INFO_SIZE_VER0	40
+#define KIPC_MSG_INFO_SIZE_VER1	56
 
 /* struct kipc_msg_info.flags */
 #define KIPC_MSG_REF		0x1U	/* the message is a region reference */
+#define KIPC_MSG_HANDLES	0x2U	/* the message carries handles */
 
 /* Flags for struct kipc_xfer. */
 #define KIPC_XFER_NONBLOCK	0x1U	/* do not block, this call only */
@@ -346,7 +380,13 @@ struct kipc_msg_info {
  *	2^63 ns after now (UINT64_MAX, say, for "forever") never passes:
  *	the call waits as without KIPC_XFER_DEADLINE.
  * @info: receive: output, see struct kipc_msg_info; send: ignored and
- *	must be zero
+ *	must be zero. A caller of @size KIPC_XFER_SIZE_VER0 gets its first
+ *	KIPC_MSG_INFO_SIZE_VER0 bytes only.
+ * @fds: pointer to an array of int: send: the @nfds fds to pass;
+ *	receive: room for @nfds fds, filled with the new fds (see "handles")
+ * @nfds: send: how many fds at @fds, at most KIPC_HANDLES_MAX; receive:
+ *	input, the capacity of @fds; output, how many were received
+ * @fd_flags: receive: KIPC_FD_* flags for the new fds; send: must be zero
  *
  * Return: the message length in bytes.
  */
@@ -358,13 +398,65 @@ struct kipc_xfer {
 	__u32 prio;
 	__aligned_u64 deadline_ns;
 	struct kipc_msg_info info;
+	__aligned_u64 fds;
+	__u32 nfds;
+	__u32 fd_flags;
 };
 
 #define KIPC_XFER_SIZE_VER0	72
+#define KIPC_XFER_SIZE_VER1	104	/* ABI 3: bigger @info, @fds, @nfds, @fd_flags */
+
+/* struct kipc_xfer.fd_flags */
+#define KIPC_FD_NOCLOEXEC	0x1U	/* received fds without O_CLOEXEC */
+
+/**
+ * DOC: handles
+ *
+ * Since ABI 3 a message sent with KIPC_IOC_SEND can carry up to
+ * KIPC_HANDLES_MAX file descriptors (@fds, @nfds of struct kipc_xfer):
+ * kipc channel and region fds and any other fd a process could pass with
+ * SCM_RIGHTS (memfd, eventfd, pipe, socket, pidfd, dma-buf, ...), except
+ * the two kinds of file that can hold other files in flight: AF_UNIX
+ * sockets and io_uring instances (EOPNOTSUPP; io_uring instances cannot
+ * go through SCM_RIGHTS either). The message holds a reference to each
+ * open file description (the sender keeps its fds): what arrives is the
+ * same file, with exactly the access of the fd that was sent. A process
+ * makes a narrower one to pass with KIPC_IOC_REOPEN, never a wider one.
+ *
+ * A receiver asks for handles with a struct kipc_xfer of @size at least
+ * KIPC_XFER_SIZE_VER1, @fds and @nfds the room it has. It gets all of
+ * them, as new fds (O_CLOEXEC unless @fd_flags has KIPC_FD_NOCLOEXEC),
+ * together with the message, or none: the fds are reserved first and
+ * installed only once the message is taken, so a receive that cannot take
+ * them all (@nfds below @info.nr_handles: EMSGSIZE, with @info filled
+ * in; a full fd table: EMFILE) leaves the message queued. A message with
+ * handles is EMSGSIZE (it stays queued, @info.nr_handles says why) to
+ * every receive that cannot take handles: read(2), a struct kipc_xfer of
+ * the ABI 2 size, a receive batch; KIPC_XFER_DISCARD drops it and its
+ * handles. KIPC_XFER_PEEK reports @info.nr_handles and delivers no fd.
+ * Batches and io_uring carry no handles (an entry with @nfds or @fds is
+ * EINVAL).
+ *
+ * Lifetime and cycles: a queued message keeps its files open; freeing it
+ * (receiving, discarding, the channel's end) closes them. A channel end
+ * in flight counts as an open end for EPIPE and POLLHUP. Cycles cannot
+ * form, so nothing in flight ever leaks: a channel end X may be queued
+ * into channel C only if X is not an end of C and no message queued in
+ * X holds a channel end (ELOOP otherwise). The check and the queuing are
+ * atomic under one module-wide lock. Proof: in any cycle of "holds"
+ * edges, the edge queued last found its handle's channel already holding
+ * the next edge of the cycle, and was refused.
+ *
+ * Limit: the handles a user has in flight (counted for the sending task's
+ * euid) are bounded by the sender's RLIMIT_NOFILE, as too_many_unix_fds()
+ * bounds SCM_RIGHTS (ETOOMANYREFS; CAP_SYS_RESOURCE exceeds it).
+ */
+#define KIPC_HANDLES_MAX	64
 
 /*
  * KIPC_IOC_SEND, on a channel fd.
  * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT
+ *	ELOOP ETOOMANYREFS EOPNOTSUPP
  */
 #define KIPC_IOC_SEND		_IO(KIPC_IOC_MAGIC, 0x20)
 
@@ -706,6 +798,7 @@ struct kipc_ref_xfer {
 };
 
 #define KIPC_REF_XFER_SIZE_VER0	88
+#define KIPC_REF_XFER_SIZE_VER1	104	/* ABI 3: bigger @info */
 
 /*
  * KIPC_IOC_SEND_REF, on a channel fd.
@@ -720,5 +813,70 @@ struct kipc_ref_xfer {
 #define KIPC_IOC_RECV_REF	_IO(KIPC_IOC_MAGIC, 0x24)
 
 #define KIPC_REF_CLOEXEC	0x100U	/* receive: O_CLOEXEC on @shm_fd */
+
+/**
+ * struct kipc_chan_pair - create an anonymous channel and both its ends
+ *	(KIPC_IOC_CHAN_PAIR)
+ * @size: sizeof(struct kipc_chan_pair)
+ * @flags: KIPC_OPEN_CLOEXEC and KIPC_OPEN_NONBLOCK only
+ * @mode: permission bits (0777 mask); an anonymous channel is never
+ *	opened by name, so they only show in KIPC_IOC_CHAN_STAT
+ * @max_msgs: queue depth; 0 = module default
+ * @max_msg_size: largest message in bytes; 0 = module default
+ * @__reserved: must be zero
+ * @fds: output, @fds[0] the receive end (O_RDONLY), @fds[1] the send end
+ *	(O_WRONLY), as pipe2(2)
+ *
+ * Like pipe2(2): each end closes on its own; once no receive end (or no
+ * send end) is open anywhere, in flight inside messages included, the
+ * other side gets EPIPE and POLLHUP (receiver) or POLLERR (sender).
+ *
+ * Return: 0.
+ */
+struct kipc_chan_pair {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 max_msgs;
+	__u32 max_msg_size;
+	__u32 __reserved;
+	__s32 fds[2];
+};
+
+#define KIPC_CHAN_PAIR_SIZE_VER0	32
+
+/*
+ * KIPC_IOC_CHAN_PAIR, on the control fd.
+ * Errors: EINVAL E2BIG EFAULT ENOSPC EDQUOT
+ */
+#define KIPC_IOC_CHAN_PAIR	_IO(KIPC_IOC_MAGIC, 0x06)
+
+/**
+ * struct kipc_reopen - a new fd with the same or less access (KIPC_IOC_REOPEN)
+ * @size: sizeof(struct kipc_reopen)
+ * @flags: KIPC_OPEN_RECV and/or KIPC_OPEN_SEND (the access asked for; a
+ *	region needs RECV), KIPC_OPEN_CLOEXEC, KIPC_OPEN_NONBLOCK
+ * @__reserved: must be zero
+ *
+ * A new open file for the channel or region of the fd the ioctl is made
+ * on, with at most its access: asking for access the fd does not have is
+ * EACCES. A channel reopened KIPC_OPEN_SEND is a send-only end (to pass
+ * as a handle); a region reopened KIPC_OPEN_RECV is read-only.
+ *
+ * Return: the new fd.
+ */
+struct kipc_reopen {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 __reserved;
+};
+
+#define KIPC_REOPEN_SIZE_VER0	16
+
+/*
+ * KIPC_IOC_REOPEN, on a channel or a region fd.
+ * Errors: EINVAL E2BIG EFAULT EACCES
+ */
+#define KIPC_IOC_REOPEN		_IO(KIPC_IOC_MAGIC, 0x27)
 
 #endif /* _UAPI_LINUX_KIPC_H */
