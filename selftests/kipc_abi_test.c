@@ -57,7 +57,7 @@ ABI_FIELD(kipc_unlink, flags, 4);
 ABI_FIELD(kipc_unlink, name, 8);
 ABI_FIELD(kipc_unlink, type, 16);
 ABI_FIELD(kipc_unlink, __reserved, 20);
-ABI_SIZE(kipc_msg_info, 40);
+ABI_SIZE(kipc_msg_info, 56);
 ABI_FIELD(kipc_msg_info, seq, 0);
 ABI_FIELD(kipc_msg_info, time_ns, 8);
 ABI_FIELD(kipc_msg_info, pid, 16);
@@ -66,7 +66,24 @@ ABI_FIELD(kipc_msg_info, gid, 24);
 ABI_FIELD(kipc_msg_info, len, 28);
 ABI_FIELD(kipc_msg_info, prio, 32);
 ABI_FIELD(kipc_msg_info, flags, 36);
-ABI_SIZE(kipc_xfer, 72);
+ABI_FIELD(kipc_msg_info, pid_start_ns, 40);
+ABI_FIELD(kipc_msg_info, nr_handles, 48);
+ABI_FIELD(kipc_msg_info, __reserved, 52);
+_Static_assert(offsetof(struct kipc_msg_info, pid_start_ns) == KIPC_MSG_INFO_SIZE_VER0,
+	       "ABI 2's struct kipc_msg_info is a prefix");
+ABI_SIZE(kipc_chan_pair, 32);
+ABI_FIELD(kipc_chan_pair, size, 0);
+ABI_FIELD(kipc_chan_pair, flags, 4);
+ABI_FIELD(kipc_chan_pair, mode, 8);
+ABI_FIELD(kipc_chan_pair, max_msgs, 12);
+ABI_FIELD(kipc_chan_pair, max_msg_size, 16);
+ABI_FIELD(kipc_chan_pair, __reserved, 20);
+ABI_FIELD(kipc_chan_pair, fds, 24);
+ABI_SIZE(kipc_reopen, 16);
+ABI_FIELD(kipc_reopen, size, 0);
+ABI_FIELD(kipc_reopen, flags, 4);
+ABI_FIELD(kipc_reopen, __reserved, 8);
+ABI_SIZE(kipc_xfer, 104);
 ABI_FIELD(kipc_xfer, size, 0);
 ABI_FIELD(kipc_xfer, flags, 4);
 ABI_FIELD(kipc_xfer, iov, 8);
@@ -74,6 +91,9 @@ ABI_FIELD(kipc_xfer, iovcnt, 16);
 ABI_FIELD(kipc_xfer, prio, 20);
 ABI_FIELD(kipc_xfer, deadline_ns, 24);
 ABI_FIELD(kipc_xfer, info, 32);
+ABI_FIELD(kipc_xfer, fds, 88);
+ABI_FIELD(kipc_xfer, nfds, 96);
+ABI_FIELD(kipc_xfer, fd_flags, 100);
 ABI_SIZE(kipc_batch, 32);
 ABI_FIELD(kipc_batch, size, 0);
 ABI_FIELD(kipc_batch, flags, 4);
@@ -117,7 +137,7 @@ ABI_FIELD(kipc_shm_stat, mode, 32);
 ABI_FIELD(kipc_shm_stat, nr_refs, 36);
 ABI_FIELD(kipc_shm_stat, nr_maps, 40);
 ABI_FIELD(kipc_shm_stat, __reserved, 44);
-ABI_SIZE(kipc_ref_xfer, 88);
+ABI_SIZE(kipc_ref_xfer, 104);
 ABI_FIELD(kipc_ref_xfer, size, 0);
 ABI_FIELD(kipc_ref_xfer, flags, 4);
 ABI_FIELD(kipc_ref_xfer, shm_fd, 8);
@@ -165,14 +185,17 @@ ABI_LATEST(kipc_version, KIPC_VERSION_SIZE_VER0);
 ABI_LATEST(kipc_global_stat, KIPC_GLOBAL_STAT_SIZE_VER0);
 ABI_LATEST(kipc_chan_open, KIPC_CHAN_OPEN_SIZE_VER0);
 ABI_LATEST(kipc_unlink, KIPC_UNLINK_SIZE_VER0);
-ABI_LATEST(kipc_xfer, KIPC_XFER_SIZE_VER0);
+ABI_LATEST(kipc_xfer, KIPC_XFER_SIZE_VER1);
 ABI_LATEST(kipc_batch, KIPC_BATCH_SIZE_VER0);
 ABI_LATEST(kipc_chan_stat, KIPC_CHAN_STAT_SIZE_VER2);
 ABI_LATEST(kipc_shm_open, KIPC_SHM_OPEN_SIZE_VER0);
 ABI_LATEST(kipc_list_entry, KIPC_LIST_ENTRY_SIZE_VER0);
 ABI_LATEST(kipc_list, KIPC_LIST_SIZE_VER0);
 ABI_LATEST(kipc_shm_stat, KIPC_SHM_STAT_SIZE_VER0);
-ABI_LATEST(kipc_ref_xfer, KIPC_REF_XFER_SIZE_VER0);
+ABI_LATEST(kipc_ref_xfer, KIPC_REF_XFER_SIZE_VER1);
+ABI_LATEST(kipc_msg_info, KIPC_MSG_INFO_SIZE_VER1);
+ABI_LATEST(kipc_chan_pair, KIPC_CHAN_PAIR_SIZE_VER0);
+ABI_LATEST(kipc_reopen, KIPC_REOPEN_SIZE_VER0);
 
 
 FIXTURE(abi) {
@@ -259,6 +282,8 @@ TEST_F(abi, size_contract_every_ioctl)
 	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV, KIPC_XFER_SIZE_VER0);
 	/* kipc_chan_stat grew @id after its first release: the old size is the minimum */
 	check_size_contract(_metadata, self->ch, KIPC_IOC_CHAN_STAT, KIPC_CHAN_STAT_SIZE_VER0);
+	check_size_contract(_metadata, self->ctl, KIPC_IOC_CHAN_PAIR, KIPC_CHAN_PAIR_SIZE_VER0);
+	check_size_contract(_metadata, self->ch, KIPC_IOC_REOPEN, KIPC_REOPEN_SIZE_VER0);
 }
 
 /*

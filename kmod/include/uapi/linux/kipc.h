@@ -454,7 +454,7 @@ struct kipc_xfer {
 #define KIPC_HANDLES_MAX	64
 
 /*
- * KIPC_IOC_SEND, on a channel fd.
+ * KIPC_IOC_SEND, on a channel fd (the second line: handles).
  * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT
  *	ELOOP ETOOMANYREFS EOPNOTSUPP
  */
