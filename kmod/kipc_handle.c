@@ -25,6 +25,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -296,6 +297,7 @@ long kipc_reopen_ioctl(struct kipc_ucmd *ucmd)
 			  KIPC_OPEN_NONBLOCK;
 	struct kipc_reopen *r = ucmd->cmd;
 	struct file *file = ucmd->file;
+	const struct cred *old_cred;
 	struct kipc_region *region = kipc_region_from_file(file);
 	struct kipc_chan *ch = kipc_chan_from_file(file);
 	fmode_t want = 0;
@@ -324,7 +326,14 @@ long kipc_reopen_ioctl(struct kipc_ucmd *ucmd)
 	fd = get_unused_fd_flags((r->flags & KIPC_OPEN_CLOEXEC) ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
+	/*
+	 * The new file carries @file's f_cred, not the caller's: a reopened
+	 * fd stamps (and is charged to) the identity the original fd already
+	 * conferred, so reopening gains nothing and loses nothing.
+	 */
+	old_cred = override_creds(file->f_cred);
 	nf = ch ? kipc_chan_reopen_file(ch, fd_flags) : kipc_region_file_open(region, fd_flags);
+	revert_creds(old_cred);
 	if (IS_ERR(nf)) {
 		put_unused_fd(fd);
 		return PTR_ERR(nf);

@@ -161,7 +161,12 @@ static int kipc_proc_starttime(int pid, unsigned long long *ticks)
  * to. If /proc then shows the sender's start time under that pid, the
  * process pidfd_open() found was the sender (a pid is reused only after
  * its process is reaped, and a reuser starts later); if the sender was
- * reaped and the pid reused in between, the start time differs.
+ * reaped and the pid reused in between, the start time differs. That
+ * holds only if /proc/<pid> still names the pidfd's process when it is
+ * read, hence the existence check on the pidfd after the read. The match
+ * is to one clock tick (10 ms at USER_HZ 100): a false match needs the
+ * sender to start, send, exit, be reaped and its pid be taken again by a
+ * process started in the same tick.
  * info->pid_start_ns is CLOCK_BOOTTIME ns; /proc shows it in USER_HZ
  * ticks, nsec / (NSEC_PER_SEC / USER_HZ), USER_HZ being sysconf(_SC_CLK_TCK).
  */
@@ -183,6 +188,13 @@ int kipc_sender_pidfd(const struct kipc_msg_info *info, unsigned int flags)
 	ret = kipc_proc_starttime(info->pid, &ticks);
 	want = info->pid_start_ns / (1000000000ULL / (unsigned long long)hz);
 	if (!ret && ticks != want)
+		ret = -ESRCH;
+	/*
+	 * Still there after /proc was read: then /proc/<pid> showed the
+	 * pidfd's process, not one that took the pid after it was reaped.
+	 * Signal 0 checks only existence (EPERM: there, not ours to signal).
+	 */
+	if (!ret && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 && errno != EPERM)
 		ret = -ESRCH;
 	if (ret) {
 		close(pidfd);

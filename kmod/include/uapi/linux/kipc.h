@@ -861,7 +861,11 @@ struct kipc_chan_pair {
  * A new open file for the channel or region of the fd the ioctl is made
  * on, with at most its access: asking for access the fd does not have is
  * EACCES. A channel reopened KIPC_OPEN_SEND is a send-only end (to pass
- * as a handle); a region reopened KIPC_OPEN_RECV is read-only.
+ * as a handle); a region reopened KIPC_OPEN_RECV is read-only. The new
+ * file keeps the fd's opener credentials (its f_cred), not the caller's:
+ * messages sent on it are stamped with the uid and gid the original fd
+ * stamps and charged to the same user, so reopening gains no identity.
+ * A reopened channel end counts as an end for EPIPE and POLLHUP.
  *
  * Return: the new fd.
  */
