@@ -92,7 +92,7 @@ run: deps lib tools examples
 # kipc-bench in the test VM (6.1): table, CSV, JSON and plots in
 # build/bench/<timestamp>/ (scripts/run-bench --help).
 bench: deps lib tools
-	scripts/run-bench
+	scripts/run-bench $(if $(MODE),--mode $(MODE))
 .PHONY: bench
 
 checkpatch:

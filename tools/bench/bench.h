@@ -134,6 +134,9 @@ struct phase_result {
 	double rate;		/* stream: messages per second */
 	double gbps;		/* stream: payload GB/s (1e9 bytes) */
 	double cpu_ns;		/* user+sys of both sides per message / round trip */
+	/* The same split by side (A: producer / client, B: consumer /
+	 * server) and kernel (sys) part, per message / round trip. */
+	double a_cpu_ns, a_sys_ns, b_cpu_ns, b_sys_ns;
 	int passes;		/* passes run; the best is kept */
 };
 
@@ -212,6 +215,7 @@ const char *clock_name(void);
 uint64_t now_ns(void);
 uint64_t mono_ns(void);
 double cpu_secs(void);			/* user+sys of this process */
+double sys_secs(void);			/* sys (kernel) time of this process */
 int pin_to_cpu(int cpu);
 void *buf_alloc(size_t len);		/* page-aligned, pre-faulted; NULL on ENOMEM */
 void buf_free(void *p, size_t len);

@@ -689,6 +689,34 @@ int report_csv(FILE *f)
 			fputc('\n', f);
 		}
 	}
+	/* CPU time split by side and by user/kernel (getrusage: the user/kernel
+	 * split is sampled at the scheduler tick, so short cells resolve it
+	 * coarsely; the per-side total is exact), in us per message
+	 * (stream: A sends, B receives) or per round trip (rtt: A is the
+	 * client): cpu-split,NAME,SIZE,PHASE,A_USER,A_SYS,B_USER,B_SYS */
+	for (x = 0; x < bench_nxports; x++) {
+		if (!xp_selected[x])
+			continue;
+		for (i = 0; i < opt.nsizes; i++) {
+			const struct phase_result *ph[2] = { &results[x][i].st, &results[x][i].pp };
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				const struct phase_result *r = ph[k];
+
+				if (r->status != ST_OK || !r->count)
+					continue;
+				csv_row(f, "cpu-split", bench_xports[x]->name, opt.sizes[i]);
+				fprintf(f, ",%s", k ? "rtt" : "stream");
+				/* user = total - sys: clamp the rounding residue */
+				csv_num(f, fmax(r->a_cpu_ns - r->a_sys_ns, 0), 1e-3);
+				csv_num(f, r->a_sys_ns, 1e-3);
+				csv_num(f, fmax(r->b_cpu_ns - r->b_sys_ns, 0), 1e-3);
+				csv_num(f, r->b_sys_ns, 1e-3);
+				fputc('\n', f);
+			}
+		}
+	}
 	if (floors.done) {
 		for (i = 0; i < opt.nsizes; i++) {
 			static const char *const names[] = { "memcpy", "memread", "memwrite" };

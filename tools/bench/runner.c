@@ -48,7 +48,7 @@ struct ctl {
 	int status;			/* 0 ok, 1 failed, 2 n/a */
 	char why[BENCH_WHY];
 	uint64_t count, bad;
-	double secs, cpu, p50, p99, mean;
+	double secs, cpu, sys, p50, p99, mean;
 };
 
 static void on_signal(int sig)
@@ -148,7 +148,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 	const struct xport *xp = c->xp;
 	uint64_t seq, last = 0, tstart = 0, tprev = 0, n = 0, cap = 1024, sum = 0;
 	uint64_t *samples = malloc(cap * sizeof(*samples));
-	double cpu0 = 0;
+	double cpu0 = 0, sys0 = 0;
 	const void *data;
 	void *buf;
 	int ret = 0;
@@ -158,6 +158,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 	for (seq = 1;; seq++) {
 		if (seq == ctl->warm + 1) {
 			cpu0 = cpu_secs();
+			sys0 = sys_secs();
 			tstart = tprev = now_ns();
 		}
 		ret = xp->tx_buf(c, &buf);
@@ -209,6 +210,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 		ctl->mean = (double)sum / (double)n;
 		ctl->secs = (double)(tprev - tstart) / 1e9;
 		ctl->cpu = cpu_secs() - cpu0;
+	ctl->sys = sys_secs() - sys0;
 	}
 	free(samples);
 	return ret;
@@ -220,7 +222,7 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 	/* Reading the clock can cost microseconds in a guest: not per message. */
 	uint64_t every = c->size >= 4096 ? 1 : 16;
 	uint64_t seq, tstart = 0;
-	double cpu0 = 0;
+	double cpu0 = 0, sys0 = 0;
 	bool is_last = false;
 	void *buf;
 	int ret;
@@ -228,6 +230,7 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 	for (seq = 1;; seq++) {
 		if (seq == ctl->warm + 1) {
 			cpu0 = cpu_secs();
+			sys0 = sys_secs();
 			tstart = now_ns();
 		}
 		ret = xp->tx_buf(c, &buf);
@@ -247,6 +250,7 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 			break;
 	}
 	ctl->cpu = cpu_secs() - cpu0;
+	ctl->sys = sys_secs() - sys0;
 	return 0;
 }
 
@@ -275,10 +279,10 @@ static void child_main(struct cell *c, struct ctl *ctl, int gate)
 	_exit(0);
 }
 
-static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, double *cpu)
+static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, double *cpu, double *sys)
 {
 	const struct xport *xp = c->xp;
-	double cpu0 = cpu_secs();
+	double cpu0 = cpu_secs(), sys0 = sys_secs();
 	const void *data;
 	bool is_last;
 	uint64_t seq;
@@ -303,21 +307,24 @@ static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, doubl
 		ret = xp->send(c, c->size);
 		if (ret)
 			return ret;
-		if (seq == ctl->warm)
+		if (seq == ctl->warm) {
 			cpu0 = cpu_secs();
+			sys0 = sys_secs();
+		}
 		if (is_last)
 			break;
 	}
 	*cpu = cpu_secs() - cpu0;
+	*sys = sys_secs() - sys0;
 	return 0;
 }
 
 static int side_b_stream(struct cell *c, struct ctl *ctl, struct phase_result *res,
-			 uint64_t *bad, double *cpu)
+			 uint64_t *bad, double *cpu, double *sys)
 {
 	const struct xport *xp = c->xp;
 	uint64_t seq, t0 = now_ns(), t1;
-	double cpu0 = cpu_secs();
+	double cpu0 = cpu_secs(), sys0 = sys_secs();
 	const void *data;
 	int ret;
 
@@ -334,12 +341,14 @@ static int side_b_stream(struct cell *c, struct ctl *ctl, struct phase_result *r
 		if (seq == ctl->warm) {
 			t0 = now_ns();
 			cpu0 = cpu_secs();
+			sys0 = sys_secs();
 		}
 		if (atomic_load(&ctl->last) == seq)
 			break;
 	}
 	t1 = now_ns();
 	*cpu = cpu_secs() - cpu0;
+	*sys = sys_secs() - sys0;
 	res->count = seq - ctl->warm;
 	res->secs = (double)(t1 - t0) / 1e9;
 	return 0;
@@ -376,7 +385,7 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 		.window = window_for(size), .side = SIDE_B,
 	};
 	uint64_t bad = 0;
-	double cpu = 0;
+	double cpu = 0, sys = 0;
 	struct ctl *ctl;
 	int gate[2], ret, status = 0;
 	pid_t pid;
@@ -423,8 +432,8 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 	alarm(watchdog_secs(size));
 	ret = xp->attach ? xp->attach(&c) : 0;
 	if (!ret)
-		ret = phase == PH_PINGPONG ? side_b_pingpong(&c, ctl, &bad, &cpu)
-					   : side_b_stream(&c, ctl, res, &bad, &cpu);
+		ret = phase == PH_PINGPONG ? side_b_pingpong(&c, ctl, &bad, &cpu, &sys)
+					   : side_b_stream(&c, ctl, res, &bad, &cpu, &sys);
 	if (!ret && xp->finish)
 		ret = xp->finish(&c);
 	alarm(0);
@@ -455,8 +464,13 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 			res->rate = (double)res->count / res->secs;
 			res->gbps = res->rate * (double)size / 1e9;
 		}
-		if (res->count)
+		if (res->count) {
 			res->cpu_ns = (cpu + ctl->cpu) * 1e9 / (double)res->count;
+			res->a_cpu_ns = ctl->cpu * 1e9 / (double)res->count;
+			res->a_sys_ns = ctl->sys * 1e9 / (double)res->count;
+			res->b_cpu_ns = cpu * 1e9 / (double)res->count;
+			res->b_sys_ns = sys * 1e9 / (double)res->count;
+		}
 		if (res->bad) {
 			res->status = ST_FAIL;
 			snprintf(res->why, sizeof(res->why),
