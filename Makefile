@@ -80,6 +80,12 @@ check:
 check-debug:
 	scripts/check-debug
 
+# The race-detector lane: a second debug kernel with KCSAN (no KASAN, no
+# kmemleak; scripts/vm/build-kcsan-kernel), the concurrency selftests, a
+# stress and a fuzz run; fails on any KCSAN report in kipc code. Not in CI.
+check-kcsan:
+	scripts/check-kcsan
+
 # Line and branch coverage of kmod/ on the debug kernel (gcov): the native
 # suite, a short stress and fuzz run; report in build/coverage/.
 coverage:
@@ -203,5 +209,5 @@ clean:
 	$(MAKE) -C selftests clean KSFT_DIR=.
 	rm -rf "$(BUILD)"
 
-.PHONY: all version-check deps modules lib tools selftests m32 examples check check-debug run checkpatch sparse clean \
+.PHONY: all version-check deps modules lib tools selftests m32 examples check check-debug check-kcsan run checkpatch sparse clean \
 	install install-module install-lib install-tools install-man install-data install-dkms deb
