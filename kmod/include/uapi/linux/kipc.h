@@ -450,6 +450,12 @@ struct kipc_xfer {
  * Limit: the handles a user has in flight (counted for the sending task's
  * euid) are bounded by the sender's RLIMIT_NOFILE, as too_many_unix_fds()
  * bounds SCM_RIGHTS (ETOOMANYREFS; CAP_SYS_RESOURCE exceeds it).
+ *
+ * Not done: the LSM file_receive hook. security_file_receive() is not
+ * exported to modules, and receive_fd(), which calls it, installs one fd
+ * at a time, so a message's fds could not arrive all or none through it.
+ * A security module that decides which files a confined task may receive
+ * over SCM_RIGHTS is not asked about kipc handles.
  */
 #define KIPC_HANDLES_MAX	64
 
