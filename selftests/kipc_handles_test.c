@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/udmabuf.h>
 #include <netinet/in.h>
 
 #include "kipc_test_util.h"
@@ -232,12 +233,65 @@ TEST(each_fd_kind_passes_and_works)
 	EXPECT_EQ(0, stat_back_to(&base));
 }
 
+/* The child: one dma-buf arrives and its pages read back what was written. */
+static int use_dma_buf(int ch)
+{
+	unsigned int n = 1;
+	char buf[8], link[64], path[32];
+	ssize_t l;
+	void *m;
+	int fd;
+
+	if (kipc_recv_handles(ch, buf, sizeof(buf), &fd, &n, NULL, 0) != 3 || n != 1)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	l = readlink(path, link, sizeof(link) - 1);
+	if (l < 0)
+		return 2;
+	link[l] = '\0';
+	if (!strstr(link, "dmabuf"))
+		return 3;
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return 4;
+	if (memcmp(m, "dma-buf", 7))
+		return 5;
+	munmap(m, 4096);
+	close(fd);
+	return 0;
+}
+
 TEST(dma_buf)
 {
-	if (access("/dev/udmabuf", F_OK))
-		SKIP(return, "no dma-buf exporter in this kernel (/dev/udmabuf absent)");
-	/* udmabuf files are ordinary files to kipc: the memfd case covers the path */
-	SKIP(return, "udmabuf present, but creating one needs sealed memfd setup not done here");
+	struct udmabuf_create c = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = 4096 };
+	int p[2], dev, memfd, dbuf;
+	pid_t pid;
+
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, "no dma-buf exporter in this kernel (/dev/udmabuf absent: CONFIG_UDMABUF off)");
+	ASSERT_GE(dev, 0);
+	memfd = memfd_create("dma-buf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	ASSERT_GE(memfd, 0);
+	ASSERT_EQ(0, ftruncate(memfd, 4096));
+	ASSERT_EQ(7, pwrite(memfd, "dma-buf", 7, 0));
+	ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	c.memfd = memfd;
+	dbuf = ioctl(dev, UDMABUF_CREATE, &c);
+	ASSERT_GE(dbuf, 0) TH_LOG("UDMABUF_CREATE: %s", strerror(errno));
+
+	ASSERT_EQ(0, kipc_chan_pair(p, NULL, O_CLOEXEC));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(use_dma_buf(p[0]));
+	ASSERT_EQ(3, kipc_send_handles(p[1], "dma", 3, &dbuf, 1, 0));
+	EXPECT_EQ(0, wait_child(pid));
+	close(p[0]);
+	close(p[1]);
+	close(dbuf);
+	close(memfd);
+	close(dev);
 }
 
 /* Files that can hold files themselves cannot be passed. */
