@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/capability.h>
@@ -54,6 +55,7 @@
 #define NR_VEC		10	/* more than the kernel's UIO_FASTIOV */
 #define REGION_LEN	(4 * 4096)
 #define RING_NS		(5 * 1000000000LL)
+#define NR_HANDLES	2	/* fds a handle message carries */
 
 #define DBG "/sys/kernel/debug/"
 
@@ -92,6 +94,11 @@ struct step {
 	struct kipc_ref_xfer rx;
 	struct kipc_list l;
 	struct kipc_list_entry entries[2];
+	struct kipc_chan_pair cp;
+	int pfds[2];		/* its ends, once made (-1: none) */
+	struct kipc_reopen ro;
+	int hfds[NR_HANDLES];	/* handles to send, or received (-1: none) */
+	int sfds[NR_HANDLES];	/* the files sent: a memfd, a region fd */
 	union {
 		__u32 size;		/* each struct's first member */
 		struct kipc_global_stat g;
@@ -110,6 +117,7 @@ struct step {
 #define N_REF		0x20	/* a reference to @shm queued on @ch */
 #define N_MAP		0x40	/* @shm mapped at @map */
 #define N_RING		0x80	/* an io_uring in @ring */
+#define N_HMSG		0x100	/* one message with NR_HANDLES handles queued on @ch */
 
 /*
  * One call to sweep: set up what @needs says, make the call with fault
@@ -467,6 +475,54 @@ static long ring_result(struct step *s)
 /* ---- checks: all or nothing -------------------------------------------- */
 
 /* Does an object of @type named @name exist? 1, 0, or -errno. */
+/* KIPC_IOC_CHAN_PAIR: both ends in @s->pfds. */
+static long c_chan_pair(struct step *s)
+{
+	long ret;
+
+	/* @fds is output only: the kernel wants it zero on entry */
+	s->cp = (struct kipc_chan_pair){ .size = sizeof(s->cp), .flags = KIPC_OPEN_CLOEXEC,
+					 .mode = 0600 };
+	ret = xioctl(s->ctl, KIPC_IOC_CHAN_PAIR, &s->cp);
+	if (ret >= 0) {
+		s->pfds[0] = s->cp.fds[0];
+		s->pfds[1] = s->cp.fds[1];
+	}
+	return ret;
+}
+
+/* KIPC_IOC_REOPEN of the channel, send-only: the fd. */
+static long c_reopen(struct step *s)
+{
+	long ret;
+
+	s->ro = (struct kipc_reopen){ .size = sizeof(s->ro),
+				      .flags = KIPC_OPEN_SEND | KIPC_OPEN_CLOEXEC };
+	ret = xioctl(s->ch, KIPC_IOC_REOPEN, &s->ro);
+	if (ret >= 0)
+		s->fd = ret;
+	return ret;
+}
+
+/* KIPC_IOC_SEND of buf[0] carrying @s->sfds. */
+static long c_send_handles(struct step *s)
+{
+	prep_xfer(s, 0, 1);
+	s->x[0].fds = (uintptr_t)s->sfds;
+	s->x[0].nfds = NR_HANDLES;
+	return xioctl(s->ch, KIPC_IOC_SEND, &s->x[0]);
+}
+
+/* KIPC_IOC_RECV with room for the handles, into @s->hfds. */
+static long c_recv_handles(struct step *s)
+{
+	prep_xfer(s, 0, 0);
+	s->hfds[0] = s->hfds[1] = -1;
+	s->x[0].fds = (uintptr_t)s->hfds;
+	s->x[0].nfds = NR_HANDLES;
+	return xioctl(s->ch, KIPC_IOC_RECV, &s->x[0]);
+}
+
 static int name_exists(const char *name, int type)
 {
 	int fd = type == KIPC_OBJ_CHAN ? kipc_chan_open(name, O_RDONLY, 0, NULL) :
@@ -614,6 +670,73 @@ static void k_touched(struct __test_metadata *_metadata, struct step *s, long re
 	EXPECT_EQ(1, region_stat(s->shm).nr_maps);
 }
 
+static void k_chan_pair(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	EXPECT_EQ(ret >= 0, global_stat().nr_chans - s->st.g.nr_chans);
+	if (ret < 0)
+		return;
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(O_RDONLY, fcntl(s->pfds[0], F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(O_WRONLY, fcntl(s->pfds[1], F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(5, kipc_send(s->pfds[1], "pair!", 5, KIPC_NONBLOCK));
+	EXPECT_EQ(5, kipc_recv(s->pfds[0], s->buf[0], MSG_LEN, NULL, KIPC_NONBLOCK));
+}
+
+static void k_reopen(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	if (ret < 0)
+		return;
+	EXPECT_EQ(O_WRONLY, fcntl(s->fd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(5, kipc_send(s->fd, "again", 5, KIPC_NONBLOCK));
+	expect_queued(_metadata, s, 1);
+}
+
+/* Do @fds hold, in order, a file like @s->sfds' (same inode)? */
+static int same_files(const struct step *s, const int *fds)
+{
+	struct stat a, b;
+	int i;
+
+	for (i = 0; i < NR_HANDLES; i++)
+		if (fds[i] < 0 || fstat(fds[i], &a) || fstat(s->sfds[i], &b) ||
+		    a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+			return 0;
+	return 1;
+}
+
+static void k_sent_handles(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	unsigned int n = NR_HANDLES;
+	int fds[NR_HANDLES] = { -1, -1 }, i;
+
+	expect_queued(_metadata, s, ret >= 0);
+	if (ret < 0)
+		return;
+	EXPECT_EQ(MSG_LEN, ret);
+	EXPECT_EQ(MSG_LEN, kipc_recv_handles(s->ch, s->buf[1], MSG_LEN, fds, &n, NULL,
+					     KIPC_NONBLOCK));
+	EXPECT_EQ(NR_HANDLES, n);
+	EXPECT_TRUE(same_files(s, fds));
+	for (i = 0; i < NR_HANDLES; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static void k_received_handles(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	expect_queued(_metadata, s, ret < 0);
+	if (ret < 0) {
+		EXPECT_EQ(-1, s->hfds[0]);
+		EXPECT_EQ(-1, s->hfds[1]);
+		return;
+	}
+	EXPECT_EQ(MSG_LEN, ret);
+	EXPECT_EQ(NR_HANDLES, s->x[0].nfds);
+	EXPECT_EQ(NR_HANDLES, s->x[0].info.nr_handles);
+	EXPECT_EQ(0, check_fill(s->buf[0], MSG_LEN, 1));
+	EXPECT_TRUE(same_files(s, s->hfds));
+}
+
 static void k_global_stat(struct __test_metadata *_metadata, struct step *s, long ret)
 {
 	if (ret >= 0)
@@ -692,6 +815,9 @@ static int setup_step(struct step *s, const struct call *c)
 
 	memset(s, 0, sizeof(*s));
 	s->ch = s->shm = s->fd = -1;
+	s->pfds[0] = s->pfds[1] = -1;
+	for (ret = 0; ret < NR_HANDLES; ret++)
+		s->hfds[ret] = s->sfds[ret] = -1;
 	s->ctl = open("/dev/kipc", O_RDWR | O_CLOEXEC);
 	if (s->ctl < 0)
 		return -errno;
@@ -709,7 +835,22 @@ static int setup_step(struct step *s, const struct call *c)
 		if (s->shm < 0)
 			return s->shm;
 	}
-	if (c->needs & N_MSG) {
+	if (c->needs & N_HMSG) {
+		/* a memfd and a region: the files a message carries */
+		s->sfds[0] = memfd_create("failnth", MFD_CLOEXEC);
+		if (s->sfds[0] < 0)
+			return -errno;
+		s->sfds[1] = kipc_shm_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, 4096);
+		if (s->sfds[1] < 0)
+			return s->sfds[1];
+	}
+	if ((c->needs & N_HMSG) && (c->needs & N_MSG)) {
+		fill(s->buf[0], MSG_LEN, 1);
+		ret = kipc_send_handles(s->ch, s->buf[0], MSG_LEN, s->sfds, NR_HANDLES,
+					KIPC_NONBLOCK);
+		if (ret != MSG_LEN)
+			return ret < 0 ? ret : -EIO;
+	} else if (c->needs & N_MSG) {
 		fill(s->buf[0], MSG_LEN, 1);
 		ret = kipc_send(s->ch, s->buf[0], MSG_LEN, KIPC_NONBLOCK);
 		if (ret != MSG_LEN)
@@ -744,6 +885,8 @@ static int setup_step(struct step *s, const struct call *c)
 
 static void teardown_step(struct step *s, const struct call *c)
 {
+	int i;
+
 	if (s->have_ring)
 		kipc_ring_exit(&s->ring);
 	if (s->map)
@@ -754,6 +897,14 @@ static void teardown_step(struct step *s, const struct call *c)
 		close(s->ch);
 	if (s->shm >= 0)
 		close(s->shm);
+	for (i = 0; i < NR_HANDLES; i++) {
+		if (s->hfds[i] >= 0)
+			close(s->hfds[i]);
+		if (s->sfds[i] >= 0)
+			close(s->sfds[i]);
+		if (s->pfds[i] >= 0)
+			close(s->pfds[i]);
+	}
 	kipc_chan_unlink(s->name);
 	kipc_shm_unlink(s->name);
 	if (s->ctl >= 0)
@@ -915,6 +1066,10 @@ CALL(ring_recv, N_CHAN | N_MSG | N_RING, k_received, .uring = 1);
 CALL(ring_send_batch, N_CHAN | N_RING, k_sent_batch, .uring = 1);
 CALL(ring_recv_batch, N_CHAN | N_MSGS | N_RING, k_received_batch, .uring = 1);
 CALL(close, N_CHAN | N_MSG, k_closed);
+CALL(chan_pair, 0, k_chan_pair);
+CALL(reopen, N_CHAN, k_reopen);
+CALL(send_handles, N_CHAN | N_HMSG, k_sent_handles);
+CALL(recv_handles, N_CHAN | N_HMSG | N_MSG, k_received_handles);
 
 FIXTURE_SETUP(failnth)
 {
