@@ -361,6 +361,31 @@ TEST(rights_kept_and_narrowed)
 	close(p[1]);
 }
 
+/* kipc_reopen() flags: O_NONBLOCK is the new file's own, O_CLOEXEC only if asked. */
+TEST(reopen_nonblock_and_cloexec)
+{
+	int ch, nb, bl;
+	char buf[4];
+
+	ch = kipc_chan_open(NULL, O_RDWR | O_CREAT | O_CLOEXEC, 0600, NULL);
+	ASSERT_GE(ch, 0);
+	nb = kipc_reopen(ch, O_RDONLY | O_NONBLOCK);
+	ASSERT_GE(nb, 0);
+	EXPECT_TRUE(fcntl(nb, F_GETFL) & O_NONBLOCK);
+	EXPECT_FALSE(fcntl(nb, F_GETFD) & FD_CLOEXEC);
+	/* no KIPC_NONBLOCK in the call: the file's O_NONBLOCK decides */
+	EXPECT_EQ(-EAGAIN, kipc_recv(nb, buf, sizeof(buf), NULL, 0));
+	bl = kipc_reopen(nb, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(bl, 0);
+	EXPECT_FALSE(fcntl(bl, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(bl, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(1, kipc_send(ch, "z", 1, 0));
+	EXPECT_EQ(1, kipc_recv(bl, buf, sizeof(buf), NULL, 0));
+	close(bl);
+	close(nb);
+	close(ch);
+}
+
 /* Too little room for the fds, a plain receive, read(2): all leave it queued. */
 TEST(emsgsize_and_plain_recv_leave_it_queued)
 {
