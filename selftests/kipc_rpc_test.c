@@ -1352,4 +1352,84 @@ TEST(server_killed_in_the_handshake_leaves_no_name)
 	free(before);
 }
 
+/* A HELLO (or @junk) with the @n handles @fds on @svc: 0 or -errno. */
+static int send_hello_with(int svc, const int *fds, unsigned int n, bool junk)
+{
+	struct krpc_hdr h = { .type = KRPC_HELLO, .nonce = 7, .size = 4096 };
+	unsigned char msg[KRPC_HDR_LEN];
+	ssize_t ret;
+
+	krpc_hdr_put(msg, &h);
+	if (junk)
+		msg[5] = KRPC_ACK;
+	ret = kipc_send_handles(svc, msg, sizeof(msg), fds, n, 0);
+	return ret < 0 ? (int)ret : 0;
+}
+
+TEST(hello_with_wrong_handles_is_dropped_and_closed)
+{
+	int call[2], reply[2], pp[2], fds[3], svc, fds0, sum, i;
+	char name[64];
+	kt_stats s0, s1;
+	pid_t server;
+	CLIENT *cl;
+
+	if (!kipc_present())
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	make_name(name, sizeof(name), "rpc");
+	server = start_server(name, 0, NULL);
+	ASSERT_GT(server, 0);
+	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
+	ASSERT_NE(NULL, cl);
+	ASSERT_EQ(RPC_SUCCESS, call_stats(cl, &s0));
+	fds0 = count_fds_of(server);
+	ASSERT_GT(fds0, 0);
+	svc = kipc_chan_open(name, O_WRONLY, 0, NULL);
+	ASSERT_GE(svc, 0);
+	ASSERT_EQ(0, kipc_chan_pair(call, NULL, 0));
+	ASSERT_EQ(0, kipc_chan_pair(reply, NULL, 0));
+	ASSERT_EQ(0, pipe(pp));
+
+	/* The ends the other way round. */
+	fds[0] = call[1];
+	fds[1] = reply[0];
+	ASSERT_EQ(0, send_hello_with(svc, fds, 2, false));
+	/* Not kipc channels. */
+	ASSERT_EQ(0, send_hello_with(svc, pp, 2, false));
+	/* Both ends of one channel. */
+	ASSERT_EQ(0, send_hello_with(svc, call, 2, false));
+	/* One handle, three handles. */
+	fds[0] = call[0];
+	fds[1] = reply[1];
+	fds[2] = call[0];
+	ASSERT_EQ(0, send_hello_with(svc, fds, 1, false));
+	ASSERT_EQ(0, send_hello_with(svc, fds, 3, false));
+	/* Right handles, not a HELLO. */
+	ASSERT_EQ(0, send_hello_with(svc, fds, 2, true));
+	close(svc);
+
+	/* Every handle it got is closed again; no connection was made. */
+	EXPECT_TRUE(fds_back_to(server, fds0)) TH_LOG("server fds %d, not %d",
+						      count_fds_of(server), fds0);
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(RPC_SUCCESS, call_stats(cl, &s1));
+		if (s1.garbage >= s0.garbage + 6)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(s0.garbage + 6, s1.garbage);
+	EXPECT_EQ(1, s1.conns);
+	ASSERT_EQ(RPC_SUCCESS, call_add(cl, 4, 5, &sum));
+	ASSERT_EQ(9, sum);
+	close(call[0]);
+	close(call[1]);
+	close(reply[0]);
+	close(reply[1]);
+	close(pp[0]);
+	close(pp[1]);
+	clnt_destroy(cl);
+	stop_server(server);
+	kipc_chan_unlink(name);
+}
+
 TEST_HARNESS_MAIN

@@ -177,12 +177,12 @@ static bool krpc_conn_end(int fd, int acc, struct kipc_chan_stat *st)
 }
 
 /*
- * HELLO from @info's sender with the ends @fds of its call and reply
+ * A HELLO with the ends @fds of its sender's call and reply
  * channels: make them a connection and answer ACK. Takes @fds whatever
  * happens. Returns false when nothing was made (counted as garbage).
  */
-static bool krpc_accept(struct krpc_xprt *lx, const struct kipc_msg_info *info,
-			const int fds[KRPC_HELLO_NFDS], const struct krpc_hdr *h)
+static bool krpc_accept(struct krpc_xprt *lx, const int fds[KRPC_HELLO_NFDS],
+			const struct krpc_hdr *h)
 {
 	uint32_t size = h->size ? h->size : KIPC_RPC_INLINE_MAX;
 	int call_fd = fds[KRPC_HELLO_CALL], reply_fd = fds[KRPC_HELLO_REPLY];
@@ -213,7 +213,6 @@ static bool krpc_accept(struct krpc_xprt *lx, const struct kipc_msg_info *info,
 	}
 	x->reply_fd = reply_fd;		/* from now on krpc_xprt_free() closes both */
 	x->reply_inline = krpc_min(size, rst.max_msg_size);
-	x->hello = *info;
 	if (krpc_buf_reserve(&svc->rbuf, &svc->rcap, krpc_min(size, cst.max_msg_size)) ||
 	    krpc_buf_reserve(&svc->sbuf, &svc->scap, x->reply_inline) ||
 	    !krpc_xprt_register(x)) {
@@ -283,7 +282,7 @@ static bool_t krpc_listen_recv(SVCXPRT *xprt, struct rpc_msg *msg)
 		svc->stats.garbage++;
 		return FALSE;
 	}
-	if (!krpc_accept(lx, &info, fds, &h))
+	if (!krpc_accept(lx, fds, &h))
 		svc->stats.garbage++;
 	return FALSE;
 }

@@ -77,7 +77,6 @@ struct krpc_xprt {
 	struct kipc_ref_cache in;	/* mapping of the client's call region */
 	struct krpc_out out;		/* our region for large replies */
 
-	struct kipc_msg_info hello;	/* the HELLO that made the connection */
 
 	/* The request being served. */
 	struct kipc_msg_info info;
