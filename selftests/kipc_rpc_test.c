@@ -10,6 +10,7 @@
  * request cache, and garbage written straight into the service's and a
  * connection's channels.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -769,7 +770,6 @@ static size_t put_handshake(unsigned char *msg, uint8_t type, uint64_t nonce, co
 	if (type == KRPC_HELLO) {
 		h.arg = (uint16_t)len;
 		h.size = 4096;
-		h.wait_ms = 10000;
 	}
 	krpc_hdr_put(msg, &h);
 	if (len)
@@ -1017,7 +1017,7 @@ TEST(many_clients_come_and_go)
 	kipc_chan_unlink(name);
 }
 
-/* ---------- a client killed inside the handshake ---------- */
+/* ---------- a client or a server killed inside the handshake ---------- */
 
 
 static int cmp_str(const void *a, const void *b)
@@ -1065,19 +1065,6 @@ out:
 	return out;
 }
 
-/* Is there a channel called @name (linked or not) in the listing? */
-static bool object_listed(const char *name)
-{
-	char *all = object_names(), *hay = NULL, line[KIPC_NAME_MAX + 8];
-	bool found;
-
-	snprintf(line, sizeof(line), "\nchan %s\n", name);
-	found = all && asprintf(&hay, "\n%s", all) > 0 && strstr(hay, line);
-	free(hay);
-	free(all);
-	return found;
-}
-
 /* Wait up to 5 s for the listing to be @want again. */
 static bool objects_back_to(const char *want)
 {
@@ -1095,39 +1082,69 @@ static bool objects_back_to(const char *want)
 	return false;
 }
 
-enum hs_step { HS_HELLO, HS_OPENED, HS_READY };
+/* How many fds process @pid has open, or -1. */
+static int count_fds_of(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Wait up to 5 s for @pid to have @want fds open again. */
+static bool fds_back_to(pid_t pid, int want)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (count_fds_of(pid) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+enum hs_step { HS_PAIRS, HS_HELLO, HS_ACK };
 
 /*
- * A client doing the handshake by hand as far as @step, then writing its
- * base name to @report and waiting to be killed.
+ * A client doing the handshake by hand as far as @step (channel pairs
+ * made; HELLO sent with its two handles; ACK received), then saying so
+ * on @report and waiting to be killed.
  */
 static void raw_client(const char *service, enum hs_step step, int report)
 {
-	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
-	char base[KIPC_NAME_MAX], name[KIPC_NAME_MAX + 4];
-	uint64_t nonce = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
-	int svc, c = -1, r = -ENOENT, tries;
+	struct krpc_hdr h = { .type = KRPC_HELLO, .nonce = (uint64_t)getpid(), .size = 4096 };
+	int call[2], reply[2], pass[KRPC_HELLO_NFDS], svc;
+	unsigned char msg[KRPC_HDR_LEN];
+	struct kipc_msg_info info;
+	char ok = 1;
 
-	snprintf(base, sizeof(base), "%s.%d.raw", service, getpid());
 	svc = kipc_chan_open(service, O_WRONLY, 0, NULL);
-	if (svc < 0 || kipc_send(svc, msg, put_handshake(msg, KRPC_HELLO, nonce, base), 0) < 0)
+	if (svc < 0 || kipc_chan_pair(call, NULL, 0) || kipc_chan_pair(reply, NULL, 0))
 		_exit(1);
-	if (step >= HS_OPENED) {
-		snprintf(name, sizeof(name), "%s.r", base);
-		for (tries = 0; r == -ENOENT && tries < 5000; tries++) {
-			r = kipc_chan_open(name, O_RDONLY, 0, NULL);
-			if (r == -ENOENT)
-				usleep(1000);
-		}
-		snprintf(name, sizeof(name), "%s.c", base);
-		c = kipc_chan_open(name, O_WRONLY, 0, NULL);
-		if (r < 0 || c < 0)
+	if (step >= HS_HELLO) {
+		krpc_hdr_put(msg, &h);
+		pass[KRPC_HELLO_CALL] = call[0];
+		pass[KRPC_HELLO_REPLY] = reply[1];
+		if (kipc_send_handles(svc, msg, sizeof(msg), pass, KRPC_HELLO_NFDS, 0) < 0)
 			_exit(2);
+		close(call[0]);
+		close(reply[1]);
 	}
-	if (step >= HS_READY &&
-	    kipc_send(c, msg, put_handshake(msg, KRPC_READY, nonce, NULL), 0) < 0)
+	if (step >= HS_ACK &&
+	    kipc_recv_timed(reply[0], msg, sizeof(msg), &info, 0, 5000000000LL) != KRPC_HDR_LEN)
 		_exit(3);
-	if (write(report, base, strlen(base) + 1) < 0)
+	if (write(report, &ok, 1) != 1)
 		_exit(4);
 	for (;;)
 		pause();
@@ -1146,9 +1163,9 @@ static void churn_client(const char *service)
 
 TEST(client_killed_in_the_handshake_leaves_no_name)
 {
-	static const char *const steps[] = { "HELLO sent", "channels opened", "READY sent" };
-	char name[64], base[KIPC_NAME_MAX], cname[KIPC_NAME_MAX + 4], *before;
-	int p[2], step, i, sum, tries;
+	static const char *const steps[] = { "pairs made", "HELLO sent", "ACK received" };
+	int p[2], step, i, sum, fds0;
+	char name[64], *before, c;
 	pid_t server, pid;
 	kt_stats ss;
 	CLIENT *cl;
@@ -1164,9 +1181,11 @@ TEST(client_killed_in_the_handshake_leaves_no_name)
 	ASSERT_NE(NULL, cl);
 	before = object_names();
 	ASSERT_NE(NULL, before);
+	fds0 = count_fds_of(server);
+	ASSERT_GT(fds0, 0);
 
-	/* Step by step: killed after each message of the handshake. */
-	for (step = HS_HELLO; step <= HS_READY; step++) {
+	/* Step by step: killed after each step of the handshake. */
+	for (step = HS_PAIRS; step <= HS_ACK; step++) {
 		ASSERT_EQ(0, pipe(p));
 		pid = fork();
 		ASSERT_GE(pid, 0);
@@ -1175,23 +1194,17 @@ TEST(client_killed_in_the_handshake_leaves_no_name)
 			raw_client(name, step, p[1]);
 		}
 		close(p[1]);
-		ASSERT_LT(0, read(p[0], base, sizeof(base))) TH_LOG("client failed at %s",
-								    steps[step]);
+		ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("client failed at %s", steps[step]);
 		close(p[0]);
-		snprintf(cname, sizeof(cname), "%s.c", base);
-		if (step == HS_HELLO) {
-			/* The server made the channels; the client never opened them. */
-			for (tries = 0; tries < 500 && !object_listed(cname); tries++)
-				usleep(10000);
-			ASSERT_TRUE(object_listed(cname));
-		}
+		if (step == HS_ACK)	/* the server holds the connection's ends */
+			EXPECT_EQ(fds0 + 2, count_fds_of(server));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		EXPECT_TRUE(objects_back_to(before)) TH_LOG("killed after %s: %s still listed?",
-							    steps[step], base);
-		EXPECT_EQ(-ENOENT, kipc_chan_open(cname, O_WRONLY, 0, NULL));
-		snprintf(cname, sizeof(cname), "%s.r", base);
-		EXPECT_EQ(-ENOENT, kipc_chan_open(cname, O_RDONLY, 0, NULL));
+		EXPECT_TRUE(objects_back_to(before)) TH_LOG("client killed after %s",
+							    steps[step]);
+		EXPECT_TRUE(fds_back_to(server, fds0)) TH_LOG("server fds after %s: %d, not %d",
+							      steps[step],
+							      count_fds_of(server), fds0);
 	}
 
 	/* The library's own client, killed at assorted moments. */
@@ -1205,6 +1218,7 @@ TEST(client_killed_in_the_handshake_leaves_no_name)
 		waitpid(pid, NULL, 0);
 		EXPECT_TRUE(objects_back_to(before)) TH_LOG("churning client killed after %d us",
 							    2000 + i * 537);
+		EXPECT_TRUE(fds_back_to(server, fds0));
 	}
 
 	/* Still serving; every dead client's connection is gone. */
@@ -1213,6 +1227,206 @@ TEST(client_killed_in_the_handshake_leaves_no_name)
 	ASSERT_EQ(RPC_SUCCESS, call_stats(cl, &ss));
 	EXPECT_EQ(1, ss.conns);
 	free(before);
+	clnt_destroy(cl);
+	stop_server(server);
+	kipc_chan_unlink(name);
+}
+
+/* Connect with a 5 s handshake timeout: 0 if it failed within 3 s. */
+static int connect_fails_fast(const char *name)
+{
+	struct kipc_rpc_clnt_attr attr = { .connect_timeout_ms = 5000 };
+	int64_t t0 = krpc_now_ns();
+	CLIENT *cl = kipc_rpc_clnt_create_attr(name, KT_PROG, KT_VERS, &attr);
+
+	if (cl) {
+		clnt_destroy(cl);
+		return 10;
+	}
+	return krpc_now_ns() - t0 < 3000000000LL ? 0 : 11;
+}
+
+/*
+ * A server that takes one HELLO, says so on @report and waits to be
+ * killed without answering.
+ */
+static void raw_server(const char *name, int report)
+{
+	struct kipc_chan_attr attr = { .max_msg_size = KRPC_HDR_LEN + KIPC_NAME_MAX };
+	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
+	unsigned int nfds = KRPC_HELLO_NFDS;
+	int fd, fds[KRPC_HELLO_NFDS];
+	struct kipc_msg_info info;
+	char ok = 1;
+
+	fd = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622, &attr);
+	if (fd < 0 || write(report, &ok, 1) != 1)
+		_exit(1);
+	if (kipc_recv_handles(fd, msg, sizeof(msg), fds, &nfds, &info, 0) != KRPC_HDR_LEN ||
+	    nfds != KRPC_HELLO_NFDS)
+		_exit(2);
+	if (write(report, &ok, 1) != 1)
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+/* Wait up to 5 s for @n messages queued on the channel @name. */
+static bool queued_on(const char *name, unsigned int n)
+{
+	struct kipc_chan_stat st;
+	int i, fd = kipc_chan_open(name, O_WRONLY, 0, NULL);
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	for (i = 0; i < 500 && !ok; i++) {
+		ok = !kipc_chan_stat(fd, &st) && st.nr_msgs >= n;
+		if (!ok)
+			usleep(10000);
+	}
+	close(fd);
+	return ok;
+}
+
+TEST(server_killed_in_the_handshake_leaves_no_name)
+{
+	char name[64], *before, c;
+	pid_t server, client;
+	int p[2], sum;
+	CLIENT *cl;
+
+	if (!kipc_present())
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	if (access(KIPC_OBJECTS, R_OK))
+		SKIP(return, "%s not readable (debugfs not mounted, or not root)", KIPC_OBJECTS);
+	make_name(name, sizeof(name), "rpc");
+	before = object_names();
+	ASSERT_NE(NULL, before);
+
+	/* Killed before it took the HELLO: the client gives up at once. */
+	server = start_server(name, 0, NULL);
+	ASSERT_GT(server, 0);
+	ASSERT_EQ(0, kill(server, SIGSTOP));
+	client = fork();
+	ASSERT_GE(client, 0);
+	if (client == 0)
+		_exit(connect_fails_fast(name));
+	ASSERT_TRUE(queued_on(name, 1));
+	stop_server(server);
+	EXPECT_EQ(0, wait_child(client));
+	EXPECT_EQ(0, kipc_chan_unlink(name));
+	EXPECT_TRUE(objects_back_to(before)) TH_LOG("server killed before taking HELLO");
+
+	/* Killed after taking the HELLO, before its ACK: EPIPE at once. */
+	ASSERT_EQ(0, pipe(p));
+	server = fork();
+	ASSERT_GE(server, 0);
+	if (server == 0) {
+		close(p[0]);
+		raw_server(name, p[1]);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	client = fork();
+	ASSERT_GE(client, 0);
+	if (client == 0)
+		_exit(connect_fails_fast(name));
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	stop_server(server);
+	EXPECT_EQ(0, wait_child(client));
+	EXPECT_EQ(0, kipc_chan_unlink(name));
+	EXPECT_TRUE(objects_back_to(before)) TH_LOG("server killed between HELLO and ACK");
+
+	/* Killed after the ACK: the connected client sees it, nothing stays. */
+	server = start_server(name, 0, NULL);
+	ASSERT_GT(server, 0);
+	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
+	ASSERT_NE(NULL, cl);
+	stop_server(server);
+	EXPECT_NE(RPC_SUCCESS, call_add(cl, 1, 2, &sum));
+	clnt_destroy(cl);
+	EXPECT_EQ(0, kipc_chan_unlink(name));
+	EXPECT_TRUE(objects_back_to(before)) TH_LOG("server killed after ACK");
+	free(before);
+}
+
+/* A HELLO (or @junk) with the @n handles @fds on @svc: 0 or -errno. */
+static int send_hello_with(int svc, const int *fds, unsigned int n, bool junk)
+{
+	struct krpc_hdr h = { .type = KRPC_HELLO, .nonce = 7, .size = 4096 };
+	unsigned char msg[KRPC_HDR_LEN];
+	ssize_t ret;
+
+	krpc_hdr_put(msg, &h);
+	if (junk)
+		msg[5] = KRPC_ACK;
+	ret = kipc_send_handles(svc, msg, sizeof(msg), fds, n, 0);
+	return ret < 0 ? (int)ret : 0;
+}
+
+TEST(hello_with_wrong_handles_is_dropped_and_closed)
+{
+	int call[2], reply[2], pp[2], fds[3], svc, fds0, sum, i;
+	char name[64];
+	kt_stats s0, s1;
+	pid_t server;
+	CLIENT *cl;
+
+	if (!kipc_present())
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	make_name(name, sizeof(name), "rpc");
+	server = start_server(name, 0, NULL);
+	ASSERT_GT(server, 0);
+	cl = kipc_rpc_clnt_create(name, KT_PROG, KT_VERS);
+	ASSERT_NE(NULL, cl);
+	ASSERT_EQ(RPC_SUCCESS, call_stats(cl, &s0));
+	fds0 = count_fds_of(server);
+	ASSERT_GT(fds0, 0);
+	svc = kipc_chan_open(name, O_WRONLY, 0, NULL);
+	ASSERT_GE(svc, 0);
+	ASSERT_EQ(0, kipc_chan_pair(call, NULL, 0));
+	ASSERT_EQ(0, kipc_chan_pair(reply, NULL, 0));
+	ASSERT_EQ(0, pipe(pp));
+
+	/* The ends the other way round. */
+	fds[0] = call[1];
+	fds[1] = reply[0];
+	ASSERT_EQ(0, send_hello_with(svc, fds, 2, false));
+	/* Not kipc channels. */
+	ASSERT_EQ(0, send_hello_with(svc, pp, 2, false));
+	/* Both ends of one channel. */
+	ASSERT_EQ(0, send_hello_with(svc, call, 2, false));
+	/* One handle, three handles. */
+	fds[0] = call[0];
+	fds[1] = reply[1];
+	fds[2] = call[0];
+	ASSERT_EQ(0, send_hello_with(svc, fds, 1, false));
+	ASSERT_EQ(0, send_hello_with(svc, fds, 3, false));
+	/* Right handles, not a HELLO. */
+	ASSERT_EQ(0, send_hello_with(svc, fds, 2, true));
+	close(svc);
+
+	/* Every handle it got is closed again; no connection was made. */
+	EXPECT_TRUE(fds_back_to(server, fds0)) TH_LOG("server fds %d, not %d",
+						      count_fds_of(server), fds0);
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(RPC_SUCCESS, call_stats(cl, &s1));
+		if (s1.garbage >= s0.garbage + 6)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(s0.garbage + 6, s1.garbage);
+	EXPECT_EQ(1, s1.conns);
+	ASSERT_EQ(RPC_SUCCESS, call_add(cl, 4, 5, &sum));
+	ASSERT_EQ(9, sum);
+	close(call[0]);
+	close(call[1]);
+	close(reply[0]);
+	close(reply[1]);
+	close(pp[0]);
+	close(pp[1]);
 	clnt_destroy(cl);
 	stop_server(server);
 	kipc_chan_unlink(name);

@@ -21,24 +21,26 @@
  * How a connection works (the wire format is private to the library;
  * both ends must come from the same major version)
  *   - The server receives on the named service channel @service (mode
- *     0622 by default: anyone may send, only the owner receives).
- *   - A client sends HELLO on the service channel with an unguessable
- *     base name "<service>.<pid>.<64 random bits>". The server creates two
- *     channels, "<base>.c" (calls, client -> server) and "<base>.r"
- *     (replies, server -> client), owned by the server, and registers a
- *     per-connection SVCXPRT for the call channel with xprt_register().
- *     The client opens its ends and says READY on the call channel; the
- *     server unlinks both names, checks that exactly one sender (the
- *     client) holds the call channel and one receiver the reply channel,
- *     and answers ACK; the client checks that exactly one receiver (the
- *     server) holds the call channel and one sender the reply channel.
- *   - Every name of a handshake is the server's, and the server removes
- *     it: at READY, or as soon as the client dies first (the server
- *     watches the HELLO's kernel-stamped pid with a pidfd), or when the
- *     handshake outlives the client's connect timeout. So a client killed
- *     at any point leaves no name behind. The channels count against the
- *     server's uid's kipc object quota (at most 128 handshakes under way
- *     per service).
+ *     0622 by default: anyone may send, only the owner receives). It is
+ *     the only name the library ever makes.
+ *   - A client makes two anonymous channels with kipc_chan_pair(): the
+ *     call channel (client -> server; the client keeps its send end) and
+ *     the reply channel (server -> client; the client keeps its receive
+ *     end). It sends HELLO on the service channel carrying two handles,
+ *     the call channel's receive end and the reply channel's send end,
+ *     and closes its own copies of those two.
+ *   - The server takes the HELLO with its handles, checks that they are
+ *     ends of anonymous kipc channels with exactly that access (receive,
+ *     send), registers a per-connection SVCXPRT for the call end with
+ *     xprt_register() and answers ACK on the reply end. The client waits
+ *     for the ACK (RPC_TIMEDOUT after its connect timeout; EPIPE when the
+ *     server dropped the ends; RPC_PROGNOTREGISTERED when nobody receives
+ *     on the service channel any more).
+ *   - No connection ever has a name, so a client or a server killed at
+ *     any point of the handshake leaves nothing behind: the kernel closes
+ *     the dead side's ends, and frees a HELLO still queued (with its
+ *     handles) with the service channel. Each end has exactly one holder,
+ *     which only the kernel could have given it.
  *   - From then on one kipc message is one RPC call or reply record (no
  *     record marking). The client is the only sender on its call channel
  *     and the server the only sender on the reply channel, and neither
@@ -81,12 +83,12 @@
  *   - Dispatch is single-threaded (svc_run(), svc_getreq_poll()); the
  *     transports of one service share receive and reply buffers.
  *   - Garbage on the service channel (anything but a well-formed HELLO
- *     from a live client for names that are free, within the 128
- *     handshakes under way) is dropped and counted, and so is anything but
- *     READY on a connection still in its handshake (which ends it). A message
- *     the server may not even take off the queue (a reference to a region
- *     it cannot read) makes it unlink the name and create a fresh service
- *     channel, so nobody can wedge the handshake queue. A record
+ *     with exactly two handles: the receive end and the send end of two
+ *     anonymous kipc channels) is dropped and counted, and any handles it
+ *     carried are closed. A message the server may not even take off the
+ *     queue (a reference to a region it cannot read, too many handles)
+ *     is discarded (KIPC_DISCARD), so nobody can wedge the handshake
+ *     queue. A record
  *     on a call channel that is not an RPC call is dropped; arguments that
  *     fail to decode get GARBAGE_ARGS (svcerr_decode() in the generated
  *     dispatch) and the procedure never runs. Arguments must fill the
@@ -120,11 +122,6 @@
  *     together with every TCP and UDP transport. Forked children inherit
  *     the server's reply fds: a child that outlives the server keeps
  *     EPIPE from reaching that server's clients.
- *
- * Known limit: a server killed inside a handshake (between taking a
- * HELLO and the client's READY, one client wake-up) leaves that
- * handshake's two names; kipc has no way to tie a name to its creator's
- * life or to pass a channel fd.
  */
 #ifndef KIPC_RPC_H
 #define KIPC_RPC_H

@@ -6,13 +6,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "krpc_private.h"
@@ -75,96 +73,118 @@ static void krpc_set_err(struct rpc_err *err, enum clnt_stat st, int errnum)
 	err->re_errno = errnum;
 }
 
-/* Between tries to open a channel the server has not created yet. */
-#define KRPC_OPEN_PAUSE_MIN_NS	20000
-#define KRPC_OPEN_PAUSE_MAX_NS	1000000
+/*
+ * One connection channel of our own, anonymous: @fds[0] receives,
+ * @fds[1] sends. Its max_msg_size bounds the records sent by reference
+ * too (the kernel holds references to it), so ask for
+ * KIPC_RPC_RECORD_MAX, then for the module's default limit, then for
+ * the inline size, then for the module's default size, until the module
+ * takes one. 0 or -errno.
+ */
+static int krpc_pair_create(int fds[2], size_t inline_max)
+{
+	const uint32_t sizes[] = { KIPC_RPC_RECORD_MAX, KRPC_MODULE_MSG_MAX,
+				   (uint32_t)inline_max, 0 };
+	struct kipc_chan_attr attr = { .max_msgs = KRPC_CONN_DEPTH };
+	int ret = -EINVAL;
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && ret == -EINVAL; i++) {
+		attr.max_msg_size = sizes[i];
+		ret = kipc_chan_pair(fds, &attr, O_CLOEXEC);
+	}
+	return ret;
+}
+
+static void krpc_close_pair(int fds[2])
+{
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	fds[0] = -1;
+	fds[1] = -1;
+}
+
+/* Slices of the wait for ACK, to notice a server gone before taking HELLO. */
+#define KRPC_ACK_SLICE_NS	50000000
 
 /*
- * Open the server's channel @base@suffix once it exists: the server
- * creates it when it takes our HELLO off the service channel, and kipc
- * has nothing to wait on for a name, so try again after a short pause.
- * Gives up at @deadline, or at once when nobody receives on the service
- * channel any more (the server died).
+ * Wait for the server's ACK on the reply channel until @deadline: EPIPE
+ * once the server dropped its ends (it died after taking the HELLO, or
+ * refused it), ECONNREFUSED when nobody receives on the service channel
+ * any more (it died before), ETIMEDOUT. The length, or -errno.
  */
-static int krpc_open_server_chan(const char *base, const char *suffix, int oflag,
-				 int svc_fd, int64_t deadline)
+static int krpc_wait_ack(struct krpc_clnt *c, int svc_fd, struct kipc_msg_info *info,
+			 int64_t deadline)
 {
-	char name[KIPC_NAME_MAX + KRPC_SUFFIX_LEN + 1];
-	int64_t pause = KRPC_OPEN_PAUSE_MIN_NS, left;
 	struct kipc_chan_stat st;
-	struct timespec ts;
-	int fd;
+	int64_t left;
+	ssize_t n;
 
-	snprintf(name, sizeof(name), "%s%s", base, suffix);
 	for (;;) {
-		fd = kipc_chan_open(name, oflag | O_CLOEXEC, 0, NULL);
-		if (fd != -ENOENT)
-			return fd;
 		left = deadline - krpc_now_ns();
 		if (left <= 0)
 			return -ETIMEDOUT;
+		n = kipc_recv_timed(c->reply_fd, c->buf, c->reply_cap, info, 0,
+				    left < KRPC_ACK_SLICE_NS ? left : KRPC_ACK_SLICE_NS);
+		if (n >= 0)
+			return (int)n;
+		if (n != -ETIMEDOUT && n != -EINTR)
+			return (int)n;
 		if (!kipc_chan_stat(svc_fd, &st) && !st.nr_receivers)
 			return -ECONNREFUSED;
-		if (pause > left)
-			pause = left;
-		ts.tv_sec = (time_t)(pause / 1000000000);
-		ts.tv_nsec = (long)(pause % 1000000000);
-		nanosleep(&ts, NULL);
-		if (pause < KRPC_OPEN_PAUSE_MAX_NS)
-			pause *= 2;
 	}
 }
 
-/* Nanoseconds left until @deadline, at least 1 (0 would mean "no wait"). */
-static int64_t krpc_left_ns(int64_t deadline)
-{
-	int64_t left = deadline - krpc_now_ns();
-
-	return left > 0 ? left : 1;
-}
-
 /*
- * After the ACK: the server unlinked both names before answering, so
- * nobody can open them any more. Check that the channels belong to the
- * process that answered and that it is our only peer: somebody who
- * guessed a name while it was linked would show up in the counts.
+ * Send the HELLO with its two handles; kipc has no timed send of
+ * handles, so wait for room with poll() until @deadline. 0 or -errno.
  */
-static int krpc_check_peer(struct krpc_clnt *c, const struct kipc_msg_info *ack)
+static int krpc_send_hello(int svc_fd, const void *msg, size_t len, const int pass[2],
+			   int64_t deadline)
 {
-	struct kipc_chan_stat cst, rst;
-	int ret;
+	struct pollfd pfd = { .fd = svc_fd, .events = POLLOUT };
+	int64_t left;
+	ssize_t n;
 
-	ret = kipc_chan_stat(c->call_fd, &cst);
-	if (!ret)
-		ret = kipc_chan_stat(c->reply_fd, &rst);
-	if (ret)
-		return ret;
-	if ((cst.state | rst.state) & KIPC_CHAN_NAMED)
-		return -EPROTO;
-	if (cst.uid != ack->uid || rst.uid != ack->uid ||
-	    cst.nr_receivers != 1 || rst.nr_senders != 1)
-		return -EACCES;
-	return 0;
+	for (;;) {
+		n = kipc_send_handles(svc_fd, msg, len, pass, 2, KIPC_NONBLOCK);
+		if (n >= 0)
+			return 0;
+		if (n != -EAGAIN && n != -EINTR)
+			return (int)n;
+		left = deadline - krpc_now_ns();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (left > KRPC_ACK_SLICE_NS)
+			left = KRPC_ACK_SLICE_NS;
+		if (poll(&pfd, 1, (int)(left / 1000000) + 1) < 0 && errno != EINTR)
+			return -errno;
+	}
 }
 
 /*
- * The handshake: HELLO with an unguessable base name on the service
- * channel; the server creates "<base>.c" (calls) and "<base>.r" (replies)
- * and holds its ends; we open ours, say READY on the call channel; the
- * server unlinks both names and answers ACK. Every name is the server's,
- * so a client killed at any point leaves none behind. Fills @err.
+ * The handshake: make two anonymous channel pairs, calls (we keep the
+ * send end) and replies (we keep the receive end); send HELLO on the
+ * service channel carrying the call channel's receive end and the reply
+ * channel's send end; close our copies of those; wait for ACK on the
+ * reply channel. No name is ever made, so whoever dies at any point
+ * leaves nothing behind: the kernel closes the dead side's ends. Fills
+ * @err.
  */
 static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 {
-	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
 	int64_t deadline = krpc_now_ns() + c->connect_timeout_ns;
+	int call[2] = { -1, -1 }, reply[2] = { -1, -1 };
 	enum clnt_stat fail = RPC_SYSTEMERROR;
+	unsigned char msg[KRPC_HDR_LEN];
 	struct kipc_msg_info info;
 	struct kipc_chan_stat st;
-	char base[KIPC_NAME_MAX];
-	int svc_fd, ret, baselen;
 	struct krpc_hdr h;
 	uint64_t nonce;
+	int svc_fd, ret;
+	int pass[2];
 
 	svc_fd = kipc_chan_open(c->service, O_WRONLY | O_CLOEXEC, 0, NULL);
 	if (svc_fd < 0) {
@@ -181,42 +201,16 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 		ret = -ECONNREFUSED;
 		goto out_err;
 	}
-
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
 		ret = -errno;
 		goto out_err;
 	}
-	baselen = snprintf(base, sizeof(base), "%s.%d.%016" PRIx64, c->service,
-			   (int)getpid(), nonce);
-	if (baselen < 0 || (size_t)baselen + KRPC_SUFFIX_LEN >= sizeof(base)) {
-		ret = -ENAMETOOLONG;
-		goto out_err;
-	}
-
-	h = (struct krpc_hdr){
-		.type = KRPC_HELLO,
-		.arg = (uint16_t)baselen,
-		.nonce = nonce,
-		.size = (uint32_t)c->inline_max,
-		.wait_ms = (uint32_t)(c->connect_timeout_ns / 1000000),
-	};
-	krpc_hdr_put(msg, &h);
-	memcpy(msg + KRPC_HDR_LEN, base, (size_t)baselen);
-	ret = (int)kipc_send_timed(svc_fd, msg, KRPC_HDR_LEN + (size_t)baselen, 0,
-				   krpc_left_ns(deadline));
+	ret = krpc_pair_create(call, c->inline_max);
+	if (!ret)
+		ret = krpc_pair_create(reply, c->inline_max);
 	if (ret < 0)
 		goto out_err;
-
-	/* The server creates the call channel first: once ".r" exists, both do. */
-	ret = krpc_open_server_chan(base, KRPC_REPLY_SUFFIX, O_RDONLY, svc_fd, deadline);
-	if (ret < 0)
-		goto out_err;
-	c->reply_fd = ret;
-	ret = krpc_open_server_chan(base, KRPC_CALL_SUFFIX, O_WRONLY, svc_fd, deadline);
-	if (ret < 0)
-		goto out_err;
-	c->call_fd = ret;
-	ret = kipc_chan_stat(c->call_fd, &st);
+	ret = kipc_chan_stat(call[1], &st);
 	if (ret < 0)
 		goto out_err;
 	/*
@@ -226,13 +220,25 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 	 */
 	c->call_inline = st.max_msg_size < c->inline_max ? st.max_msg_size : c->inline_max;
 
-	h = (struct krpc_hdr){ .type = KRPC_READY, .nonce = nonce };
+	h = (struct krpc_hdr){
+		.type = KRPC_HELLO,
+		.nonce = nonce,
+		.size = (uint32_t)c->inline_max,
+	};
 	krpc_hdr_put(msg, &h);
-	ret = (int)kipc_send_timed(c->call_fd, msg, KRPC_HDR_LEN, 0, krpc_left_ns(deadline));
+	pass[KRPC_HELLO_CALL] = call[0];
+	pass[KRPC_HELLO_REPLY] = reply[1];
+	ret = krpc_send_hello(svc_fd, msg, sizeof(msg), pass, deadline);
 	if (ret < 0)
 		goto out_err;
-	ret = (int)kipc_recv_timed(c->reply_fd, c->buf, c->reply_cap, &info, 0,
-				   krpc_left_ns(deadline));
+	/* The server's ends are in the HELLO now, or with the server. */
+	close(call[0]);
+	close(reply[1]);
+	c->call_fd = call[1];
+	c->reply_fd = reply[0];
+	call[0] = call[1] = reply[0] = reply[1] = -1;
+
+	ret = krpc_wait_ack(c, svc_fd, &info, deadline);
 	if (ret < 0)
 		goto out_err;
 	if (krpc_hdr_get(c->buf, (size_t)ret, &h) || h.type != KRPC_ACK || h.nonce != nonce) {
@@ -243,9 +249,6 @@ static int krpc_clnt_connect(struct krpc_clnt *c, struct rpc_err *err)
 		ret = -(int)h.arg;
 		goto out_err;
 	}
-	ret = krpc_check_peer(c, &info);
-	if (ret < 0)
-		goto out_err;
 	c->server = (struct kipc_cred){ .pid = info.pid, .uid = info.uid, .gid = info.gid };
 	close(svc_fd);
 	c->stats.connects++;
@@ -258,6 +261,8 @@ out_err:
 		fail = RPC_PROGNOTREGISTERED;
 	if (svc_fd >= 0)
 		close(svc_fd);
+	krpc_close_pair(call);
+	krpc_close_pair(reply);
 	krpc_clnt_disconnect(c);
 	krpc_set_err(err, fail, -ret);
 	return ret;

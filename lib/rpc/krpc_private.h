@@ -10,21 +10,18 @@
  *   offset  size  field
  *   0       4     magic   KRPC_MAGIC
  *   4       1     version KRPC_VERSION
- *   5       1     type    KRPC_HELLO (service channel), KRPC_READY (call
- *                         channel), KRPC_ACK (reply channel)
- *   6       2     arg     HELLO: length of the base name that follows,
- *                         without NUL; ACK: 0 or a positive errno (refused)
- *   8       8     nonce   the client's random connection id, echoed in
- *                         READY and ACK
+ *   5       1     type    KRPC_HELLO (service channel), KRPC_ACK (reply
+ *                         channel)
+ *   6       2     arg     ACK: 0 or a positive errno (refused); else 0
+ *   8       8     nonce   the client's random connection id, echoed in ACK
  *   16      4     size    HELLO: the largest inline record the client wants
  *                         (lower if the channels' max_msg_size is); else 0
- *   20      4     wait    HELLO: the client's handshake timeout in ms; else 0
- *   24      ...   HELLO: the base name "<service>.<pid>.<nonce hex>"
+ *   20      4     wait    0 (unused)
  *
- * The server owns the two channels "<base>.c" and "<base>.r" it creates
- * for a HELLO, so only the server ever has to remove a name: it unlinks
- * them when READY says the client holds its ends, or when the client dies
- * or its handshake times out first (svc_kipc.c, the janitor).
+ * A HELLO carries exactly two handles, both ends of anonymous channels
+ * the client made with kipc_chan_pair(): [KRPC_HELLO_CALL] the receive
+ * end of the call channel, [KRPC_HELLO_REPLY] the send end of the reply
+ * channel. No connection has a name, so nobody ever has to remove one.
  */
 #ifndef KRPC_PRIVATE_H
 #define KRPC_PRIVATE_H
@@ -37,16 +34,15 @@
 #include "kipc_rpc.h"
 
 #define KRPC_MAGIC		0x4b525043u	/* "KRPC" */
-#define KRPC_VERSION		2
+#define KRPC_VERSION		3
 #define KRPC_HELLO		1
 #define KRPC_ACK		2
-#define KRPC_READY		3
 #define KRPC_HDR_LEN		24
 
-/* Suffixes of the two per-connection channels, appended to the base name. */
-#define KRPC_CALL_SUFFIX	".c"
-#define KRPC_REPLY_SUFFIX	".r"
-#define KRPC_SUFFIX_LEN		2
+/* The handles of a HELLO, in this order. */
+#define KRPC_HELLO_CALL		0
+#define KRPC_HELLO_REPLY	1
+#define KRPC_HELLO_NFDS		2
 
 /* xdr_void as an xdrproc_t (its prototype takes no arguments). */
 #define KRPC_XDR_VOID		((xdrproc_t)(void (*)(void))xdr_void)

@@ -5,20 +5,15 @@
  * beside TCP and UDP:
  *
  *   listener    xp_fd = the named service channel. Its xp_recv only takes
- *               HELLO messages: it creates a connection's two channels
- *               under the names the client asked for and makes a pending
- *               connection transport. It never returns an RPC call, so
- *               TI-RPC never dispatches on it.
+ *               HELLO messages, each carrying the receive end of the
+ *               client's call channel and the send end of its reply
+ *               channel: it makes a connection transport of them and
+ *               answers ACK. It never returns an RPC call, so TI-RPC
+ *               never dispatches on it.
  *   connection  xp_fd = one client's call channel; replies go to that
- *               client's reply channel. Pending until the client says
- *               READY: then both names are unlinked and it answers ACK.
- *               Like a TCP connection: XPRT_DIED when the client is gone,
- *               and TI-RPC destroys it.
- *   janitor     xp_fd = an epoll fd: a timerfd for the pending
- *               connections' deadlines and their clients' pidfds. When a
- *               client dies or takes too long inside the handshake, it
- *               unlinks that connection's names, so no name outlives a
- *               handshake whatever happens to the client.
+ *               client's reply channel. Neither has a name. Like a TCP
+ *               connection: XPRT_DIED when the client is gone, and TI-RPC
+ *               destroys it.
  *
  * See kipc_rpc.h for the scheme and svc_private.h for lifetimes.
  */
@@ -27,9 +22,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "svc_private.h"
@@ -37,26 +29,15 @@
 #define KRPC_SVC_DEFAULT_MODE	0622
 #define KRPC_SVC_FLAGS		(0777u | KIPC_RPC_SVC_EXCL | KIPC_RPC_SVC_NODRC | \
 				 KIPC_RPC_SVC_LAX_ARGS)
-/* Every HELLO fits; anything longer is refused by the kernel at send. */
+/*
+ * The service channel's max_msg_size: every HELLO fits (and a service
+ * channel made by an older version of the library has the same).
+ */
 #define KRPC_HELLO_MAX		(KRPC_HDR_LEN + KIPC_NAME_MAX)
 /* Room for a reply header around the results: verifier and slack. */
 #define KRPC_REPLY_SLACK	(MAX_AUTH_BYTES + 64)
-/* Modes of a connection's channels: the client sends calls, receives replies. */
-#define KRPC_CALL_MODE		0622
-#define KRPC_REPLY_MODE		0644
-/*
- * Handshakes under way per service (each holds two channels and a pidfd),
- * and how long one may take: the client's own timeout, within bounds, and
- * a second more, so the names never go before the client gives up.
- */
-#define KRPC_PENDING_MAX	128
-#define KRPC_WAIT_MIN_MS	100
-#define KRPC_WAIT_MAX_MS	60000
-#define KRPC_WAIT_SLACK_NS	1000000000
-
 static const struct xp_ops krpc_listen_ops;
 static const struct xp_ops krpc_conn_ops;
-static const struct xp_ops krpc_janitor_ops;
 static const struct xp_ops2 krpc_ops2;
 
 struct krpc_xprt *krpc_xprt_of(const SVCXPRT *xprt)
@@ -125,8 +106,6 @@ static struct krpc_xprt *krpc_xprt_new(struct krpc_svc *svc, int fd, const struc
 	svc->refs++;
 	x->is_conn = ops == &krpc_conn_ops;
 	x->reply_fd = -1;
-	x->pidfd = -1;
-	x->timer_fd = -1;
 	x->in = (struct kipc_ref_cache)KIPC_REF_CACHE_INIT;
 	x->out = (struct krpc_out)KRPC_OUT_INIT;
 	x->xprt.xp_fd = fd;
@@ -138,321 +117,119 @@ static struct krpc_xprt *krpc_xprt_new(struct krpc_svc *svc, int fd, const struc
 	return x;
 }
 
-/* --- pending handshakes and the janitor --- */
-
-/* Unlink "<base><suffix>" if it still names the channel behind our @fd. */
-static void krpc_unlink_own(int fd, const char *base, const char *suffix)
+/* Unlink @name if it still names the channel behind our @fd. */
+static void krpc_unlink_own(int fd, const char *name)
 {
-	char name[KIPC_NAME_MAX];
 	struct kipc_chan_stat st;
 
 	if (fd < 0 || kipc_chan_stat(fd, &st) || !(st.state & KIPC_CHAN_NAMED))
 		return;
-	if ((size_t)snprintf(name, sizeof(name), "%s%s", base, suffix) < sizeof(name))
-		kipc_chan_unlink(name);
-}
-
-/* Unlink a connection's two names, once. */
-static void krpc_conn_unlink(struct krpc_xprt *x)
-{
-	if (!x->base)
-		return;
-	krpc_unlink_own(x->xprt.xp_fd, x->base, KRPC_CALL_SUFFIX);
-	krpc_unlink_own(x->reply_fd, x->base, KRPC_REPLY_SUFFIX);
-	free(x->base);
-	x->base = NULL;
-}
-
-/* Set the janitor's timer to the earliest deadline, or disarm it. */
-static void krpc_janitor_arm(struct krpc_svc *svc)
-{
-	struct itimerspec its = { 0 };
-	struct krpc_xprt *x;
-	bool any = false;
-	int64_t first = 0;
-
-	if (!svc->janitor)
-		return;
-	for (x = svc->pending; x; x = x->next_pending) {
-		if (!any || x->deadline < first)
-			first = x->deadline;
-		any = true;
-	}
-	if (any) {
-		/* 0 would disarm: a deadline long past fires at once instead. */
-		its.it_value.tv_sec = first > 0 ? first / 1000000000 : 0;
-		its.it_value.tv_nsec = first > 0 ? first % 1000000000 : 1;
-	}
-	timerfd_settime(svc->janitor->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/* Watch the new pending connection @x: its client's @pidfd, its deadline. */
-static void krpc_pending_add(struct krpc_xprt *x, int pidfd, uint32_t wait_ms)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = x };
-	struct krpc_svc *svc = x->svc;
-
-	if (wait_ms < KRPC_WAIT_MIN_MS)
-		wait_ms = KRPC_WAIT_MIN_MS;
-	if (wait_ms > KRPC_WAIT_MAX_MS)
-		wait_ms = KRPC_WAIT_MAX_MS;
-	x->deadline = krpc_now_ns() + (int64_t)wait_ms * 1000000 + KRPC_WAIT_SLACK_NS;
-	x->pidfd = pidfd;
-	if (pidfd >= 0 && epoll_ctl(svc->janitor->xprt.xp_fd, EPOLL_CTL_ADD, pidfd, &ev)) {
-		close(pidfd);	/* the deadline alone, then */
-		x->pidfd = -1;
-	}
-	x->pending = true;
-	x->next_pending = svc->pending;
-	svc->pending = x;
-	svc->npending++;
-	krpc_janitor_arm(svc);
-}
-
-/* Stop watching @x (the timer may still fire for it: a harmless sweep). */
-static void krpc_pending_del(struct krpc_xprt *x)
-{
-	struct krpc_svc *svc = x->svc;
-	struct krpc_xprt **p;
-
-	if (!x->pending)
-		return;
-	for (p = &svc->pending; *p != x; p = &(*p)->next_pending)
-		;
-	*p = x->next_pending;
-	svc->npending--;
-	x->pending = false;
-	if (x->pidfd >= 0) {
-		/* Explicitly: a forked child may share the pidfd's file. */
-		if (svc->janitor)
-			epoll_ctl(svc->janitor->xprt.xp_fd, EPOLL_CTL_DEL, x->pidfd, NULL);
-		close(x->pidfd);
-	}
-	x->pidfd = -1;
-}
-
-/*
- * A handshake that will not complete: its names go now, and the
- * connection dies (TI-RPC destroys it once its client has no end left).
- */
-static void krpc_pending_expire(struct krpc_xprt *x)
-{
-	krpc_conn_unlink(x);
-	krpc_pending_del(x);
-	x->dead = true;
+	kipc_chan_unlink(name);
 }
 
 static void krpc_xprt_free(struct krpc_xprt *x)
 {
 	krpc_xprt_unregister(x);
-	krpc_conn_unlink(x);
-	krpc_pending_del(x);
 	if (x->req_open)
 		XDR_DESTROY(&x->req);
 	if (x->xprt.xp_fd >= 0)
 		close(x->xprt.xp_fd);
 	if (x->reply_fd >= 0)
 		close(x->reply_fd);
-	if (x->timer_fd >= 0)
-		close(x->timer_fd);
 	kipc_ref_cache_fini(&x->in);
 	krpc_out_release(&x->out);
 	krpc_svc_put(x->svc);
 	free(x);
 }
 
-/*
- * A pending client died (its pidfd is readable) or a deadline passed (the
- * timer): expire those handshakes. Always FALSE: nothing to dispatch.
- */
-static bool_t krpc_janitor_recv(SVCXPRT *xprt, struct rpc_msg *msg)
-{
-	struct krpc_xprt *jx = xprt->xp_p1, *x, *next;
-	struct krpc_svc *svc = jx->svc;
-	struct epoll_event ev[16];
-	int64_t now = krpc_now_ns();
-	uint64_t ticks;
-	ssize_t n;
-	int i;
-
-	(void)msg;
-	n = epoll_wait(xprt->xp_fd, ev, 16, 0);
-	for (i = 0; i < n; i++)
-		if (ev[i].data.ptr)
-			krpc_pending_expire(ev[i].data.ptr);
-	n = read(jx->timer_fd, &ticks, sizeof(ticks));	/* EAGAIN if not due */
-	(void)n;
-	for (x = svc->pending; x; x = next) {
-		next = x->next_pending;
-		if (x->deadline <= now)
-			krpc_pending_expire(x);
-	}
-	krpc_janitor_arm(svc);
-	return FALSE;
-}
-
-/* The janitor of @svc: an epoll fd holding a timerfd. 0 or -errno. */
-static int krpc_janitor_create(struct krpc_svc *svc)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	struct krpc_xprt *jx;
-	int ep, tfd, err;
-
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		return -errno;
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (tfd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev)) {
-		err = -errno;
-		if (tfd >= 0)
-			close(tfd);
-		close(ep);
-		return err;
-	}
-	jx = krpc_xprt_new(svc, ep, &krpc_janitor_ops);
-	if (!jx) {
-		close(tfd);
-		close(ep);
-		return -ENOMEM;
-	}
-	jx->timer_fd = tfd;
-	if (!krpc_xprt_register(jx)) {
-		krpc_xprt_free(jx);
-		return -ENFILE;
-	}
-	svc->janitor = jx;
-	return 0;
-}
-
-/* The service is going: expire every handshake, then free the janitor. */
-static void krpc_janitor_destroy(struct krpc_svc *svc)
-{
-	struct krpc_xprt *jx = svc->janitor;
-
-	while (svc->pending)
-		krpc_pending_expire(svc->pending);
-	svc->janitor = NULL;
-	if (jx)
-		krpc_xprt_free(jx);
-}
-
 /* --- the listener: handshakes --- */
 
-static void krpc_send_ack(int fd, uint64_t nonce, int err)
+static int krpc_send_ack(int fd, uint64_t nonce, int err)
 {
 	unsigned char ack[KRPC_HDR_LEN];
 	struct krpc_hdr h = { .type = KRPC_ACK, .arg = (uint16_t)err, .nonce = nonce };
+	ssize_t n;
 
 	krpc_hdr_put(ack, &h);
-	kipc_send(fd, ack, sizeof(ack), KIPC_NONBLOCK);
+	n = kipc_send(fd, ack, sizeof(ack), KIPC_NONBLOCK);
+	return n < 0 ? (int)n : 0;
+}
+
+static void krpc_close_fds(const int *fds, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 /*
- * Create our end of the connection channel "<base><suffix>" (O_EXCL: a
- * name somebody else holds is never used). Its max_msg_size bounds the
- * records sent by reference too (the kernel holds references to it), so
- * ask for KIPC_RPC_RECORD_MAX, then for the module's default limit, then
- * for the inline size @inline_max, then for the module's default size,
- * until the module takes one. Returns the fd.
+ * Is @fd an end of an anonymous kipc channel with exactly the access
+ * @acc (O_RDONLY: receive, O_WRONLY: send)? Fills @st.
  */
-static int krpc_chan_create(const char *base, const char *suffix, int oflag, mode_t mode,
-			    uint32_t inline_max, struct kipc_chan_stat *st)
+static bool krpc_conn_end(int fd, int acc, struct kipc_chan_stat *st)
 {
-	const uint32_t sizes[] = { KIPC_RPC_RECORD_MAX, KRPC_MODULE_MSG_MAX, inline_max, 0 };
-	struct kipc_chan_attr attr = { .max_msgs = KRPC_CONN_DEPTH };
-	char name[KIPC_NAME_MAX];
-	int fd = -EINVAL, ret;
-	size_t i;
+	int fl = fcntl(fd, F_GETFL);
 
-	if ((size_t)snprintf(name, sizeof(name), "%s%s", base, suffix) >= sizeof(name))
-		return -ENAMETOOLONG;
-	oflag |= O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC;
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && fd == -EINVAL; i++) {
-		attr.max_msg_size = sizes[i];
-		fd = kipc_chan_open(name, oflag, mode, &attr);
-	}
-	if (fd < 0)
-		return fd;
-	ret = kipc_chan_stat(fd, st);
-	if (ret) {
-		kipc_chan_unlink(name);
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-/* The client's pidfd; -1 when we cannot watch it, -ESRCH when it is gone. */
-static int krpc_pidfd_open(pid_t pid)
-{
-	int fd;
-
-	if (pid <= 0)
-		return -1;	/* in a pid namespace we cannot see */
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return errno == ESRCH ? -ESRCH : -1;
-	return fd;
+	if (fl < 0 || (fl & O_ACCMODE) != acc || kipc_chan_stat(fd, st))
+		return false;
+	return !(st->state & KIPC_CHAN_NAMED);
 }
 
 /*
- * HELLO from @info's sender for @base: create the connection's two
- * channels under the names it asked for, ours, and a pending connection
- * that waits for READY. Returns false when nothing was made (counted as
- * garbage).
+ * A HELLO with the ends @fds of its sender's call and reply
+ * channels: make them a connection and answer ACK. Takes @fds whatever
+ * happens. Returns false when nothing was made (counted as garbage).
  */
-static bool krpc_accept(struct krpc_xprt *lx, const struct kipc_msg_info *info,
-			const char *base, const struct krpc_hdr *h)
+static bool krpc_accept(struct krpc_xprt *lx, const int fds[KRPC_HELLO_NFDS],
+			const struct krpc_hdr *h)
 {
 	uint32_t size = h->size ? h->size : KIPC_RPC_INLINE_MAX;
+	int call_fd = fds[KRPC_HELLO_CALL], reply_fd = fds[KRPC_HELLO_REPLY];
 	struct krpc_svc *svc = lx->svc;
 	struct kipc_chan_stat cst, rst;
 	struct krpc_xprt *x;
-	int call_fd, pidfd;
-	char *name;
+	int fl;
 
-	if (svc->npending >= KRPC_PENDING_MAX || !svc->janitor)
-		return false;
 	if (size < KRPC_INLINE_MIN)
 		size = KRPC_INLINE_MIN;
 	if (size > KIPC_RPC_INLINE_LIMIT)
 		size = KIPC_RPC_INLINE_LIMIT;
-	pidfd = krpc_pidfd_open(info->pid);
-	if (pidfd == -ESRCH)
-		return false;	/* the client is gone already */
-	name = strdup(base);
-	call_fd = name ? krpc_chan_create(base, KRPC_CALL_SUFFIX, O_RDONLY, KRPC_CALL_MODE,
-					  size, &cst) : -ENOMEM;
-	x = call_fd >= 0 ? krpc_xprt_new(svc, call_fd, &krpc_conn_ops) : NULL;
-	if (!x) {
-		if (call_fd >= 0) {
-			krpc_unlink_own(call_fd, base, KRPC_CALL_SUFFIX);
-			close(call_fd);
-		}
-		free(name);
-		goto out_pidfd;
+	if (!krpc_conn_end(call_fd, O_RDONLY, &cst) || !krpc_conn_end(reply_fd, O_WRONLY, &rst) ||
+	    cst.id == rst.id) {
+		krpc_close_fds(fds, KRPC_HELLO_NFDS);
+		return false;
 	}
-	x->base = name;		/* from now on krpc_xprt_free() unlinks */
-	x->reply_fd = krpc_chan_create(base, KRPC_REPLY_SUFFIX, O_WRONLY, KRPC_REPLY_MODE,
-				       size, &rst);
-	if (x->reply_fd < 0 ||
-	    krpc_buf_reserve(&svc->rbuf, &svc->rcap, krpc_min(size, cst.max_msg_size)) ||
-	    krpc_buf_reserve(&svc->sbuf, &svc->scap, krpc_min(size, rst.max_msg_size)) ||
+	/* svc_run() polls every transport: never block on one connection. */
+	fl = fcntl(call_fd, F_GETFL);
+	if (fl < 0 || fcntl(call_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		krpc_close_fds(fds, KRPC_HELLO_NFDS);
+		return false;
+	}
+	x = krpc_xprt_new(svc, call_fd, &krpc_conn_ops);
+	if (!x) {
+		krpc_close_fds(fds, KRPC_HELLO_NFDS);
+		return false;
+	}
+	x->reply_fd = reply_fd;		/* from now on krpc_xprt_free() closes both */
+	x->reply_inline = krpc_min(size, rst.max_msg_size);
+	if (krpc_buf_reserve(&svc->rbuf, &svc->rcap, krpc_min(size, cst.max_msg_size)) ||
+	    krpc_buf_reserve(&svc->sbuf, &svc->scap, x->reply_inline) ||
 	    !krpc_xprt_register(x)) {
 		krpc_xprt_free(x);
-		goto out_pidfd;
+		return false;
 	}
-	x->reply_inline = krpc_min(size, rst.max_msg_size);
-	x->nonce = h->nonce;
-	x->hello = *info;
-	krpc_pending_add(x, pidfd, h->wait_ms);
+	/*
+	 * The client gone already (EPIPE), or its reply queue full of
+	 * somebody else's messages: no connection.
+	 */
+	if (krpc_send_ack(reply_fd, h->nonce, 0) < 0) {
+		krpc_xprt_free(x);
+		return false;
+	}
 	svc->stats.conns++;
+	svc->stats.accepted++;
 	return true;
-
-out_pidfd:
-	if (pidfd >= 0)
-		close(pidfd);
-	return false;
 }
 
 /* Stop polling a listener that can never receive again. */
@@ -463,28 +240,30 @@ static void krpc_listen_gone(struct krpc_xprt *lx)
 }
 
 /*
- * Take a message off the service channel. A well-formed HELLO makes a
- * connection; everything else is dropped. Always FALSE: TI-RPC has
- * nothing to dispatch here.
+ * Take a message off the service channel. A well-formed HELLO with its
+ * two handles makes a connection; everything else is dropped, and any
+ * handles in it closed. Always FALSE: TI-RPC has nothing to dispatch here.
  */
 static bool_t krpc_listen_recv(SVCXPRT *xprt, struct rpc_msg *msg)
 {
 	struct krpc_xprt *lx = xprt->xp_p1;
 	struct krpc_svc *svc = lx->svc;
-	unsigned char buf[KRPC_HELLO_MAX + 1];
+	unsigned char buf[KRPC_HELLO_MAX];
+	int fds[KRPC_HELLO_NFDS];
+	unsigned int nfds = KRPC_HELLO_NFDS;
 	struct kipc_msg_info info;
-	size_t prefix = strlen(svc->name);
 	struct krpc_hdr h;
 	ssize_t n;
-	char *base;
 
 	(void)msg;
-	n = kipc_recv(xprt->xp_fd, buf, KRPC_HELLO_MAX, &info, KIPC_NONBLOCK);
-	if (n == -EMSGSIZE || n == -EACCES) {
+	n = kipc_recv_handles(xprt->xp_fd, buf, sizeof(buf), fds, &nfds, &info, KIPC_NONBLOCK);
+	if (n == -EMSGSIZE || n == -EACCES || n == -EMFILE) {
 		/*
-		 * Too large for a HELLO, or a reference to a region we may not
-		 * read: it stays at the head until discarded, so discard it
-		 * and carry on with the handshakes behind it.
+		 * Too large for a HELLO, more handles than a HELLO has, a
+		 * reference to a region we may not read, or handles our fd
+		 * table has no room for: it stays at the head until
+		 * discarded, so discard it (its handles go with it) and carry
+		 * on with the handshakes behind it.
 		 */
 		svc->stats.garbage++;
 		krpc_drop_message(xprt->xp_fd);
@@ -497,17 +276,13 @@ static bool_t krpc_listen_recv(SVCXPRT *xprt, struct rpc_msg *msg)
 	}
 	if (n < 0)
 		return FALSE;
-	if (krpc_hdr_get(buf, (size_t)n, &h) || h.type != KRPC_HELLO ||
-	    h.arg != (size_t)n - KRPC_HDR_LEN) {
+	if (krpc_hdr_get(buf, (size_t)n, &h) || h.type != KRPC_HELLO || h.arg ||
+	    (size_t)n != KRPC_HDR_LEN || nfds != KRPC_HELLO_NFDS) {
+		krpc_close_fds(fds, nfds);
 		svc->stats.garbage++;
 		return FALSE;
 	}
-	base = (char *)buf + KRPC_HDR_LEN;
-	base[h.arg] = '\0';
-	/* "<service>.<rest>", one string, no '/' (the kernel checks that too). */
-	if (strlen(base) != h.arg || h.arg <= prefix + 1 || memcmp(base, svc->name, prefix) ||
-	    base[prefix] != '.' || strchr(base, '/') ||
-	    !krpc_accept(lx, &info, base, &h))
+	if (!krpc_accept(lx, fds, &h))
 		svc->stats.garbage++;
 	return FALSE;
 }
@@ -524,49 +299,11 @@ static void krpc_listen_destroy(SVCXPRT *xprt)
 	struct krpc_xprt *lx = xprt->xp_p1;
 
 	/* Unlink the name only while it still means our channel. */
-	krpc_unlink_own(xprt->xp_fd, lx->svc->name, "");
-	krpc_janitor_destroy(lx->svc);
+	krpc_unlink_own(xprt->xp_fd, lx->svc->name);
 	krpc_xprt_free(lx);
 }
 
 /* --- connections: calls and replies --- */
-
-/*
- * The one message a pending connection takes: READY from the uid that
- * sent the HELLO, once the client holds its ends. Unlink both names
- * (nobody can join any more), check that the client is our only peer,
- * and answer ACK. Anything else ends the handshake.
- */
-static void krpc_conn_ready(struct krpc_xprt *x)
-{
-	unsigned char buf[KRPC_HDR_LEN];
-	struct kipc_chan_stat cst, rst;
-	struct kipc_msg_info info;
-	struct krpc_hdr h;
-	ssize_t n;
-	int err = 0;
-
-	n = kipc_recv(x->xprt.xp_fd, buf, sizeof(buf), &info, KIPC_NONBLOCK);
-	if (n == -EAGAIN || n == -EINTR)
-		return;
-	if (n < 0 || krpc_hdr_get(buf, (size_t)n, &h) || h.type != KRPC_READY ||
-	    h.nonce != x->nonce || info.uid != x->hello.uid) {
-		if (n >= 0 || n == -EMSGSIZE)
-			x->svc->stats.garbage++;
-		krpc_pending_expire(x);
-		return;
-	}
-	krpc_conn_unlink(x);
-	krpc_pending_del(x);
-	if (kipc_chan_stat(x->xprt.xp_fd, &cst) || kipc_chan_stat(x->reply_fd, &rst) ||
-	    cst.nr_senders != 1 || rst.nr_receivers != 1)
-		err = EACCES;
-	krpc_send_ack(x->reply_fd, x->nonce, err);
-	if (err)
-		x->dead = true;
-	else
-		x->svc->stats.accepted++;
-}
 
 /*
  * Receive one call record. FALSE for nothing to dispatch: no message,
@@ -584,10 +321,6 @@ static bool_t krpc_conn_recv(SVCXPRT *xprt, struct rpc_msg *msg)
 
 	if (x->dead)
 		return FALSE;
-	if (x->pending) {
-		krpc_conn_ready(x);
-		return FALSE;
-	}
 	if (x->req_open) {
 		XDR_DESTROY(&x->req);
 		x->req_open = false;
@@ -822,29 +555,6 @@ static const struct xp_ops krpc_conn_ops = {
 	.xp_destroy = krpc_conn_destroy,
 };
 
-static void krpc_janitor_xp_destroy(SVCXPRT *xprt)
-{
-	struct krpc_xprt *jx = xprt->xp_p1;
-
-	krpc_janitor_destroy(jx->svc);
-}
-
-static enum xprt_stat krpc_janitor_stat(SVCXPRT *xprt)
-{
-	(void)xprt;
-	/* Destroyed with the listener, never by TI-RPC. */
-	return XPRT_IDLE;
-}
-
-static const struct xp_ops krpc_janitor_ops = {
-	.xp_recv = krpc_janitor_recv,
-	.xp_stat = krpc_janitor_stat,
-	.xp_getargs = krpc_none_getargs,
-	.xp_reply = krpc_none_reply,
-	.xp_freeargs = krpc_none_getargs,
-	.xp_destroy = krpc_janitor_xp_destroy,
-};
-
 static const struct xp_ops2 krpc_ops2 = {
 	.xp_control = krpc_control,
 };
@@ -884,14 +594,10 @@ SVCXPRT *kipc_rpc_svc_create(const char *service, unsigned int flags)
 	ret = -ENOMEM;
 	if (!svc->name || (!(flags & KIPC_RPC_SVC_NODRC) && !svc->drc))
 		goto out_put;
-	ret = krpc_janitor_create(svc);
-	if (ret)
-		goto out_put;
-
 	fd = kipc_chan_open(service, oflag, mode, &attr);
 	if (fd < 0) {
 		ret = fd;
-		goto out_janitor;
+		goto out_put;
 	}
 	ret = kipc_chan_stat(fd, &st);
 	if (!ret && st.nr_receivers > 1)
@@ -902,18 +608,16 @@ SVCXPRT *kipc_rpc_svc_create(const char *service, unsigned int flags)
 	}
 	if (ret) {
 		close(fd);
-		goto out_janitor;
+		goto out_put;
 	}
 	if (!krpc_xprt_register(lx)) {
 		ret = -ENFILE;
 		krpc_xprt_free(lx);
-		goto out_janitor;
+		goto out_put;
 	}
 	krpc_svc_put(svc);
 	return &lx->xprt;
 
-out_janitor:
-	krpc_janitor_destroy(svc);
 out_put:
 	krpc_svc_put(svc);
 	return krpc_svc_fail(-ret);

@@ -4,17 +4,11 @@
  * transport and its connections), the transports, the duplicate request
  * cache and the access policy. Not installed.
  *
- * Lifetimes: the listening SVCXPRT, the janitor and every connection
- * SVCXPRT hold a reference on the struct krpc_svc; svc_destroy() of the
- * listener unlinks the name and destroys the janitor, connections die
+ * Lifetimes: the listening SVCXPRT and every connection SVCXPRT hold a reference on the struct krpc_svc; svc_destroy() of the
+ * listener unlinks the name, connections die
  * when their client goes (XPRT_DIED, destroyed by TI-RPC) and the last
  * one frees the service. Everything is used from the single thread that
  * runs svc_run() / svc_getreq_poll().
- *
- * A connection is "pending" from the HELLO until READY: its two channels
- * are ours and still have names. The janitor (an SVCXPRT on an epoll fd
- * holding a timerfd and the pending clients' pidfds) unlinks them when
- * the client dies or the handshake's deadline passes first.
  */
 #ifndef KRPC_SVC_PRIVATE_H
 #define KRPC_SVC_PRIVATE_H
@@ -60,9 +54,6 @@ struct krpc_svc {
 	size_t ngids;
 
 	struct krpc_drc *drc;		/* NULL with KIPC_RPC_SVC_NODRC */
-	struct krpc_xprt *janitor;	/* NULL once the listener is destroyed */
-	struct krpc_xprt *pending;	/* handshakes waiting for READY */
-	unsigned int npending;
 	struct kipc_rpc_svc_stats stats;
 
 	/* Buffers for inline records, shared by all connections. */
@@ -86,17 +77,6 @@ struct krpc_xprt {
 	struct kipc_ref_cache in;	/* mapping of the client's call region */
 	struct krpc_out out;		/* our region for large replies */
 
-	/* A pending connection: the HELLO it answers, its names, its watch. */
-	bool pending;
-	char *base;			/* while our two names are linked */
-	uint64_t nonce;
-	struct kipc_msg_info hello;
-	int pidfd;			/* the client's, or -1 */
-	int64_t deadline;		/* krpc_now_ns() */
-	struct krpc_xprt *next_pending;
-
-	/* The janitor only (xp_fd is its epoll fd). */
-	int timer_fd;
 
 	/* The request being served. */
 	struct kipc_msg_info info;
