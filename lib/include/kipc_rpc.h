@@ -41,6 +41,9 @@
  *     the dead side's ends, and frees a HELLO still queued (with its
  *     handles) with the service channel. Each end has exactly one holder,
  *     which only the kernel could have given it.
+ *   - The two channels are the client's: they count against the client's
+ *     uid's kipc object quota (user_max_objects), not the server's, so a
+ *     client cannot exhaust the server's quota by connecting.
  *   - From then on one kipc message is one RPC call or reply record (no
  *     record marking). The client is the only sender on its call channel
  *     and the server the only sender on the reply channel, and neither
