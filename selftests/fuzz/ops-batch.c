@@ -70,7 +70,9 @@ static void entry_defect(struct kipc_xfer *x, enum edefect e, bool send, struct 
 		expect_err(ex, EINVAL, "entry deadline_ns must be zero");
 		break;
 	case E_INFO:
-		spoil(&x->info, sizeof(x->info));
+		/* Only the part of @info an entry of this size holds. */
+		spoil(&x->info, bp.stride - offsetof(struct kipc_xfer, info) < sizeof(x->info) ?
+			  bp.stride - offsetof(struct kipc_xfer, info) : sizeof(x->info));
 		expect_err(ex, EINVAL, "entry info must be zero");
 		break;
 	default:
@@ -108,7 +110,7 @@ static size_t batch_len(const struct slot *t, bool send, bool fit, size_t share)
 static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, enum edefect ed,
 			bool chaos_ents)
 {
-	size_t xs = sizeof(struct kipc_xfer), used = 0, base = 0, k = 0;
+	size_t xs = sizeof(struct kipc_xfer), used = 0, base = 0, k = 0, cp;
 	struct iovec *iov = iovbuf;
 	bool fit = chance(85);
 	uint32_t j;
@@ -116,13 +118,18 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 	memset(s_ent.rw, 0, ent_dirty);
 	memset(&bp.fex, 0, sizeof(bp.fex));
 	bp.send = send;
-	bp.stride = b->xfer_size >= xs && b->xfer_size <= (uint64_t)pg ? b->xfer_size :
-		    (uint32_t)xs;
+	/*
+	 * Entries of an older, shorter struct kipc_xfer (ABI 2's 72 bytes)
+	 * are the first xfer_size bytes of this one: the rest reads as zero.
+	 */
+	bp.stride = b->xfer_size >= KIPC_XFER_SIZE_VER0 && b->xfer_size <= (uint64_t)pg ?
+		    b->xfer_size : (uint32_t)xs;
+	cp = bp.stride < xs ? bp.stride : xs;
 	bp.nr = b->nr < 1 ? 1 : b->nr < MAX_BATCH ? b->nr : MAX_BATCH;
 	bp.bi = chance(50) ? 0 : (uint32_t)below(bp.nr);
 	bp.ed = ed;
 	bp.late = false;
-	if (ed == E_TAIL && bp.stride == xs)
+	if (ed == E_TAIL && bp.stride <= xs)
 		bp.ed = ed = E_SIZE;	/* no tail to set */
 	bp.em = EM_RW;
 	if (ed == E_UNREADABLE)
@@ -168,10 +175,10 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 		entry_defect(&x, jd, send, &e);
 		early = e.err;
 		if (bp.em == EM_STRADDLE && j == bp.bi) {
-			memcpy(dst, &x, k < xs ? k : xs);	/* the rest is zero */
+			memcpy(dst, &x, k < cp ? k : cp);	/* the rest is zero */
 			expect_err(&e, EFAULT, "entry runs into an unmapped page");
 		} else {
-			memcpy(dst, &x, xs);
+			memcpy(dst, &x, cp);
 			if (jd == E_TAIL && bp.stride > xs)
 				dst[xs + below(bp.stride - xs)] = (uint8_t)(1 + below(255));
 		}
@@ -209,6 +216,14 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 		bp.fex = (struct expect){ .err = EFAULT, .why = "entry array not accessible" };
 		break;
 	}
+}
+
+/* Entry @j as the kernel left it: its first bp.stride bytes, the rest zero. */
+static void ent_read(struct kipc_xfer *x, uint32_t j)
+{
+	memset(x, 0, sizeof(*x));
+	memcpy(x, bp.ents + (size_t)j * bp.stride,
+	       bp.stride < sizeof(*x) ? bp.stride : sizeof(*x));
 }
 
 /* An errno only a bad entry gives, never the queue. */
@@ -252,17 +267,17 @@ static void batch_check(const struct kipc_batch *b, const struct snap *sn, long 
 		violation("%s returned %s with %u message(s) queued on a private channel: %s", how,
 			  ename(e), sn->st.nr_msgs, desc);
 	if (r == -EMSGSIZE && bp.readable) {
-		memcpy(&x, bp.ents, sizeof(x));
+		ent_read(&x, 0);
 		recv_check(how, r, &x.info, &bp.p[0]);
 	}
 	for (j = 0; r > 0 && j < (uint32_t)r && j < bp.readable; j++) {
-		memcpy(&x, bp.ents + (size_t)j * bp.stride, sizeof(x));
+		ent_read(&x, j);
 		recv_check(how, x.info.len, &x.info, &bp.p[j]);
 	}
 	/* A private batch stops short only at an entry that could not take its message. */
 	if (r > 0 && (uint32_t)r < n && (uint32_t)r < fe && (uint32_t)r < bp.readable &&
 	    bp.p[r].first_bad == SIZE_MAX) {
-		memcpy(&x, bp.ents + (size_t)r * bp.stride, sizeof(x));
+		ent_read(&x, (uint32_t)r);
 		if (x.info.len <= bp.p[r].total)
 			violation("%s moved %ld of %u queued messages, but entry %ld (a %zu-byte buffer, info.len %u) was good: %s",
 				  how, r, n, r, bp.p[r].total, x.info.len, desc);
