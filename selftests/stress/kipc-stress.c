@@ -441,6 +441,42 @@ static bool chan_current(int fd)
 	return kipc_chan_stat(fd, &st) < 0 || (st.state & KIPC_CHAN_NAMED);
 }
 
+/*
+ * The send of the in-flight message @seq failed with @r. The errnos that
+ * leave it unqueued move the producer to the channel its name leads to
+ * now, if it was unlinked; EAGAIN waits a little for room. Returns true
+ * to send it again, false to stop (the message will never be sent).
+ * Any errno no send may give is a problem and ends the worker.
+ */
+static bool send_retry(struct wslot *w, int *ch, long r, uint32_t seq, const char *what)
+{
+	if ((r == -EINTR || r == -ETIMEDOUT || r == -EAGAIN) && !chan_current(*ch)) {
+		close(*ch);
+		*ch = open_chan(w->chan, O_WRONLY);
+		if (*ch < 0)
+			goto stop;
+	}
+	if (r == -EINTR) {
+		add(&L->eintr, 1);
+	} else if (r == -EAGAIN) {
+		struct pollfd pfd = { .fd = *ch, .events = POLLOUT };
+
+		add(&L->eagain, 1);
+		poll(&pfd, 1, 20);
+	} else if (r == -ETIMEDOUT) {
+		add(&L->etimedout, 1);
+	} else {
+		add(&L->bad_calls, 1);
+		problem("producer %u: send of %u%s: %s", w->inc, seq, what, strerror((int)-r));
+		_exit(4);
+	}
+	if (!should_stop())
+		return true;
+stop:
+	__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
+	return false;
+}
+
 static void producer_h(struct wslot *w) __attribute__((noreturn));
 static void consumer_h(struct wslot *w) __attribute__((noreturn));
 
@@ -502,34 +538,8 @@ static void producer(struct wslot *w)
 				wait_end(w);
 			if (r >= 0)
 				break;
-			if ((r == -EINTR || r == -ETIMEDOUT) && !chan_current(ch)) {
-				/* Not queued: send it on the channel the name leads to now. */
-				close(ch);
-				ch = open_chan(w->chan, O_WRONLY);
-				if (ch < 0) {
-					__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
-					goto out;
-				}
-			}
-			if (r == -EINTR) {
-				add(&L->eintr, 1);
-			} else if (r == -EAGAIN) {
-				struct pollfd pfd = { .fd = ch, .events = POLLOUT };
-
-				add(&L->eagain, 1);
-				poll(&pfd, 1, 20);
-			} else if (r == -ETIMEDOUT) {
-				add(&L->etimedout, 1);
-			} else {
-				add(&L->bad_calls, 1);
-				problem("producer %u: send of %u: %s", w->inc, seq, strerror((int)-r));
-				_exit(4);
-			}
-			if (should_stop()) {
-				/* Not sent; and never will be. */
-				__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
+			if (!send_retry(w, &ch, r, seq, ""))
 				goto out;
-			}
 		}
 		if (!ref && r != (long)len) {
 			add(&L->bad_calls, 1);
@@ -883,30 +893,8 @@ static void producer_h(struct wslot *w)
 				wait_end(w);
 			if (r >= 0)
 				break;
-			if ((r == -EINTR || r == -EAGAIN) && !chan_current(ch)) {
-				/* Not queued: send it on the channel the name leads to now. */
-				close(ch);
-				ch = open_chan(w->chan, O_WRONLY);
-				if (ch < 0) {
-					__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
-					goto out;
-				}
-			}
-			if (r == -EINTR) {
-				add(&L->eintr, 1);
-			} else if (r == -EAGAIN) {
-				struct pollfd pfd = { .fd = ch, .events = POLLOUT };
-
-				add(&L->eagain, 1);
-				poll(&pfd, 1, 20);
-			} else {
-				add(&L->bad_calls, 1);
-				problem("producer %u: send of %u with a handle: %s", w->inc, seq,
-					strerror((int)-r));
-				_exit(4);
-			}
-			if (should_stop()) {
-				__atomic_store_n(&w->inflight, -1, __ATOMIC_RELEASE);
+			if (!send_retry(w, &ch, r, seq, " with a handle")) {
+				close(hfd);
 				goto out;
 			}
 		}
