@@ -17,8 +17,9 @@
  * pipe and to the floors as the headline), CSV and JSON.
  *
  * Source layout (tools/bench/): runner.c runs one cell in two processes,
- * xport_kipc.c, xport_uring.c, xport_batch.c and xport_std.c are the
- * transports, floors.c, scale.c and xport_rpc.c the other measurements,
+ * xport_kipc.c, xport_uring.c, xport_batch.c, xport_std.c and
+ * xport_handles.c (a message carrying an fd: kipc against SCM_RIGHTS) are
+ * the transports, floors.c, scale.c and xport_rpc.c the other measurements,
  * report.c the output, pattern.c the payload.
  */
 #include <errno.h>
@@ -42,6 +43,7 @@ const struct xport *const bench_xports[] = {
 	&xp_kipc_ref, &xp_kipc_sem, &xp_kipc_spin,
 	&xp_pipe, &xp_unix_stream, &xp_unix_seqpacket, &xp_posix_mq,
 	&xp_sysv_msg, &xp_eventfd, &xp_tcp, &xp_pvm_readv,
+	&xp_kipc_fd, &xp_unix_scm_fd,
 };
 const int bench_nxports = sizeof(bench_xports) / sizeof(bench_xports[0]);
 bool xp_selected[sizeof(bench_xports) / sizeof(bench_xports[0])];

@@ -6,7 +6,8 @@
  * holds and the memory the kernel is pointed at; args.c the arguments
  * (ioctl structs with their defects, names, messages, iovec plans,
  * blocking modes); oracle.c the judging of results; ops-ctl.c,
- * ops-chan.c, ops-region.c and ops-batch.c the calls, by kind of fd.
+ * ops-chan.c, ops-region.c and ops-batch.c the calls, by kind of fd;
+ * ops-handles.c channel pairs, reopen and messages that carry fds.
  */
 #ifndef KIPC_FUZZ_H
 #define KIPC_FUZZ_H

@@ -31,7 +31,6 @@ static struct {
 	bool send;
 	uint32_t nr;		/* entries built */
 	uint32_t stride;	/* their spacing: xfer_size if valid */
-	uint32_t cp;		/* bytes of struct kipc_xfer in each: min(stride, sizeof) */
 	uint32_t bi;		/* the odd entry */
 	enum edefect ed;	/* its defect */
 	enum entmode em;
@@ -71,9 +70,9 @@ static void entry_defect(struct kipc_xfer *x, enum edefect e, bool send, struct 
 		expect_err(ex, EINVAL, "entry deadline_ns must be zero");
 		break;
 	case E_INFO:
-		/* within the part of @info an entry of bp.cp bytes holds */
-		spoil(&x->info, bp.cp - offsetof(struct kipc_xfer, info) < sizeof(x->info) ?
-				bp.cp - offsetof(struct kipc_xfer, info) : sizeof(x->info));
+		/* Only the part of @info an entry of this size holds. */
+		spoil(&x->info, bp.stride - offsetof(struct kipc_xfer, info) < sizeof(x->info) ?
+			  bp.stride - offsetof(struct kipc_xfer, info) : sizeof(x->info));
 		expect_err(ex, EINVAL, "entry info must be zero");
 		break;
 	default:
@@ -111,7 +110,7 @@ static size_t batch_len(const struct slot *t, bool send, bool fit, size_t share)
 static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, enum edefect ed,
 			bool chaos_ents)
 {
-	size_t xs = sizeof(struct kipc_xfer), used = 0, base = 0, k = 0;
+	size_t xs = sizeof(struct kipc_xfer), used = 0, base = 0, k = 0, cp;
 	struct iovec *iov = iovbuf;
 	bool fit = chance(85);
 	uint32_t j;
@@ -120,13 +119,12 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 	memset(&bp.fex, 0, sizeof(bp.fex));
 	bp.send = send;
 	/*
-	 * An @xfer_size from KIPC_XFER_SIZE_VER0 up is valid: below
-	 * sizeof(struct kipc_xfer), an older caller's entries (its missing
-	 * tail reads as zero); above, a newer caller's (zero tail).
+	 * Entries of an older, shorter struct kipc_xfer (ABI 2's 72 bytes)
+	 * are the first xfer_size bytes of this one: the rest reads as zero.
 	 */
 	bp.stride = b->xfer_size >= KIPC_XFER_SIZE_VER0 && b->xfer_size <= (uint64_t)pg ?
 		    b->xfer_size : (uint32_t)xs;
-	bp.cp = bp.stride < xs ? bp.stride : (uint32_t)xs;
+	cp = bp.stride < xs ? bp.stride : xs;
 	bp.nr = b->nr < 1 ? 1 : b->nr < MAX_BATCH ? b->nr : MAX_BATCH;
 	bp.bi = chance(50) ? 0 : (uint32_t)below(bp.nr);
 	bp.ed = ed;
@@ -177,10 +175,10 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 		entry_defect(&x, jd, send, &e);
 		early = e.err;
 		if (bp.em == EM_STRADDLE && j == bp.bi) {
-			memcpy(dst, &x, k < bp.cp ? k : bp.cp);	/* the rest is zero */
+			memcpy(dst, &x, k < cp ? k : cp);	/* the rest is zero */
 			expect_err(&e, EFAULT, "entry runs into an unmapped page");
 		} else {
-			memcpy(dst, &x, bp.cp);
+			memcpy(dst, &x, cp);
 			if (jd == E_TAIL && bp.stride > xs)
 				dst[xs + below(bp.stride - xs)] = (uint8_t)(1 + below(255));
 		}
@@ -220,18 +218,19 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 	}
 }
 
+/* Entry @j as the kernel left it: its first bp.stride bytes, the rest zero. */
+static void ent_read(struct kipc_xfer *x, uint32_t j)
+{
+	memset(x, 0, sizeof(*x));
+	memcpy(x, bp.ents + (size_t)j * bp.stride,
+	       bp.stride < sizeof(*x) ? bp.stride : sizeof(*x));
+}
+
 /* An errno only a bad entry gives, never the queue. */
 static bool entry_errno(int e, bool fault_ok)
 {
 	return e == EINVAL || e == E2BIG || (e == EFAULT && !fault_ok) ||
 	       (e == EMSGSIZE && bp.send);
-}
-
-/* Entry @j as the kernel left it; what an older caller's entry lacks reads as zero. */
-static void ent_read(struct kipc_xfer *x, uint32_t j)
-{
-	memset(x, 0, sizeof(*x));
-	memcpy(x, bp.ents + (size_t)j * bp.stride, bp.cp);
 }
 
 /*

@@ -86,16 +86,20 @@
 	  ERRS_SEND, ENOTTY_ONLY, KIPC_FEAT_BATCH, op_send_batch, 6)			\
 	X(RECV_BATCH, "RECV_BATCH", KIPC_IOC_RECV_BATCH, KIPC_BATCH_SIZE_VER0, K_CHAN,	\
 	  ERRS_RECV, ENOTTY_ONLY, KIPC_FEAT_BATCH, op_recv_batch, 5)			\
-	/*								\
-	 * Handles (ABI 3): rows for the errno contract only, not fuzzed	\
-	 * yet (weight 0; kipc-fuzz learns handles in a later change).	\
-	 */								\
+	/* Handles (ABI 3): ops-handles.c. */					\
 	X(CHAN_PAIR, "CHAN_PAIR", KIPC_IOC_CHAN_PAIR, KIPC_CHAN_PAIR_SIZE_VER0, K_CTL,	\
 	  ERRS(EINVAL, E2BIG, EFAULT, ENOSPC, EDQUOT), ENOTTY_ONLY, KIPC_FEAT_HANDLES,	\
-	  op_version, 0)								\
+	  op_chan_pair, 3)								\
 	X(REOPEN, "REOPEN", KIPC_IOC_REOPEN, KIPC_REOPEN_SIZE_VER0, K_CHAN,		\
 	  ERRS(EINVAL, E2BIG, EFAULT, EACCES), ENOTTY_ONLY, KIPC_FEAT_HANDLES,		\
-	  op_version, 0)								\
+	  op_reopen, 3)									\
+	X(REOPEN_R, "REOPEN(region)", KIPC_IOC_REOPEN, KIPC_REOPEN_SIZE_VER0, K_REGION,	\
+	  ERRS(EINVAL, E2BIG, EFAULT, EACCES), ENOTTY_ONLY, KIPC_FEAT_HANDLES,		\
+	  op_reopen, 0)									\
+	X(SEND_H, "SEND(handles)", KIPC_IOC_SEND, KIPC_XFER_SIZE_VER0, K_CHAN,		\
+	  ERRS_SEND_H, ENOTTY_ONLY, 0, op_send_handles, 6)				\
+	X(RECV_H, "RECV(handles)", KIPC_IOC_RECV, KIPC_XFER_SIZE_VER0, K_CHAN,		\
+	  ERRS_RECV, ENOTTY_ONLY, 0, op_send_handles, 0)				\
 	X(UNREADABLE, "unreadable-ref", 0, 0, K_NONE, NO_ERRS, NO_ERRS, 0,		\
 	  op_unreadable, 1)								\
 	X(BADCMD, "unknown-ioctl", 0, 0, K_NONE, ENOTTY_ONLY, NO_ERRS, 0, op_badcmd, 3)	\

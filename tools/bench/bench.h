@@ -182,6 +182,7 @@ extern const struct xport xp_pipe, xp_unix_stream, xp_unix_seqpacket, xp_posix_m
 extern const struct xport xp_kipc_chan_rr;	/* scale test: N channels round robin */
 extern const struct xport xp_kipc_uring;	/* xport_uring.c */
 extern const struct xport xp_kipc_batch, xp_kipc_uring_batch;	/* xport_batch.c */
+extern const struct xport xp_kipc_fd, xp_unix_scm_fd;	/* xport_handles.c */
 int kchan_open(struct cell *c, uint32_t depth, uint32_t msg_size, int *fd);
 /*
  * The rows that move messages on kipc channels in batches (kipc-uring,
