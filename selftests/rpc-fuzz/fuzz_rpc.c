@@ -5,7 +5,12 @@
  * picks what the rest is:
  *
  *   0  one message on the service channel (handshake parsing, accepting
- *      and tearing down a connection)
+ *      and tearing down a connection): a control byte picks the handles
+ *      that ride with it (none; the call channel's receive end and the
+ *      reply channel's send end of fresh kipc_chan_pair() channels, as a
+ *      client sends them; those reversed; both ends of one channel; a
+ *      non-kipc fd; three; one; an end of a named channel), the rest is
+ *      the message; anything the server made of it is torn down again
  *   1  a series of call records on an established connection, each with a
  *      control byte (sender uid: allowed or refused by the policy; inline
  *      or by reference) and a 16-bit length; the server decodes, checks
@@ -13,14 +18,15 @@
  *      TI-RPC's svc_getreq_common() into a dispatcher that decodes
  *      arguments of several XDR types, and encodes replies
  *   2  the reply to a client call (xid patched in), decoded into one of
- *      several result types by the client's clnt_call()
+ *      several result types by the client's clnt_call(); a responder
+ *      plays the server (takes the HELLO and its two handles, answers
+ *      ACK on the reply channel, then the call with the input)
  *
  * Built and run by scripts/fuzz-rpc with ASan and UBSan; any crash, sanitizer
  * report or leak fails the run.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,6 +130,15 @@ static void fz_dispatch(struct svc_req *rq, SVCXPRT *x)
 	}
 }
 
+/* Mode 2's client side; mode 0 passes its named svc_recv end as a wrong handle. */
+static struct {
+	int svc_recv;		/* keeps CSVC alive (a receiver exists) */
+	int srv_call_recv;	/* the "server's" ends of the client's channels */
+	int srv_reply_send;
+	const uint8_t *reply;
+	size_t reply_len;
+} cli = { .svc_recv = -1, .srv_call_recv = -1, .srv_reply_send = -1 };
+
 /* ---- server side: a service and one established connection ---- */
 
 static SVCXPRT *listener;
@@ -170,21 +185,25 @@ static void snapshot(bool *before)
 			before[svc_pollfd[i].fd] = true;
 }
 
-/* A handshake message of @type (with @base for a HELLO) into @msg; its length. */
-static size_t put_msg(unsigned char *msg, uint8_t type, uint64_t nonce, const char *base)
+/* A handshake message of @type into @msg (KRPC_HDR_LEN bytes); its length. */
+static size_t put_msg(unsigned char *msg, uint8_t type, uint64_t nonce)
 {
 	struct krpc_hdr h = { .type = type, .nonce = nonce };
-	size_t len = base ? strlen(base) : 0;
 
-	if (type == KRPC_HELLO) {
-		h.arg = (uint16_t)len;
+	if (type == KRPC_HELLO)
 		h.size = KIPC_RPC_INLINE_MAX;
-		h.wait_ms = 1000;
-	}
 	krpc_hdr_put(msg, &h);
-	if (len)
-		memcpy(msg + KRPC_HDR_LEN, base, len);
-	return KRPC_HDR_LEN + len;
+	return KRPC_HDR_LEN;
+}
+
+/* Two anonymous channels as a client makes them: [0] receives, [1] sends. */
+static void make_pairs(int call[2], int reply[2])
+{
+	struct kipc_chan_attr attr = { .max_msgs = KRPC_CONN_DEPTH,
+				       .max_msg_size = KIPC_RPC_RECORD_MAX };
+
+	if (kipc_chan_pair(call, &attr, O_CLOEXEC) || kipc_chan_pair(reply, &attr, O_CLOEXEC))
+		abort();
 }
 
 static void setup_server(void)
@@ -201,52 +220,123 @@ static void setup_server(void)
 		abort();
 }
 
-/* The client's side of a handshake, step by step. */
+/*
+ * The client's side of a handshake, step by step: two channel pairs, a
+ * HELLO carrying the call channel's receive end and the reply channel's
+ * send end, our copies of those closed, the ACK taken off the reply
+ * channel.
+ */
 static void conn_up(void)
 {
 	static bool before[4096];
-	unsigned char msg[KRPC_HDR_LEN + KIPC_NAME_MAX];
-	char base[64], name[80];
+	unsigned char msg[KRPC_HDR_LEN];
 	uint64_t nonce = ++conn.gen;
-	int fds[4];
+	int call[2], reply[2], pass[KRPC_HELLO_NFDS], fds[4];
+	struct krpc_hdr h;
 
-	snprintf(base, sizeof(base), SVC ".1.%" PRIu64, nonce);
+	make_pairs(call, reply);
+	pass[KRPC_HELLO_CALL] = call[0];
+	pass[KRPC_HELLO_REPLY] = reply[1];
 	snapshot(before);
-	fake_queue(svc_send_fd, msg, put_msg(msg, KRPC_HELLO, nonce, base), 0, ALLOWED_UID);
+	if (kipc_send_handles(svc_send_fd, msg, put_msg(msg, KRPC_HELLO, nonce), pass,
+			      KRPC_HELLO_NFDS, KIPC_NONBLOCK) != KRPC_HDR_LEN)
+		abort();
+	fake_close(call[0]);
+	fake_close(reply[1]);
 	svc_getreq_common(listener->xp_fd);
 	if (new_polled(before, fds, 4) != 1)
 		abort();
 	conn.srv_fd = fds[0];
-	snprintf(name, sizeof(name), "%s.c", base);
-	conn.call_send = kipc_chan_open(name, O_WRONLY, 0, NULL);
-	snprintf(name, sizeof(name), "%s.r", base);
-	conn.reply_recv = kipc_chan_open(name, O_RDONLY, 0, NULL);
-	if (conn.call_send < 0 || conn.reply_recv < 0)
+	conn.call_send = call[1];
+	conn.reply_recv = reply[0];
+	if (kipc_recv(conn.reply_recv, msg, sizeof(msg), NULL, KIPC_NONBLOCK) != KRPC_HDR_LEN ||
+	    krpc_hdr_get(msg, KRPC_HDR_LEN, &h) || h.type != KRPC_ACK || h.nonce != nonce ||
+	    h.arg)
 		abort();
-	fake_queue(conn.call_send, msg, put_msg(msg, KRPC_READY, nonce, NULL), 0, ALLOWED_UID);
-	svc_getreq_common(conn.srv_fd);
-	fake_drain(conn.reply_recv);	/* the ACK */
 	conn.up = true;
 }
 
 static void fuzz_service_message(const uint8_t *data, size_t size)
 {
 	static bool before[4096];
-	int fds[8], n, i;
+	int call[2], reply[2], pass[3], other = -1, fds[8], n, i;
+	unsigned int npass;
+	uint8_t ctl;
 
+	if (!size)
+		return;
+	ctl = data[0];
+	data++;
+	size--;
+	make_pairs(call, reply);
+	/* The handles that ride with the message. */
+	switch (ctl % 8) {
+	case 0:		/* none */
+		npass = 0;
+		break;
+	case 1:		/* right: the call receive end, the reply send end */
+		pass[0] = call[0];
+		pass[1] = reply[1];
+		npass = 2;
+		break;
+	case 2:		/* reversed */
+		pass[0] = reply[1];
+		pass[1] = call[0];
+		npass = 2;
+		break;
+	case 3:		/* both ends of one channel */
+		pass[0] = call[0];
+		pass[1] = call[1];
+		npass = 2;
+		break;
+	case 4:		/* not a kipc fd, with the right access mode */
+		other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (other < 0)
+			abort();
+		pass[0] = other;
+		pass[1] = reply[1];
+		npass = 2;
+		break;
+	case 5:		/* three */
+		pass[0] = call[0];
+		pass[1] = reply[1];
+		pass[2] = call[1];
+		npass = 3;
+		break;
+	case 6:		/* one */
+		pass[0] = call[0];
+		npass = 1;
+		break;
+	default:	/* a named channel's receive end */
+		pass[0] = cli.svc_recv;
+		pass[1] = reply[1];
+		npass = 2;
+		break;
+	}
 	snapshot(before);
-	if (size <= KRPC_HDR_LEN + KIPC_NAME_MAX)	/* the kernel refuses longer */
-		fake_queue(svc_send_fd, data, size, 0, ALLOWED_UID);
+	if (size <= KRPC_HDR_LEN + KIPC_NAME_MAX) {	/* the kernel refuses longer */
+		if (npass)
+			kipc_send_handles(svc_send_fd, data, size, pass, npass, KIPC_NONBLOCK);
+		else
+			fake_queue(svc_send_fd, data, size, 0, ALLOWED_UID);
+	}
+	/* The handles in flight are the server's now (or the message's). */
+	fake_close(call[0]);
+	fake_close(reply[1]);
+	if (other >= 0)
+		fake_close(other);
 	svc_getreq_common(listener->xp_fd);
 	/*
-	 * A handshake it started: the client never comes, the handshake
-	 * expires (its call channel loses its name) and the connection dies.
+	 * A connection it made: the client goes away (its call channel loses
+	 * its last sender) and the connection dies.
 	 */
+	fake_close(call[1]);
+	fake_close(reply[0]);
 	n = new_polled(before, fds, 8);
-	for (i = 0; i < n; i++) {
-		fake_unlink_fd(fds[i]);
+	for (i = 0; i < n; i++)
 		svc_getreq_common(fds[i]);
-	}
+	if (new_polled(before, fds, 8))
+		abort();	/* a connection outlived its client */
 	fake_drain(svc_send_fd);
 }
 
@@ -285,23 +375,26 @@ static void fuzz_call_records(const uint8_t *data, size_t size)
 
 /* ---- client side: the reply is the fuzz input ---- */
 
-static struct {
-	int svc_recv;		/* keeps CSVC alive (a receiver exists) */
-	int srv_call_recv;	/* the "server's" ends of the client's channels */
-	int srv_reply_send;
-	char base[KIPC_NAME_MAX];
-	const uint8_t *reply;
-	size_t reply_len;
-} cli = { .svc_recv = -1, .srv_call_recv = -1, .srv_reply_send = -1 };
+static void cli_close_ends(void)
+{
+	if (cli.srv_call_recv >= 0)
+		fake_close(cli.srv_call_recv);
+	if (cli.srv_reply_send >= 0)
+		fake_close(cli.srv_reply_send);
+	cli.srv_call_recv = cli.srv_reply_send = -1;
+}
 
 /*
- * Play the server: create the channels a HELLO asks for, answer READY with
- * an ACK and a call with the fuzz reply.
+ * Play the server: take a HELLO and its two handles off the service
+ * channel, keep the call channel's receive end and the reply channel's
+ * send end, answer ACK on the reply channel; answer a call with the fuzz
+ * reply.
  */
 static void cli_responder(int ch)
 {
 	static unsigned char msg[1 << 16];
-	char name[KIPC_NAME_MAX + 4];
+	int hfds[KRPC_HELLO_NFDS];
+	unsigned int nfds = KRPC_HELLO_NFDS, i;
 	struct kipc_chan_stat st;
 	struct kipc_msg_info info;
 	struct krpc_hdr h;
@@ -309,28 +402,26 @@ static void cli_responder(int ch)
 	ssize_t n;
 
 	(void)ch;
-	n = kipc_recv(cli.svc_recv, msg, KRPC_HDR_LEN + KIPC_NAME_MAX, &info, KIPC_NONBLOCK);
-	if (n >= KRPC_HDR_LEN && !krpc_hdr_get(msg, (size_t)n, &h) && h.type == KRPC_HELLO) {
-		msg[n] = '\0';
-		snprintf(cli.base, sizeof(cli.base), "%s", (char *)msg + KRPC_HDR_LEN);
-		snprintf(name, sizeof(name), "%s.c", cli.base);
-		cli.srv_call_recv = kipc_chan_open(name, O_RDONLY | O_CREAT | O_EXCL, 0622, NULL);
-		snprintf(name, sizeof(name), "%s.r", cli.base);
-		cli.srv_reply_send = kipc_chan_open(name, O_WRONLY | O_CREAT | O_EXCL, 0644, NULL);
-		return;
+	n = kipc_recv_handles(cli.svc_recv, msg, KRPC_HDR_LEN + KIPC_NAME_MAX, hfds, &nfds,
+			      &info, KIPC_NONBLOCK);
+	if (n == -EMSGSIZE)
+		n = kipc_recv(cli.svc_recv, NULL, 0, NULL, KIPC_NONBLOCK | KIPC_DISCARD);
+	if (n >= 0) {
+		if (n == KRPC_HDR_LEN && !krpc_hdr_get(msg, (size_t)n, &h) &&
+		    h.type == KRPC_HELLO && nfds == KRPC_HELLO_NFDS) {
+			cli_close_ends();	/* a reconnect */
+			cli.srv_call_recv = hfds[KRPC_HELLO_CALL];
+			cli.srv_reply_send = hfds[KRPC_HELLO_REPLY];
+			kipc_send(cli.srv_reply_send, msg, put_msg(msg, KRPC_ACK, h.nonce),
+				  KIPC_NONBLOCK);
+			return;
+		}
+		for (i = 0; i < nfds; i++)
+			fake_close(hfds[i]);
 	}
 	if (cli.srv_call_recv < 0)
 		return;
 	n = kipc_recv(cli.srv_call_recv, msg, sizeof(msg), &info, KIPC_NONBLOCK);
-	if (n >= KRPC_HDR_LEN && !krpc_hdr_get(msg, (size_t)n, &h) && h.type == KRPC_READY) {
-		snprintf(name, sizeof(name), "%s.c", cli.base);
-		kipc_chan_unlink(name);
-		snprintf(name, sizeof(name), "%s.r", cli.base);
-		kipc_chan_unlink(name);
-		fake_queue(cli.srv_reply_send, msg, put_msg(msg, KRPC_ACK, h.nonce, NULL), 0,
-			   (uint32_t)geteuid());
-		return;
-	}
 	if (n < 4 || !cli.reply)
 		return;
 	rep = malloc(cli.reply_len + 4);
@@ -378,11 +469,8 @@ static void fuzz_reply(const uint8_t *data, size_t size)
 	}
 	clnt_destroy(cl);
 	fake_set_responder(NULL);
-	if (cli.srv_call_recv >= 0)
-		fake_close(cli.srv_call_recv);
-	if (cli.srv_reply_send >= 0)
-		fake_close(cli.srv_reply_send);
-	cli.srv_call_recv = cli.srv_reply_send = -1;
+	cli_close_ends();
+	fake_drain(cli.svc_recv);
 	cli.reply = NULL;
 }
 
