@@ -137,6 +137,9 @@ struct phase_result {
 	/* The same split by side (A: producer / client, B: consumer /
 	 * server) and kernel (sys) part, per message / round trip. */
 	double a_cpu_ns, a_sys_ns, b_cpu_ns, b_sys_ns;
+	/* Context switches per message / round trip, by side: voluntary
+	 * (the side slept: a wake-up was needed) and involuntary. */
+	double a_vcsw, a_icsw, b_vcsw, b_icsw;
 	int passes;		/* passes run; the best is kept */
 };
 
@@ -217,6 +220,9 @@ uint64_t now_ns(void);
 uint64_t mono_ns(void);
 double cpu_secs(void);			/* user+sys of this process */
 double sys_secs(void);			/* sys (kernel) time of this process */
+/* Context switches of this process so far: voluntary (it slept) in *vol,
+ * involuntary (preempted) in *invol. */
+void ctx_switches(double *vol, double *invol);
 int pin_to_cpu(int cpu);
 void *buf_alloc(size_t len);		/* page-aligned, pre-faulted; NULL on ENOMEM */
 void buf_free(void *p, size_t len);

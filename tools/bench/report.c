@@ -719,6 +719,28 @@ int report_csv(FILE *f)
 			}
 		}
 	}
+	/* Context switches per message (stream) or round trip (rtt), by side:
+	 * voluntary ones (the side slept, so a wake-up was paid for) and
+	 * involuntary ones (preempted):
+	 * switches,NAME,SIZE,PHASE,A_VOLUNTARY,A_INVOLUNTARY,B_VOLUNTARY,B_INVOLUNTARY */
+	for (x = 0; x < bench_nxports; x++) {
+		if (!xp_selected[x])
+			continue;
+		for (i = 0; i < opt.nsizes; i++) {
+			const struct phase_result *ph[2] = { &results[x][i].st, &results[x][i].pp };
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				const struct phase_result *r = ph[k];
+
+				if (r->status != ST_OK || !r->count)
+					continue;
+				csv_row(f, "switches", bench_xports[x]->name, opt.sizes[i]);
+				fprintf(f, ",%s,%.4f,%.4f,%.4f,%.4f\n", k ? "rtt" : "stream",
+					r->a_vcsw, r->a_icsw, r->b_vcsw, r->b_icsw);
+			}
+		}
+	}
 	if (floors.done) {
 		for (i = 0; i < opt.nsizes; i++) {
 			static const char *const names[] = { "memcpy", "memread", "memwrite" };

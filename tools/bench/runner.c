@@ -41,6 +41,30 @@
 
 volatile sig_atomic_t g_abort;
 
+/* What a side used: CPU seconds (user + sys, sys) and context switches. */
+struct usage {
+	double cpu, sys, vcsw, icsw;
+};
+
+static void usage_mark(struct usage *u)
+{
+	u->cpu = cpu_secs();
+	u->sys = sys_secs();
+	ctx_switches(&u->vcsw, &u->icsw);
+}
+
+/* @u, marked earlier, becomes what was used since. */
+static void usage_since(struct usage *u)
+{
+	struct usage now;
+
+	usage_mark(&now);
+	u->cpu = now.cpu - u->cpu;
+	u->sys = now.sys - u->sys;
+	u->vcsw = now.vcsw - u->vcsw;
+	u->icsw = now.icsw - u->icsw;
+}
+
 struct ctl {
 	_Atomic uint64_t last;		/* sequence number of the last message */
 	uint64_t warm;			/* warm-up messages (both sides) */
@@ -48,7 +72,8 @@ struct ctl {
 	int status;			/* 0 ok, 1 failed, 2 n/a */
 	char why[BENCH_WHY];
 	uint64_t count, bad;
-	double secs, cpu, sys, p50, p99, mean;
+	double secs, p50, p99, mean;
+	struct usage use;		/* from the end of the warm-up */
 };
 
 static void on_signal(int sig)
@@ -148,7 +173,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 	const struct xport *xp = c->xp;
 	uint64_t seq, last = 0, tstart = 0, tprev = 0, n = 0, cap = 1024, sum = 0;
 	uint64_t *samples = malloc(cap * sizeof(*samples));
-	double cpu0 = 0, sys0 = 0;
+	struct usage u0 = { 0 };
 	const void *data;
 	void *buf;
 	int ret = 0;
@@ -157,8 +182,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 		return xp_fail(c, -ENOMEM, "malloc");
 	for (seq = 1;; seq++) {
 		if (seq == ctl->warm + 1) {
-			cpu0 = cpu_secs();
-			sys0 = sys_secs();
+			usage_mark(&u0);
 			tstart = tprev = now_ns();
 		}
 		ret = xp->tx_buf(c, &buf);
@@ -209,8 +233,8 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 		ctl->p99 = (double)samples[(n * 99 + 99) / 100 - 1];
 		ctl->mean = (double)sum / (double)n;
 		ctl->secs = (double)(tprev - tstart) / 1e9;
-		ctl->cpu = cpu_secs() - cpu0;
-	ctl->sys = sys_secs() - sys0;
+		usage_since(&u0);
+		ctl->use = u0;
 	}
 	free(samples);
 	return ret;
@@ -222,15 +246,14 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 	/* Reading the clock can cost microseconds in a guest: not per message. */
 	uint64_t every = c->size >= 4096 ? 1 : 16;
 	uint64_t seq, tstart = 0;
-	double cpu0 = 0, sys0 = 0;
+	struct usage u0 = { 0 };
 	bool is_last = false;
 	void *buf;
 	int ret;
 
 	for (seq = 1;; seq++) {
 		if (seq == ctl->warm + 1) {
-			cpu0 = cpu_secs();
-			sys0 = sys_secs();
+			usage_mark(&u0);
 			tstart = now_ns();
 		}
 		ret = xp->tx_buf(c, &buf);
@@ -249,8 +272,8 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 		if (is_last)
 			break;
 	}
-	ctl->cpu = cpu_secs() - cpu0;
-	ctl->sys = sys_secs() - sys0;
+	usage_since(&u0);
+	ctl->use = u0;
 	return 0;
 }
 
@@ -279,16 +302,16 @@ static void child_main(struct cell *c, struct ctl *ctl, int gate)
 	_exit(0);
 }
 
-static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, double *cpu, double *sys)
+static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, struct usage *use)
 {
 	const struct xport *xp = c->xp;
-	double cpu0 = cpu_secs(), sys0 = sys_secs();
 	const void *data;
 	bool is_last;
 	uint64_t seq;
 	void *buf;
 	int ret;
 
+	usage_mark(use);
 	for (seq = 1;; seq++) {
 		ret = xp->recv(c, c->size, &data);
 		if (ret)
@@ -308,26 +331,24 @@ static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, doubl
 		if (ret)
 			return ret;
 		if (seq == ctl->warm) {
-			cpu0 = cpu_secs();
-			sys0 = sys_secs();
+			usage_mark(use);
 		}
 		if (is_last)
 			break;
 	}
-	*cpu = cpu_secs() - cpu0;
-	*sys = sys_secs() - sys0;
+	usage_since(use);
 	return 0;
 }
 
 static int side_b_stream(struct cell *c, struct ctl *ctl, struct phase_result *res,
-			 uint64_t *bad, double *cpu, double *sys)
+			 uint64_t *bad, struct usage *use)
 {
 	const struct xport *xp = c->xp;
 	uint64_t seq, t0 = now_ns(), t1;
-	double cpu0 = cpu_secs(), sys0 = sys_secs();
 	const void *data;
 	int ret;
 
+	usage_mark(use);
 	for (seq = 1;; seq++) {
 		ret = xp->recv(c, c->size, &data);
 		if (ret)
@@ -340,15 +361,13 @@ static int side_b_stream(struct cell *c, struct ctl *ctl, struct phase_result *r
 		}
 		if (seq == ctl->warm) {
 			t0 = now_ns();
-			cpu0 = cpu_secs();
-			sys0 = sys_secs();
+			usage_mark(use);
 		}
 		if (atomic_load(&ctl->last) == seq)
 			break;
 	}
 	t1 = now_ns();
-	*cpu = cpu_secs() - cpu0;
-	*sys = sys_secs() - sys0;
+	usage_since(use);
 	res->count = seq - ctl->warm;
 	res->secs = (double)(t1 - t0) / 1e9;
 	return 0;
@@ -385,7 +404,7 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 		.window = window_for(size), .side = SIDE_B,
 	};
 	uint64_t bad = 0;
-	double cpu = 0, sys = 0;
+	struct usage use = { 0 };
 	struct ctl *ctl;
 	int gate[2], ret, status = 0;
 	pid_t pid;
@@ -432,8 +451,8 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 	alarm(watchdog_secs(size));
 	ret = xp->attach ? xp->attach(&c) : 0;
 	if (!ret)
-		ret = phase == PH_PINGPONG ? side_b_pingpong(&c, ctl, &bad, &cpu, &sys)
-					   : side_b_stream(&c, ctl, res, &bad, &cpu, &sys);
+		ret = phase == PH_PINGPONG ? side_b_pingpong(&c, ctl, &bad, &use)
+					   : side_b_stream(&c, ctl, res, &bad, &use);
 	if (!ret && xp->finish)
 		ret = xp->finish(&c);
 	alarm(0);
@@ -465,11 +484,17 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 			res->gbps = res->rate * (double)size / 1e9;
 		}
 		if (res->count) {
-			res->cpu_ns = (cpu + ctl->cpu) * 1e9 / (double)res->count;
-			res->a_cpu_ns = ctl->cpu * 1e9 / (double)res->count;
-			res->a_sys_ns = ctl->sys * 1e9 / (double)res->count;
-			res->b_cpu_ns = cpu * 1e9 / (double)res->count;
-			res->b_sys_ns = sys * 1e9 / (double)res->count;
+			double n = (double)res->count;
+
+			res->cpu_ns = (use.cpu + ctl->use.cpu) * 1e9 / n;
+			res->a_cpu_ns = ctl->use.cpu * 1e9 / n;
+			res->a_sys_ns = ctl->use.sys * 1e9 / n;
+			res->b_cpu_ns = use.cpu * 1e9 / n;
+			res->b_sys_ns = use.sys * 1e9 / n;
+			res->a_vcsw = ctl->use.vcsw / n;
+			res->a_icsw = ctl->use.icsw / n;
+			res->b_vcsw = use.vcsw / n;
+			res->b_icsw = use.icsw / n;
 		}
 		if (res->bad) {
 			res->status = ST_FAIL;

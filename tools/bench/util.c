@@ -130,6 +130,15 @@ double sys_secs(void)
 	return (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+void ctx_switches(double *vol, double *invol)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*vol = (double)ru.ru_nvcsw;
+	*invol = (double)ru.ru_nivcsw;
+}
+
 int pin_to_cpu(int cpu)
 {
 	cpu_set_t set;
