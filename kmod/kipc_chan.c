@@ -74,6 +74,13 @@
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
  * @nr_sending: tasks between the start of a send and its queuing (atomic;
  *	a receiver that finds the queue empty spins while it is not zero)
+ * @recv_owner: the receiver holding @recv_lock, or NULL: written by it
+ *	under @recv_lock, read under RCU by senders deciding whether to spin
+ *	(kipc_spin())
+ * @send_owner: the last sender to enter kipc_chan_send_begin(), until it
+ *	leaves kipc_chan_send_end(), or NULL: written with WRITE_ONCE() and
+ *	cmpxchg() (each sender clears only itself),
+ *	read under RCU by receivers deciding whether to spin
  * @nr_out: messages taken off the queue by a receive that has not finished
  *	delivering them (atomic; raised under @lock). They still hold their
  *	slots, so a failed delivery can put them back without the queue
@@ -81,9 +88,10 @@
  * @hot_spare: one spare small message, taken and given back with xchg()
  *	and cmpxchg() only: the fast path of one-message sends and receives
  * @spare_lock: protects @spares and @nr_spares (see the overview)
- * @spares: more spare small messages, at most KIPC_CHAN_SPARES (see
+ * @spares: more spare small messages, at most @max_spares (see
  *	kipc_chan_recycle_list())
  * @nr_spares: messages on @spares
+ * @max_spares: min(@max_msgs, KIPC_CHAN_SPARES); immutable
  * @held: channel ends held by this channel's messages, queued or out for
  *	delivery (the cycle rule, kipc_handle.c); raised under
  *	kipc_handles_lock, lowered when such a message is freed
@@ -109,11 +117,14 @@ struct kipc_chan {
 	u64 discarded;
 	atomic_t nr_waiters;
 	atomic_t nr_sending;
+	struct task_struct *recv_owner;
+	struct task_struct *send_owner;
 	atomic_t nr_out;
 	struct kipc_msg *hot_spare;
 	spinlock_t spare_lock;	/* see kipc_internal.h */
 	struct list_head spares;
 	u32 nr_spares;
+	u32 max_spares;
 	atomic_t held;
 };
 
@@ -121,9 +132,9 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 
 /*
  * Small messages are all allocated with room for KIPC_SMALL_MSG bytes, so
- * that any of them can carry any small payload: a channel keeps up to
- * KIPC_CHAN_SPARES of those its receivers are done with (a batch's worth),
- * and its senders take them before asking the allocator; a batch takes or
+ * that any of them can carry any small payload: a channel keeps as many
+ * of those its receivers are done with as its queue holds (at most
+ * KIPC_CHAN_SPARES), and its senders take them before asking the allocator; a batch takes or
  * gives back all its spares in one lock round. In a stream, a message buffer
  * then goes round between the two sides without being freed, zeroed
  * (init_on_alloc) or charged again: a spare keeps its quota charge (so
@@ -303,22 +314,47 @@ static bool kipc_chan_can_send(struct kipc_chan *ch)
 	return kipc_chan_has_room(ch) || kipc_chan_no_receivers(ch);
 }
 
-/* A send is under way: a message may be queued any moment. */
-static bool kipc_chan_sender_busy(struct kipc_chan *ch)
+/*
+ * Whether the task in *@owner (a kipc_chan's recv_owner or send_owner) is
+ * running on a CPU right now, so that spinning for it can pay off. The
+ * owner clears the slot before it can exit, so a task found there cannot
+ * be freed before rcu_read_unlock(), as for a mutex's optimistic spinning.
+ * On one CPU, or with the owner preempted, the spinner would only burn the
+ * time the owner needs.
+ */
+static bool kipc_owner_running(struct task_struct **owner)
 {
-	return atomic_read(&ch->nr_sending);
+#ifdef CONFIG_SMP
+	struct task_struct *t;
+	bool ret;
+
+	rcu_read_lock();
+	t = READ_ONCE(*owner);
+	ret = t && owner_on_cpu(t);
+	rcu_read_unlock();
+	return ret;
+#else
+	return false;
+#endif
 }
 
-/* A receive is delivering the head message: a slot frees any moment. */
+/* A send is under way on another CPU: a message may be queued any moment. */
+static bool kipc_chan_sender_busy(struct kipc_chan *ch)
+{
+	return atomic_read(&ch->nr_sending) && kipc_owner_running(&ch->send_owner);
+}
+
+/* A receive is delivering the head message on another CPU: a slot frees any moment. */
 static bool kipc_chan_receiver_busy(struct kipc_chan *ch)
 {
-	return mutex_is_locked(&ch->recv_lock);
+	return mutex_is_locked(&ch->recv_lock) && kipc_owner_running(&ch->recv_owner);
 }
 
 /*
  * Optimistic spinning, as a mutex does for a running owner: while the peer
- * is in the middle of a call that will make @cond true, wait for it on the
- * CPU for at most kipc_spin_ns instead of sleeping. A sleep and a wake-up
+ * is in the middle of a call that will make @cond true and running on
+ * another CPU, wait for it on this CPU for at most kipc_spin_ns instead of
+ * sleeping. A sleep and a wake-up
  * cost far more than the few microseconds a send or receive takes, and in
  * a stream they would happen for every message. Returns @cond(@ch).
  */
@@ -565,6 +601,7 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
  */
 static void kipc_chan_recv_unlock(struct kipc_chan *ch)
 {
+	WRITE_ONCE(ch->recv_owner, NULL);
 	mutex_unlock(&ch->recv_lock);
 	if (READ_ONCE(ch->nr_msgs) && wq_has_sleeper(&ch->recv_wait))
 		wake_up_poll(&ch->recv_wait, EPOLLIN | EPOLLRDNORM);
@@ -597,6 +634,7 @@ static long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct file *file,
 		} else if (mutex_lock_interruptible(&ch->recv_lock)) {
 			return -ERESTARTSYS;
 		}
+		WRITE_ONCE(ch->recv_owner, current);
 		if (READ_ONCE(ch->nr_msgs))
 			return 0;
 		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
@@ -794,7 +832,7 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 	}
 	if (n) {
 		spin_lock(&ch->spare_lock);
-		while (n && ch->nr_spares < KIPC_CHAN_SPARES) {
+		while (n && ch->nr_spares < ch->max_spares) {
 			list_move(keep.next, &ch->spares);
 			ch->nr_spares++;
 			n--;
@@ -880,13 +918,15 @@ struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file
  *	kipc_chan_msg_from_iter() finds its spare itself)
  * @nr: how many spares to take at most
  *
- * @ch->nr_sending counts the call until kipc_chan_send_end(), so that a
- * receiver finding the queue empty spins for the message rather than
- * sleeping (kipc_spin()).
+ * @ch->nr_sending counts the call until kipc_chan_send_end(), and
+ * @ch->send_owner names it, so that a receiver finding the queue empty
+ * spins for the message rather than sleeping while the sender runs on
+ * another CPU (kipc_spin()).
  */
 void kipc_chan_send_begin(struct kipc_chan *ch, struct list_head *pool, u32 nr)
 {
 	atomic_inc(&ch->nr_sending);
+	WRITE_ONCE(ch->send_owner, current);
 	if (pool)
 		kipc_chan_take_spares(ch, pool, nr);
 }
@@ -902,6 +942,7 @@ void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list, struct lis
 	if (pool)
 		list_splice_init(pool, list);
 	kipc_chan_recycle_list(ch, list);
+	cmpxchg(&ch->send_owner, current, NULL);
 	atomic_dec(&ch->nr_sending);
 }
 
@@ -1111,6 +1152,7 @@ static struct kipc_obj *kipc_chan_create(void *arg)
 		INIT_LIST_HEAD(&ch->queue[p]);
 	ch->max_msgs = a->max_msgs;
 	ch->max_msg_size = a->max_msg_size;
+	ch->max_spares = min_t(u32, a->max_msgs, KIPC_CHAN_SPARES);
 	return &ch->obj;
 }
 

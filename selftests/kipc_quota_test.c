@@ -325,11 +325,11 @@ static int send_empty(uid_t uid, const char *name, int n)
 }
 
 /*
- * A channel keeps up to SPARES received small messages for reuse. They
- * stay charged to their last sender, so they count in its quota, until
- * another user's send reuses them (the charge moves) or they are freed.
+ * A channel keeps the small messages its receivers are done with for its
+ * next sends, as many as its queue holds (at most 256). They stay charged
+ * to their last sender, so they count in its quota, until another user's
+ * send reuses them (the charge moves) or they are freed.
  */
-#define SPARES	33
 TEST_F(quota, spare_messages_stay_charged_until_reused)
 {
 	const long limit = 64 * 1024, cost = SMALL_ROOM + MSG_OVERHEAD;
@@ -346,18 +346,45 @@ TEST_F(quota, spare_messages_stay_charged_until_reused)
 	ASSERT_EQ(0, send_empty(1000, name, 40));
 	for (i = 0; i < 40; i++)
 		ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
-	/* 33 of the 40 are kept, still charged to uid 1000 */
-	EXPECT_EQ((limit - SPARES * cost) / cost, flood_empty(1000));
+	/* all 40 are kept (the queue holds 256), still charged to uid 1000 */
+	EXPECT_EQ((limit - 40 * cost) / cost, flood_empty(1000));
 	/* uid 1001 reuses them: the charge moves to uid 1001 */
-	ASSERT_EQ(0, send_empty(1001, name, SPARES));
-	for (i = 0; i < SPARES; i++)
+	ASSERT_EQ(0, send_empty(1001, name, 40));
+	for (i = 0; i < 40; i++)
 		ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
 	EXPECT_EQ(limit / cost, flood_empty(1000));
-	EXPECT_EQ((limit - SPARES * cost) / cost, flood_empty(1001));
+	EXPECT_EQ((limit - 40 * cost) / cost, flood_empty(1001));
 	/* freeing the channel frees them and gives the charge back */
 	kipc_chan_unlink(name);
 	close(ch);
 	EXPECT_EQ(limit / cost, flood_empty(1001));
+}
+
+/*
+ * Spares are messages that were in the queue, so a channel never keeps
+ * more than its depth: 8 deep, 8 sent and received twice leave 8 spares
+ * (their charge), the second round reusing the first round's.
+ */
+TEST_F(quota, spares_bounded_by_queue_depth)
+{
+	const long limit = 64 * 1024, cost = SMALL_ROOM + MSG_OVERHEAD;
+	struct kipc_chan_attr attr = { .max_msgs = 8, .max_msg_size = 64 };
+	char name[64], buf[64];
+	int ch, i, round;
+
+	ASSERT_EQ(0, write_param("user_max_queued_bytes", limit));
+	snprintf(name, sizeof(name), "quota-spares8-%d", getpid());
+	ch = kipc_chan_open(name, O_RDWR | O_CREAT, 0666, &attr);
+	ASSERT_LE(0, ch);
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, send_empty(1000, name, 8));
+		for (i = 0; i < 8; i++)
+			ASSERT_EQ(0, kipc_recv(ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK));
+	}
+	EXPECT_EQ((limit - 8 * cost) / cost, flood_empty(1000));
+	kipc_chan_unlink(name);
+	close(ch);
+	EXPECT_EQ(limit / cost, flood_empty(1000));
 }
 
 /*
