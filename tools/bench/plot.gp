@@ -9,7 +9,9 @@
 # floor-memread.dat / floor-memcpy.dat (size gb_per_s). xover (streaming)
 # and xover_rtt (round trip) are the sizes from which reference handoff
 # beats the channel (0: none), cl_us the
-# cache-line round trip floor in microseconds (0: not measured).
+# cache-line round trip floor in microseconds (0: not measured); mode
+# 'time' (the default) or 'cost' (QEMU -icount: every guest "ns" is one
+# guest instruction, so the axes count instructions, not time).
 
 if (term eq 'svg') {
 	set terminal svg size 1100,700 dynamic font 'Sans,11'
@@ -34,6 +36,9 @@ dt(t) = is_kipc(t) || t eq 'pipe' ? 1 : 2
 colors = '#9400d3 #009e73 #56b4e9 #e69f00 #e41a1c #0072b2 #d55e00 #cc79a7 #8c564b #bcbd22 #17becf #7f7f7f'
 lc(i) = word(transports, i) eq 'pipe' ? '#000000' : word(colors, (i - 1) % 12 + 1)
 file(t) = datadir.'/'.t.'.dat'
+if (!exists('mode')) { mode = 'time' }
+cost = mode eq 'cost'
+how = cost ? 'cost mode: guest instructions' : 'emulated: compare ratios'
 t(i) = word(transports, i)
 n = words(transports)
 
@@ -44,8 +49,8 @@ mark(x, what) = x > 0 ? sprintf("set arrow 1 from %g, graph 0 to %g, graph 1 noh
 # ---- latency
 eval mark(xover_rtt, 'round trip: reference handoff ahead from here')
 set output outdir.'/latency.'.ext
-set title sprintf("kipc-bench: round trip p50 vs message size (kernel %s; emulated: compare ratios)", kernel)
-set ylabel 'round trip p50 (us, log)'
+set title sprintf("kipc-bench: round trip p50 vs message size (kernel %s; %s)", kernel, how)
+set ylabel cost ? 'round trip p50 (thousands of guest instructions, log)' : 'round trip p50 (us, log)'
 if (cl_us > 0) {
 	plot for [i=1:n] file(t(i)) using 1:2 with linespoints lw lw(t(i)) dt dt(t(i)) lc rgb lc(i) pt 7 ps 0.6 title t(i), \
 		cl_us with lines dt 4 lc rgb '#888888' title 'floor: cache-line round trip'
@@ -56,8 +61,8 @@ if (cl_us > 0) {
 # ---- bandwidth
 eval mark(xover, 'streaming: reference handoff ahead of the channel from here')
 set output outdir.'/bandwidth.'.ext
-set title sprintf("kipc-bench: streaming bandwidth vs message size, receiver reads every byte (kernel %s)", kernel)
-set ylabel 'GB/s (log)'
+set title sprintf("kipc-bench: streaming bandwidth vs message size, receiver reads every byte (kernel %s; %s)", kernel, how)
+set ylabel cost ? 'payload bytes per guest instruction (log)' : 'GB/s (log)'
 set key outside right top
 plot for [i=1:n] file(t(i)) using 1:5 with linespoints lw lw(t(i)) dt dt(t(i)) lc rgb lc(i) pt 7 ps 0.6 title t(i), \
 	datadir.'/floor-memread.dat' using 1:2 with lines dt 4 lw 1.5 lc rgb '#444444' title 'floor: memory read', \
@@ -65,8 +70,8 @@ plot for [i=1:n] file(t(i)) using 1:5 with linespoints lw lw(t(i)) dt dt(t(i)) l
 
 # ---- message rate
 set output outdir.'/rate.'.ext
-set title sprintf("kipc-bench: streaming messages per second vs message size (kernel %s)", kernel)
-set ylabel 'messages/s (log)'
+set title sprintf("kipc-bench: streaming messages per second vs message size (kernel %s; %s)", kernel, how)
+set ylabel cost ? 'messages per 10^9 guest instructions (log)' : 'messages/s (log)'
 plot for [i=1:n] file(t(i)) using 1:4 with linespoints lw lw(t(i)) dt dt(t(i)) lc rgb lc(i) pt 7 ps 0.6 title t(i)
 
 unset output
