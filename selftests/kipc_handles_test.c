@@ -435,6 +435,71 @@ TEST(emsgsize_and_plain_recv_leave_it_queued)
 	close(p[1]);
 }
 
+/*
+ * A fault after the receiver's fds are reserved gives them all back and
+ * leaves the message queued: an fd array the numbers cannot be written
+ * to, and a struct whose info cannot be written back once the files were
+ * taken as well.
+ */
+TEST(faults_after_fds_reserved_leave_it_queued)
+{
+	unsigned int n = 2;
+	int p[2], e[2], got[2], i, before;
+	struct kipc_xfer *x;
+	struct iovec iov;
+	char buf[8];
+	int *ro;
+
+	ASSERT_EQ(0, kipc_chan_pair(p, NULL, O_CLOEXEC));
+	for (i = 0; i < 2; i++) {
+		e[i] = eventfd(i, EFD_CLOEXEC);
+		ASSERT_LE(0, e[i]);
+	}
+	ASSERT_EQ(2, kipc_send_handles(p[1], "ab", 2, e, 2, 0));
+	before = count_fds();
+
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	EXPECT_EQ(-EFAULT, kipc_recv_handles(p[0], buf, sizeof(buf), ro, &n, NULL, 0));
+	EXPECT_EQ(before, count_fds());
+	EXPECT_EQ(1u, chan_stat(p[0]).nr_msgs);
+
+	x = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, x);
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	memset(x, 0, sizeof(*x));
+	x->size = sizeof(*x);
+	x->iov = (uintptr_t)&iov;
+	x->iovcnt = 1;
+	x->fds = (uintptr_t)got;
+	x->nfds = 2;
+	ASSERT_EQ(0, mprotect(x, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, xioctl(p[0], KIPC_IOC_RECV, x));
+	EXPECT_EQ(before, count_fds());
+	EXPECT_EQ(1u, chan_stat(p[0]).nr_msgs);
+
+	/* nothing was lost: a good receive gets the message and both fds */
+	n = 2;
+	EXPECT_EQ(2, kipc_recv_handles(p[0], buf, sizeof(buf), got, &n, NULL, 0));
+	EXPECT_EQ(2u, n);
+	EXPECT_EQ(before + 2, count_fds());
+	for (i = 0; i < 2; i++) {
+		uint64_t v = 99;
+
+		if (i) {
+			EXPECT_EQ(sizeof(v), read(got[i], &v, sizeof(v)));
+			EXPECT_EQ((uint64_t)i, v);
+		}
+		close(got[i]);
+		close(e[i]);
+	}
+	munmap(ro, 4096);
+	munmap(x, 4096);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* A full fd table is EMFILE, and the message waits for room. */
 TEST(emfile_leaves_it_queued)
 {
