@@ -70,7 +70,7 @@ MODULE_PARM_DESC(user_max_region_bytes, "Region bytes one user may have alive (d
 
 unsigned int kipc_spin_ns = 20000;
 module_param_named(spin_ns, kipc_spin_ns, uint, 0644);
-MODULE_PARM_DESC(spin_ns, "How long a blocked send or receive spins for a peer that is mid-call before it sleeps, in ns (default 20000; 0: never spin)");
+MODULE_PARM_DESC(spin_ns, "How long a blocked send or receive spins for a peer that is mid-call on another CPU before it sleeps, in ns (default 20000; 0: never spin)");
 
 atomic_t kipc_nr_chans = ATOMIC_INIT(0);
 atomic_t kipc_nr_regions = ATOMIC_INIT(0);
