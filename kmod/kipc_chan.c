@@ -79,8 +79,8 @@
  *	(kipc_spin())
  * @send_owner: the last sender to enter kipc_chan_send_begin(), until it
  *	leaves kipc_chan_send_end(), or NULL: written with WRITE_ONCE() and
- *	cmpxchg() (each sender clears only itself),
- *	read under RCU by receivers deciding whether to spin
+ *	cmpxchg() (each sender clears only itself), read under RCU by
+ *	receivers deciding whether to spin
  * @nr_out: messages taken off the queue by a receive that has not finished
  *	delivering them (atomic; raised under @lock). They still hold their
  *	slots, so a failed delivery can put them back without the queue
@@ -134,12 +134,13 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
  * Small messages are all allocated with room for KIPC_SMALL_MSG bytes, so
  * that any of them can carry any small payload: a channel keeps as many
  * of those its receivers are done with as its queue holds (at most
- * KIPC_CHAN_SPARES), and its senders take them before asking the allocator; a batch takes or
- * gives back all its spares in one lock round. In a stream, a message buffer
- * then goes round between the two sides without being freed, zeroed
- * (init_on_alloc) or charged again: a spare keeps its quota charge (so
- * that every message a user's sends pin stays bounded by the user's
- * quota), and its pid and account references, for its next sender.
+ * KIPC_CHAN_SPARES), and its senders take them before asking the
+ * allocator; a batch takes or gives back all its spares in one lock round.
+ * In a stream, a message buffer then goes round between the two sides
+ * without being freed, zeroed (init_on_alloc) or charged again: a spare
+ * keeps its quota charge (so that every message a user's sends pin stays
+ * bounded by the user's quota), and its pid and account references, for
+ * its next sender.
  */
 #define KIPC_SMALL_MSG		128
 
@@ -344,7 +345,7 @@ static bool kipc_chan_sender_busy(struct kipc_chan *ch)
 	return atomic_read(&ch->nr_sending) && kipc_owner_running(&ch->send_owner);
 }
 
-/* A receive is delivering the head message on another CPU: a slot frees any moment. */
+/* A receive is delivering the head message on another CPU: a slot frees soon. */
 static bool kipc_chan_receiver_busy(struct kipc_chan *ch)
 {
 	return mutex_is_locked(&ch->recv_lock) && kipc_owner_running(&ch->recv_owner);
@@ -354,9 +355,9 @@ static bool kipc_chan_receiver_busy(struct kipc_chan *ch)
  * Optimistic spinning, as a mutex does for a running owner: while the peer
  * is in the middle of a call that will make @cond true and running on
  * another CPU, wait for it on this CPU for at most kipc_spin_ns instead of
- * sleeping. A sleep and a wake-up
- * cost far more than the few microseconds a send or receive takes, and in
- * a stream they would happen for every message. Returns @cond(@ch).
+ * sleeping. A sleep and a wake-up cost far more than the few microseconds
+ * a send or receive takes, and in a stream they would happen for every
+ * message. Returns @cond(@ch).
  */
 static bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
 		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch)
