@@ -21,7 +21,9 @@
  * by name (anonymous or unlinked), that side can never come back, so the
  * other side gets -EPIPE instead of blocking forever. That is final: an
  * open by name that found the channel before the unlink but counts its
- * file only after it fails with -ENOENT (kipc_chan_peer_add()).
+ * file only after it fails with -ENOENT (kipc_chan_peer_add()). A
+ * channel's creator is counted before its name is linked, so its open
+ * never fails that way (kipc_obj_open_file()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

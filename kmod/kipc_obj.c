@@ -8,9 +8,10 @@
  * unlinking, and the walk over every live object that KIPC_IOC_LIST and
  * the debugfs listing share.
  *
- * Creation runs outside kipc_names_lock: kipc_obj_open() allocates first
- * and then takes the lock to insert, looking again in case another task
- * won the race (the mqueue pattern). Locking: see kipc_internal.h.
+ * Creation runs outside kipc_names_lock: kipc_obj_open_file() allocates
+ * first, makes the creator's file, and then takes the lock to link the
+ * name, looking again in case another task won the race (the mqueue
+ * pattern). Locking: see kipc_internal.h.
  *
  * References: a linked name holds one reference on its object; each open
  * file holds one; unlinking drops the name's.
@@ -229,35 +230,52 @@ static struct kipc_obj *kipc_obj_create(struct kipc_obj *(*create)(void *arg), v
 	return obj;
 }
 
+/*
+ * A file on @obj, an object found by name (or an ERR_PTR from looking for
+ * it); drops the reference the lookup took.
+ */
+static struct file *kipc_obj_found_file(struct kipc_obj *obj, int fd_flags,
+					struct file *(*make_file)(struct kipc_obj *obj,
+								  int fd_flags))
+{
+	struct file *file;
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	file = make_file(obj, fd_flags);
+	kipc_obj_put(obj);
+	return file;
+}
+
 /**
- * kipc_obj_open() - find an object by name, or create it
+ * kipc_obj_open_file() - a new file on the object of a name, maybe creating it
  * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
- * @name: checked name from kipc_name_from_user(), or NULL for an anonymous
- *	object; ownership passes to this function
+ * @name: checked name from kipc_name_from_user(); ownership passes to this
+ *	function
  * @flags: KIPC_OPEN_* flags
  * @create: allocates a new object (with kipc_obj_init()), or ERR_PTR
  * @arg: passed to @create
- * @created: set to whether a new object was made
+ * @make_file: makes a file for an object, taking its own reference on it
+ * @fd_flags: open(2) flags for the file
+ *
+ * A new object gets its creator's file before its name is linked: from
+ * the moment another task can find it (and unlink it), the creator is
+ * one of its peers. Otherwise an unlink in between would leave a channel
+ * that refuses new peers (kipc_chan_peer_add()), and the creator's open
+ * would fail with ENOENT. A failed create thus never leaves a name.
  *
  * Context: process context; takes kipc_names_lock, may sleep.
- * Return: the object with a reference for the caller, or ERR_PTR.
+ * Return: the file, or ERR_PTR.
  */
-static struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
-				      struct kipc_obj *(*create)(void *arg), void *arg,
-				      bool *created)
+static struct file *kipc_obj_open_file(unsigned int type, char *name, u32 flags,
+				       struct kipc_obj *(*create)(void *arg), void *arg,
+				       struct file *(*make_file)(struct kipc_obj *obj,
+								 int fd_flags),
+				       int fd_flags)
 {
 	struct kipc_obj *obj, *fresh;
+	struct file *file;
 	u32 hash;
-
-	*created = false;
-	if (!name) {
-		if (!(flags & KIPC_OPEN_CREAT))
-			return ERR_PTR(-EINVAL);
-		obj = kipc_obj_create(create, arg);
-		if (!IS_ERR(obj))
-			*created = true;
-		return obj;
-	}
 
 	hash = kipc_name_hash(type, name);
 	mutex_lock(&kipc_names_lock);
@@ -267,14 +285,20 @@ static struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 	mutex_unlock(&kipc_names_lock);
 	if (obj || !(flags & KIPC_OPEN_CREAT)) {
 		kfree(name);
-		return obj ? obj : ERR_PTR(-ENOENT);
+		return kipc_obj_found_file(obj ? obj : ERR_PTR(-ENOENT), fd_flags, make_file);
 	}
 
-	/* Allocate without the lock, then insert unless someone beat us. */
+	/* Allocate without the lock, then link unless someone beat us. */
 	fresh = kipc_obj_create(create, arg);
 	if (IS_ERR(fresh)) {
 		kfree(name);
-		return fresh;
+		return ERR_CAST(fresh);
+	}
+	file = make_file(fresh, fd_flags);
+	kipc_obj_put(fresh);		/* a file holds its own reference */
+	if (IS_ERR(file)) {
+		kfree(name);
+		return file;
 	}
 
 	mutex_lock(&kipc_names_lock);
@@ -282,17 +306,16 @@ static struct kipc_obj *kipc_obj_open(unsigned int type, char *name, u32 flags,
 	if (obj) {
 		obj = kipc_obj_reuse_locked(obj, flags);
 		mutex_unlock(&kipc_names_lock);
-		kipc_obj_put(fresh);
+		fput(file);		/* and the unused object with it */
 		kfree(name);
-		return obj;
+		return kipc_obj_found_file(obj, fd_flags, make_file);
 	}
 	fresh->name = name;
 	fresh->linked = true;
 	kipc_obj_get(fresh);		/* the name's reference */
 	hash_add(kipc_names, &fresh->node, hash);
 	mutex_unlock(&kipc_names_lock);
-	*created = true;
-	return fresh;
+	return file;
 }
 
 /* Take @obj out of the name table; the caller drops the name's reference. */
@@ -301,26 +324,6 @@ static void kipc_name_remove_locked(struct kipc_obj *obj)
 	lockdep_assert_held(&kipc_names_lock);
 	hash_del(&obj->node);
 	WRITE_ONCE(obj->linked, false);
-}
-
-/*
- * Remove @obj's name if the table still maps it to @obj (another task may
- * have unlinked it, and maybe made a new object of that name, meanwhile).
- */
-static void kipc_obj_unlink_obj(struct kipc_obj *obj)
-{
-	bool was_linked;
-
-	mutex_lock(&kipc_names_lock);
-	was_linked = obj->linked;
-	if (was_linked)
-		kipc_name_remove_locked(obj);
-	mutex_unlock(&kipc_names_lock);
-	if (!was_linked)
-		return;
-	if (obj->ops->unlinked)
-		obj->ops->unlinked(obj);
-	kipc_obj_put(obj);
 }
 
 /* open(2) flags for a new object fd: access mode, O_NONBLOCK, O_CLOEXEC. */
@@ -346,7 +349,7 @@ static int kipc_fd_flags(u32 open_flags)
  * @type: KIPC_OBJ_CHAN or KIPC_OBJ_REGION
  * @uname: user pointer to the name, or 0 for an anonymous object
  * @flags: KIPC_OPEN_* flags, already checked
- * @create: allocates a new object, as for kipc_obj_open()
+ * @create: allocates a new object, as for kipc_obj_open_file()
  * @arg: passed to @create
  * @make_file: makes a file for the object with the given open(2) flags,
  *	taking its own reference on the object
@@ -362,9 +365,10 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 	struct kipc_obj *obj;
 	struct file *file;
 	char *name = NULL;
-	bool created;
 	int fd;
 
+	if (!uname && !(flags & KIPC_OPEN_CREAT))
+		return -EINVAL;
 	if (uname) {
 		name = kipc_name_from_user(uname);
 		if (IS_ERR(name))
@@ -375,22 +379,17 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
 		kfree(name);
 		return fd;
 	}
-	obj = kipc_obj_open(type, name, flags, create, arg, &created);
-	if (IS_ERR(obj)) {
-		put_unused_fd(fd);
-		return PTR_ERR(obj);
+	fd_flags &= ~O_CLOEXEC;
+	if (name) {
+		file = kipc_obj_open_file(type, name, flags, create, arg, make_file, fd_flags);
+	} else {
+		obj = kipc_obj_create(create, arg);
+		file = IS_ERR(obj) ? ERR_CAST(obj) : kipc_obj_found_file(obj, fd_flags, make_file);
 	}
-	file = make_file(obj, fd_flags & ~O_CLOEXEC);
 	if (IS_ERR(file)) {
-		/* A name this call made goes too: nothing is left behind. */
-		if (created)
-			kipc_obj_unlink_obj(obj);
-		kipc_obj_put(obj);
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
-	/* The file holds its own reference; drop kipc_obj_open()'s. */
-	kipc_obj_put(obj);
 	fd_install(fd, file);
 	return fd;
 }
@@ -399,7 +398,7 @@ int kipc_obj_open_fd(unsigned int type, u64 uname, u32 flags,
  * kipc_obj_open_pair() - a new anonymous object and two fds on it
  * @type: KIPC_OBJ_CHAN (the only user so far)
  * @flags: KIPC_OPEN_CLOEXEC and KIPC_OPEN_NONBLOCK, already checked
- * @create: allocates the object, as for kipc_obj_open()
+ * @create: allocates the object, as for kipc_obj_open_file()
  * @arg: passed to @create
  * @make_file: makes a file with the given open(2) flags
  * @fds: output, two reserved fds: for the O_RDONLY file, the O_WRONLY one
@@ -415,7 +414,6 @@ int kipc_obj_open_pair(unsigned int type, u32 flags, struct kipc_obj *(*create)(
 {
 	int fd_flags = kipc_fd_flags(flags) & ~O_ACCMODE;
 	struct kipc_obj *obj;
-	bool created;
 	int i, ret;
 
 	fds[0] = get_unused_fd_flags(fd_flags & O_CLOEXEC);
@@ -426,8 +424,7 @@ int kipc_obj_open_pair(unsigned int type, u32 flags, struct kipc_obj *(*create)(
 		ret = fds[1];
 		goto out_put_fd0;
 	}
-	obj = kipc_obj_open(type, NULL, flags | KIPC_OPEN_CREAT | KIPC_OPEN_RECV, create, arg,
-			    &created);
+	obj = kipc_obj_create(create, arg);
 	if (IS_ERR(obj)) {
 		ret = PTR_ERR(obj);
 		goto out_put_fd1;
@@ -439,7 +436,7 @@ int kipc_obj_open_pair(unsigned int type, u32 flags, struct kipc_obj *(*create)(
 			goto out_put_files;
 		}
 	}
-	/* The files hold their own references; drop kipc_obj_open()'s. */
+	/* The files hold their own references; drop kipc_obj_create()'s. */
 	kipc_obj_put(obj);
 	return 0;
 

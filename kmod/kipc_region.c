@@ -559,7 +559,8 @@ struct kipc_region_attrs {
 
 /*
  * Make a region: charge its length to the creator's region quota
- * (-EDQUOT), then the shmem file. Called by kipc_obj_open() without locks.
+ * (-EDQUOT), then the shmem file. Called by kipc_obj_open_file() without
+ * locks.
  */
 static struct kipc_obj *kipc_region_create(void *arg)
 {

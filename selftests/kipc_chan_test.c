@@ -636,6 +636,68 @@ TEST(epipe_is_final)
 	ASSERT_EQ(0, bad);
 }
 
+/* The unlinker of create_races_unlink: unlinks unlink_race.name until told to stop. */
+static struct {
+	atomic_int stop;
+	atomic_int unlinks;	/* unlinks that removed the name */
+	char name[64];
+} unlink_race;
+
+static void *race_unlinker(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&unlink_race.stop))
+		if (!kipc_chan_unlink(unlink_race.name))
+			atomic_fetch_add(&unlink_race.unlinks, 1);
+	return NULL;
+}
+
+/*
+ * A create (O_CREAT | O_EXCL) gets its fd or EEXIST, never ENOENT, even
+ * when an unlink removes the new name at once: the creator is one of the
+ * channel's peers before anyone can find the channel. A thread unlinks
+ * the name over and over while this one creates it, for 3 s, with each
+ * access mode in turn (a channel unlinked with no receiver, or no sender,
+ * takes no new one of that side).
+ */
+TEST(create_races_unlink)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	uint64_t end = now_ns() + 3000000000ull;
+	int i, fd, created = 0, exists = 0, enoent = 0, other = 0, unnamed = 0;
+	struct kipc_chan_stat st;
+	pthread_t t;
+
+	if (access("/dev/kipc", R_OK | W_OK))
+		SKIP(return, "/dev/kipc missing: load kipc.ko first");
+	snprintf(unlink_race.name, sizeof(unlink_race.name), "t-create-race-%d", getpid());
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_unlinker, NULL));
+	for (i = 0; now_ns() < end; i++) {
+		fd = kipc_chan_open(unlink_race.name, modes[i % 3] | O_CREAT | O_EXCL, 0600, NULL);
+		if (fd >= 0) {
+			created++;
+			ASSERT_EQ(0, kipc_chan_stat(fd, &st));
+			unnamed += !(st.state & KIPC_CHAN_NAMED);
+			close(fd);
+		} else if (fd == -EEXIST) {
+			exists++;
+		} else if (fd == -ENOENT) {
+			enoent++;
+		} else {
+			other++;
+			TH_LOG("create: %s", strerror(-fd));
+		}
+	}
+	atomic_store(&unlink_race.stop, 1);
+	pthread_join(t, NULL);
+	kipc_chan_unlink(unlink_race.name);
+	TH_LOG("%d creates: %d made (%d already unlinked at their stat), %d EEXIST, %d ENOENT; %d unlinks",
+	       i, created, unnamed, exists, enoent, atomic_load(&unlink_race.unlinks));
+	EXPECT_EQ(0, other);
+	ASSERT_EQ(0, enoent) TH_LOG("a create failed because its new name was unlinked");
+	ASSERT_LT(0, created);
+}
+
 /* A signal without SA_RESTART ends a blocked receive with EINTR, losing nothing. */
 TEST_F(chan, signal_eintr_loses_nothing)
 {

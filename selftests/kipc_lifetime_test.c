@@ -400,12 +400,13 @@ static void create_when_told(int ctl, const char *name, int go, int res)
 
 /*
  * A named create whose file cannot be made leaves no name behind (and
- * nothing charged). The file is made last, after the name is linked; an
- * unprivileged task past fs.file-max gets ENFILE right there
- * (alloc_empty_file()), so the test lowers fs.file-max to 0 (the fast check reads an
- * approximate count, which may be 0 on a quiet system) while a
- * uid-1000 child creates. (A region's shmem file is made before its name
- * is linked, so for regions this fails earlier; it is checked anyway.)
+ * nothing charged). The creator's file is made after the object and
+ * before its name is linked; an unprivileged task past fs.file-max gets
+ * ENFILE right there (alloc_empty_file()), so the test lowers fs.file-max
+ * to 0 (the fast check reads an approximate count, which may be 0 on a
+ * quiet system) while a uid-1000 child creates. (A region's shmem file is
+ * made with the region, so for regions this fails earlier; it is checked
+ * anyway.)
  */
 TEST(failed_file_creation_leaves_no_name)
 {
