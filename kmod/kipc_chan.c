@@ -422,16 +422,14 @@ static bool kipc_nonblock(struct file *file, u32 xflags)
 
 /*
  * The module-wide totals KIPC_IOC_STAT reports: @msg (+1) or (-1) in
- * kipc_queued_msgs, and its inline bytes in kipc_queued_bytes. Per-CPU
- * counters with a large batch, so a send or receive touches only its
- * CPU's counters (no shared cache line); KIPC_IOC_STAT sums them.
+ * kipc_queued.msgs, and its inline bytes in kipc_queued.bytes, this CPU's
+ * shares (see kipc_internal.h).
  */
 static void kipc_queued_add(const struct kipc_msg *msg, int sign)
 {
-	percpu_counter_add_batch(&kipc_queued_msgs, sign, KIPC_QUEUED_BATCH);
+	this_cpu_add(kipc_queued.msgs, sign);
 	if (!(msg->flags & KIPC_MSG_REF) && msg->len)
-		percpu_counter_add_batch(&kipc_queued_bytes, sign * (s64)msg->len,
-					 KIPC_QUEUED_BATCH);
+		this_cpu_add(kipc_queued.bytes, sign * (s64)msg->len);
 }
 
 static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct kipc_msg *msg)

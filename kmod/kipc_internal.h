@@ -73,7 +73,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/percpu_counter.h>
+#include <linux/percpu.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
@@ -108,14 +108,19 @@ extern unsigned int kipc_spin_ns;
 extern atomic_t kipc_nr_chans;
 extern atomic_t kipc_nr_regions;
 extern atomic64_t kipc_region_bytes;
-extern struct percpu_counter kipc_queued_msgs;	/* messages queued in all channels */
-extern struct percpu_counter kipc_queued_bytes;	/* their inline payload bytes */
 /*
- * Their batch: a CPU's share is folded into the shared count only past
- * this, so queuing and dequeuing stay CPU-local; the exact total is
- * percpu_counter_sum(). Below S32_MAX, so a share always fits.
+ * The messages queued in all channels and their inline payload bytes, as
+ * per-CPU shares: a send or receive adds to its CPU's share with
+ * this_cpu_add() (no lock, no shared cache line); KIPC_IOC_STAT sums the
+ * shares of every possible CPU. A share goes negative when messages are
+ * queued on one CPU and taken on another; the sum is exact whenever no
+ * add is in flight.
  */
-#define KIPC_QUEUED_BATCH	BIT(30)
+struct kipc_queued {
+	s64 msgs;
+	s64 bytes;
+};
+DECLARE_PER_CPU(struct kipc_queued, kipc_queued);
 
 /*
  * The largest @size any ioctl argument may have: -E2BIG above, without

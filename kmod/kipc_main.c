@@ -75,8 +75,7 @@ MODULE_PARM_DESC(spin_ns, "How long a blocked send or receive spins for a peer t
 atomic_t kipc_nr_chans = ATOMIC_INIT(0);
 atomic_t kipc_nr_regions = ATOMIC_INIT(0);
 atomic64_t kipc_region_bytes = ATOMIC64_INIT(0);
-struct percpu_counter kipc_queued_msgs;
-struct percpu_counter kipc_queued_bytes;
+DEFINE_PER_CPU(struct kipc_queued, kipc_queued);
 
 static long kipc_version_ioctl(struct kipc_ucmd *ucmd)
 {
@@ -97,14 +96,22 @@ static long kipc_version_ioctl(struct kipc_ucmd *ucmd)
 static long kipc_stat_ioctl(struct kipc_ucmd *ucmd)
 {
 	struct kipc_global_stat *st = ucmd->cmd;
+	s64 msgs = 0, bytes = 0;
+	int cpu;
 
 	if (st->flags)
 		return -EINVAL;
 	st->nr_chans = atomic_read(&kipc_nr_chans);
 	st->nr_regions = atomic_read(&kipc_nr_regions);
 	/* From counters: no walk over the objects, no lock any create takes. */
-	st->nr_msgs = percpu_counter_sum_positive(&kipc_queued_msgs);
-	st->bytes_queued = percpu_counter_sum_positive(&kipc_queued_bytes);
+	for_each_possible_cpu(cpu) {
+		const struct kipc_queued *q = per_cpu_ptr(&kipc_queued, cpu);
+
+		msgs += READ_ONCE(q->msgs);
+		bytes += READ_ONCE(q->bytes);
+	}
+	st->nr_msgs = max_t(s64, msgs, 0);
+	st->bytes_queued = max_t(s64, bytes, 0);
 	st->region_bytes = atomic64_read(&kipc_region_bytes);
 	return kipc_ucmd_respond(ucmd);
 }
@@ -343,29 +350,17 @@ static int __init kipc_init(void)
 {
 	int ret;
 
-	ret = percpu_counter_init(&kipc_queued_msgs, 0, GFP_KERNEL);
-	if (ret)
-		return ret;
-	ret = percpu_counter_init(&kipc_queued_bytes, 0, GFP_KERNEL);
-	if (ret)
-		goto out_destroy_msgs;
-
 	/* debugfs is optional: a failure here only loses the listing. */
 	kipc_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("objects", 0444, kipc_debugfs_dir, NULL, &kipc_objects_fops);
 
 	ret = misc_register(&kipc_miscdev);
-	if (ret)
-		goto out_remove_debugfs;
+	if (ret) {
+		debugfs_remove_recursive(kipc_debugfs_dir);
+		return ret;
+	}
 	pr_info("ABI %d loaded, /dev/%s\n", KIPC_ABI_VERSION, kipc_miscdev.name);
 	return 0;
-
-out_remove_debugfs:
-	debugfs_remove_recursive(kipc_debugfs_dir);
-	percpu_counter_destroy(&kipc_queued_bytes);
-out_destroy_msgs:
-	percpu_counter_destroy(&kipc_queued_msgs);
-	return ret;
 }
 
 static void __exit kipc_exit(void)
@@ -373,9 +368,6 @@ static void __exit kipc_exit(void)
 	misc_deregister(&kipc_miscdev);
 	debugfs_remove_recursive(kipc_debugfs_dir);
 	kipc_names_exit();
-	/* Every channel is gone (open files pin the module): both are zero. */
-	percpu_counter_destroy(&kipc_queued_bytes);
-	percpu_counter_destroy(&kipc_queued_msgs);
 }
 
 module_init(kipc_init);
