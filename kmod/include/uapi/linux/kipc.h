@@ -70,7 +70,8 @@
  * ENAMETOOLONG  name longer than KIPC_NAME_MAX - 1 bytes
  * ENOENT        no object of that name (and no KIPC_OPEN_CREAT), or the
  *               name was unlinked while the open ran and the channel
- *               side it would join has gone for good (EPIPE is final)
+ *               side it would join has gone for good (EPIPE is final);
+ *               never for the open that created the object
  * EEXIST        KIPC_OPEN_CREAT | KIPC_OPEN_EXCL and the name exists
  * EACCES        the object's mode bits deny the access asked for, or a
  *               non-owner tried to unlink; receive of a reference to a
