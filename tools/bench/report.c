@@ -651,6 +651,49 @@ static void csv_value(FILE *f, const char *status, double value, const char *uni
 	fputc('\n', f);
 }
 
+/* A cpu-split row's numbers for phase @r (see report_csv()). */
+static void csv_cpu_split(FILE *f, const struct phase_result *r)
+{
+	/* user = total - sys: clamp the rounding residue */
+	csv_num(f, fmax(r->a_cpu_ns - r->a_sys_ns, 0), 1e-3);
+	csv_num(f, r->a_sys_ns, 1e-3);
+	csv_num(f, fmax(r->b_cpu_ns - r->b_sys_ns, 0), 1e-3);
+	csv_num(f, r->b_sys_ns, 1e-3);
+}
+
+/* A switches row's numbers for phase @r (see report_csv()). */
+static void csv_switches(FILE *f, const struct phase_result *r)
+{
+	fprintf(f, ",%.4f,%.4f,%.4f,%.4f", r->a_vcsw, r->a_icsw, r->b_vcsw, r->b_icsw);
+}
+
+/*
+ * One CSV row of @kind per selected transport, size and measured phase:
+ * KIND,NAME,SIZE,PHASE (stream or rtt), then what @cols writes.
+ */
+static void csv_phase_rows(FILE *f, const char *kind,
+			   void (*cols)(FILE *f, const struct phase_result *r))
+{
+	int x, i, k;
+
+	for (x = 0; x < bench_nxports; x++) {
+		if (!xp_selected[x])
+			continue;
+		for (i = 0; i < opt.nsizes; i++) {
+			const struct phase_result *ph[2] = { &results[x][i].st, &results[x][i].pp };
+
+			for (k = 0; k < 2; k++) {
+				if (ph[k]->status != ST_OK || !ph[k]->count)
+					continue;
+				csv_row(f, kind, bench_xports[x]->name, opt.sizes[i]);
+				fprintf(f, ",%s", k ? "rtt" : "stream");
+				cols(f, ph[k]);
+				fputc('\n', f);
+			}
+		}
+	}
+}
+
 int report_csv(FILE *f)
 {
 	struct goal g[20];
@@ -696,51 +739,12 @@ int report_csv(FILE *f)
 	 * coarsely; the per-side total is exact), in us per message
 	 * (stream: A sends, B receives) or per round trip (rtt: A is the
 	 * client): cpu-split,NAME,SIZE,PHASE,A_USER,A_SYS,B_USER,B_SYS */
-	for (x = 0; x < bench_nxports; x++) {
-		if (!xp_selected[x])
-			continue;
-		for (i = 0; i < opt.nsizes; i++) {
-			const struct phase_result *ph[2] = { &results[x][i].st, &results[x][i].pp };
-			int k;
-
-			for (k = 0; k < 2; k++) {
-				const struct phase_result *r = ph[k];
-
-				if (r->status != ST_OK || !r->count)
-					continue;
-				csv_row(f, "cpu-split", bench_xports[x]->name, opt.sizes[i]);
-				fprintf(f, ",%s", k ? "rtt" : "stream");
-				/* user = total - sys: clamp the rounding residue */
-				csv_num(f, fmax(r->a_cpu_ns - r->a_sys_ns, 0), 1e-3);
-				csv_num(f, r->a_sys_ns, 1e-3);
-				csv_num(f, fmax(r->b_cpu_ns - r->b_sys_ns, 0), 1e-3);
-				csv_num(f, r->b_sys_ns, 1e-3);
-				fputc('\n', f);
-			}
-		}
-	}
+	csv_phase_rows(f, "cpu-split", csv_cpu_split);
 	/* Context switches per message (stream) or round trip (rtt), by side:
 	 * voluntary ones (the side slept, so a wake-up was paid for) and
 	 * involuntary ones (preempted):
 	 * switches,NAME,SIZE,PHASE,A_VOLUNTARY,A_INVOLUNTARY,B_VOLUNTARY,B_INVOLUNTARY */
-	for (x = 0; x < bench_nxports; x++) {
-		if (!xp_selected[x])
-			continue;
-		for (i = 0; i < opt.nsizes; i++) {
-			const struct phase_result *ph[2] = { &results[x][i].st, &results[x][i].pp };
-			int k;
-
-			for (k = 0; k < 2; k++) {
-				const struct phase_result *r = ph[k];
-
-				if (r->status != ST_OK || !r->count)
-					continue;
-				csv_row(f, "switches", bench_xports[x]->name, opt.sizes[i]);
-				fprintf(f, ",%s,%.4f,%.4f,%.4f,%.4f\n", k ? "rtt" : "stream",
-					r->a_vcsw, r->a_icsw, r->b_vcsw, r->b_icsw);
-			}
-		}
-	}
+	csv_phase_rows(f, "switches", csv_switches);
 	if (floors.done) {
 		for (i = 0; i < opt.nsizes; i++) {
 			static const char *const names[] = { "memcpy", "memread", "memwrite" };
