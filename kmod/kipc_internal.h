@@ -38,8 +38,8 @@
  *	counter updates. Nothing sleeps or copies under it, so senders never
  *	wait for a receiver's copy out.
  *   kipc_chan.spare_lock (spinlock, kipc_chan.c)
- *	protects one channel's list of spare small messages; a leaf lock,
- *	taken alone by senders and receivers, around list updates only.
+ *	protects one channel's stack of spare small messages; a leaf lock,
+ *	taken alone by senders and receivers, around pushes and pops only.
  *   Regions have no lock: their length, id, owner, mode and shmem file
  *	are immutable after creation and their counters atomic. Their mmap
  *	(->mmap, or on 7.3 ->mmap_prepare and vm_ops->mapped) and
@@ -282,7 +282,11 @@ void kipc_user_uncharge_obj(struct kipc_user *user);
 
 /**
  * struct kipc_msg - one queued message
- * @link: in the channel's per-priority list; under kipc_chan.lock
+ * @link: in the channel's per-priority list (under kipc_chan.lock), or in
+ *	a list of messages a call holds
+ * @next_spare: instead of @link, on its channel's stack of spares (under
+ *	kipc_chan.spare_lock): a spare is on no list, and a stack needs no
+ *	list_head checks (CONFIG_DEBUG_LIST, on in Debian's kernels)
  * @seq: per-channel sequence number
  * @time_ns: CLOCK_MONOTONIC at send
  * @pid: thread group of the process that sent it (reference held)
@@ -302,7 +306,10 @@ void kipc_user_uncharge_obj(struct kipc_user *user);
  * @data: inline payload (absent for references)
  */
 struct kipc_msg {
-	struct list_head link;
+	union {
+		struct list_head link;
+		struct kipc_msg *next_spare;
+	};
 	u64 seq;
 	u64 time_ns;
 	struct pid *pid;
