@@ -435,9 +435,11 @@ static void kipc_queued_add(const struct kipc_msg *msg, int sign)
 /*
  * Queue the first message of @list, @msg, at the tail of its priority's
  * list. It moves with list_cut_position() and list_splice_tail(), which
- * relink without the CONFIG_DEBUG_LIST checks of list_del() and
- * list_add_tail(): the checks cost a tenth of a 64 B message's
- * instructions on Debian's kernels, and both lists are known good here.
+ * relink without the CONFIG_DEBUG_LIST pointer checks of list_del() and
+ * list_add_tail(). Debian's kernels have those checks on; with the dozen
+ * list operations a message used to go through they cost about 290 of
+ * the 3,600 instructions of a 64 B message (README, Performance). Both
+ * lists here are only ever changed under @ch->lock or by their owner.
  */
 static void kipc_chan_enqueue_locked(struct kipc_chan *ch, struct list_head *list,
 				     struct kipc_msg *msg)
