@@ -745,7 +745,11 @@ static long kipc_chan_peek(struct kipc_chan *ch, kipc_deliver_fn deliver, void *
  * @deliver: called with @ch->recv_lock held (and @ch->lock not held) on
  *	each message taken, in order; a negative return ends the batch and
  *	leaves that message and the ones after it queued, at the head
- * @arg: passed to @deliver
+ * @commit: NULL, or called once after @deliver, still under
+ *	@ch->recv_lock, with the number of messages delivered (>= 1): a
+ *	negative return puts all of them back, as if none had been
+ *	delivered (a packed receive copies its records out here)
+ * @arg: passed to @deliver and @commit
  *
  * Blocks, if at all, only until the first message can move; then takes
  * as many as are queued, up to @nr. Delivered without the spinlock, so
@@ -755,10 +759,11 @@ static long kipc_chan_peek(struct kipc_chan *ch, kipc_deliver_fn deliver, void *
  * Context: process context, may sleep; takes @ch->recv_lock, then
  * @ch->lock.
  * Return: how many were delivered (>= 1), or what @deliver returned for
- * the first, or -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS.
+ * the first (or @commit), or -EPIPE, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS.
  */
 long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
-		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver, void *arg)
+		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver,
+		    kipc_commit_fn commit, void *arg)
 {
 	struct kipc_msg *msg;
 	LIST_HEAD(taken);
@@ -784,6 +789,13 @@ long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
 		if (ret < 0)
 			break;
 		i++;
+	}
+	if (i && commit) {
+		ret = commit(arg, i);
+		if (ret < 0) {
+			i = 0;
+			msg = list_first_entry(&taken, struct kipc_msg, link);
+		}
 	}
 	if (i < n) {
 		list_cut_before(&done, &taken, &msg->link);
@@ -917,20 +929,14 @@ static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
 	return msg;
 }
 
-/**
- * kipc_chan_msg_from_iter() - a message for @ch holding what @from holds
- * @ch: the channel (its max_msg_size, its spares)
- * @file: the sending file, whose opener is charged (kipc_msg_charge())
- * @from: the payload, all of it
- * @pool: spares taken by kipc_chan_send_begin(), or NULL
- *
- * Context: process context, may sleep and fault on @from.
- * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT, -EFAULT).
+/*
+ * A message for @ch with room for @len payload bytes, charged to @file's
+ * opener (kipc_msg_charge()), its payload still to be filled in.
+ * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT).
  */
-struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
-					 struct iov_iter *from, struct list_head *pool)
+static struct kipc_msg *kipc_chan_msg_new(struct kipc_chan *ch, struct file *file,
+					  size_t len, struct list_head *pool)
 {
-	size_t len = iov_iter_count(from);
 	struct kipc_msg *msg;
 	int ret;
 
@@ -946,10 +952,54 @@ struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file
 		return ERR_PTR(ret);
 	}
 	msg->len = len;
+	return msg;
+}
+
+/**
+ * kipc_chan_msg_from_iter() - a message for @ch holding what @from holds
+ * @ch: the channel (its max_msg_size, its spares)
+ * @file: the sending file, whose opener is charged (kipc_msg_charge())
+ * @from: the payload, all of it
+ * @pool: spares taken by kipc_chan_send_begin(), or NULL
+ *
+ * Context: process context, may sleep and fault on @from.
+ * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT, -EFAULT).
+ */
+struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
+					 struct iov_iter *from, struct list_head *pool)
+{
+	size_t len = iov_iter_count(from);
+	struct kipc_msg *msg;
+
+	msg = kipc_chan_msg_new(ch, file, len, pool);
+	if (IS_ERR(msg))
+		return msg;
 	if (!copy_from_iter_full(msg->data, len, from)) {
 		kipc_msg_free(msg);
 		return ERR_PTR(-EFAULT);
 	}
+	return msg;
+}
+
+/**
+ * kipc_chan_msg_from_kernel() - a message for @ch holding a copy of @data
+ * @ch: the channel (its max_msg_size, its spares)
+ * @file: the sending file, whose opener is charged (kipc_msg_charge())
+ * @data: the payload, in kernel memory (a packed batch's copy)
+ * @len: its length
+ * @pool: spares taken by kipc_chan_send_begin(), or NULL
+ *
+ * Context: process context, may sleep.
+ * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT).
+ */
+struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *file,
+					   const void *data, size_t len, struct list_head *pool)
+{
+	struct kipc_msg *msg;
+
+	msg = kipc_chan_msg_new(ch, file, len, pool);
+	if (!IS_ERR(msg))
+		memcpy(msg->data, data, len);
 	return msg;
 }
 

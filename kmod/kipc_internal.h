@@ -365,6 +365,13 @@ void kipc_msg_fill_info(const struct kipc_msg *msg, struct kipc_msg_info *info);
  */
 typedef long (*kipc_deliver_fn)(struct kipc_msg *msg, void *arg);
 
+/*
+ * Commit callback of a receive (kipc_chan_recv()), called with recv_lock
+ * held once the @n messages taken are delivered. 0, or -errno to put all
+ * of them back at the head of the queue.
+ */
+typedef int (*kipc_commit_fn)(void *arg, u32 n);
+
 /* kipc_chan.c: channels */
 struct kipc_chan *kipc_chan_from_file(struct file *file);
 u32 kipc_chan_max_msg_size(const struct kipc_chan *ch);
@@ -375,8 +382,11 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 			 struct list_head *list, u32 xflags, u64 deadline_ns);
 void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list,
 			struct list_head *pool);
+struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *file,
+					   const void *data, size_t len, struct list_head *pool);
 long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
-		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver, void *arg);
+		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver,
+		    kipc_commit_fn commit, void *arg);
 __poll_t kipc_chan_poll(struct file *file, struct poll_table_struct *wait);
 int kipc_chan_release(struct inode *inode, struct file *file);
 long kipc_chan_open_ioctl(struct kipc_ucmd *ucmd);
@@ -387,6 +397,8 @@ long kipc_send_ioctl(struct kipc_ucmd *ucmd);
 long kipc_recv_ioctl(struct kipc_ucmd *ucmd);
 long kipc_send_batch_ioctl(struct kipc_ucmd *ucmd);
 long kipc_recv_batch_ioctl(struct kipc_ucmd *ucmd);
+long kipc_send_packed_ioctl(struct kipc_ucmd *ucmd);
+long kipc_recv_packed_ioctl(struct kipc_ucmd *ucmd);
 ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from);
 

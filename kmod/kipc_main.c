@@ -85,7 +85,7 @@ static long kipc_version_ioctl(struct kipc_ucmd *ucmd)
 		return -EINVAL;
 	v->abi_version = KIPC_ABI_VERSION;
 	v->features = KIPC_FEAT_CHANNELS | KIPC_FEAT_NOWAIT | KIPC_FEAT_BATCH | KIPC_FEAT_LIST |
-		      KIPC_FEAT_HANDLES;
+		      KIPC_FEAT_HANDLES | KIPC_FEAT_PACKED;
 	if (IS_ENABLED(CONFIG_IO_URING))
 		v->features |= KIPC_FEAT_URING_CMD;
 	if (IS_ENABLED(CONFIG_SHMEM))
@@ -128,6 +128,7 @@ union kipc_ioctl_buf {
 	struct kipc_list list;
 	struct kipc_xfer xfer;
 	struct kipc_batch batch;
+	struct kipc_packed packed;
 	struct kipc_chan_stat chan_stat;
 	struct kipc_ref_xfer ref_xfer;
 	struct kipc_shm_stat shm_stat;
@@ -199,6 +200,10 @@ static const struct kipc_ioctl_op kipc_chan_ops[] = {
 		      KIPC_BATCH_SIZE_VER0, FMODE_READ, true),
 	KIPC_IOCTL_OP(KIPC_IOC_REOPEN, kipc_reopen_ioctl, struct kipc_reopen,
 		      KIPC_REOPEN_SIZE_VER0, 0, false),
+	KIPC_IOCTL_OP(KIPC_IOC_SEND_PACKED, kipc_send_packed_ioctl, struct kipc_packed,
+		      KIPC_PACKED_SIZE_VER0, FMODE_WRITE, true),
+	KIPC_IOCTL_OP(KIPC_IOC_RECV_PACKED, kipc_recv_packed_ioctl, struct kipc_packed,
+		      KIPC_PACKED_SIZE_VER0, FMODE_READ, true),
 };
 
 static const struct kipc_ioctl_op kipc_region_ops[] = {
@@ -279,8 +284,9 @@ static long kipc_chan_ioctl(struct file *file, unsigned int cmd, unsigned long a
 }
 
 /*
- * IORING_OP_URING_CMD on a channel fd: the batch ioctls, with the struct
- * kipc_batch address in the first 8 bytes of the SQE's command area.
+ * IORING_OP_URING_CMD on a channel fd: the batch ioctls, plain and packed,
+ * with the address of their struct kipc_batch or struct kipc_packed in the
+ * first 8 bytes of the SQE's command area.
  * Completed inline, so nothing is ever handed to an io_uring worker
  * thread. The iovec arrays are read in the ring's ABI (its creator's),
  * whichever task issues the command.

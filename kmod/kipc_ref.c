@@ -270,7 +270,8 @@ long kipc_recv_ref_ioctl(struct kipc_ucmd *ucmd)
 		rr.fd_flags = O_CLOEXEC;
 
 	ret = kipc_chan_recv(kipc_chan_from_file(ucmd->file), ucmd->file,
-			     x->flags & KIPC_XFER_ALL, x->deadline_ns, 1, kipc_deliver_ref, &rr);
+			     x->flags & KIPC_XFER_ALL, x->deadline_ns, 1, kipc_deliver_ref, NULL,
+			     &rr);
 	if (ret >= 0 && rr.file) {
 		fd_install(rr.fd, rr.file);
 		rr.file = NULL;

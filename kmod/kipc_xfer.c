@@ -2,7 +2,8 @@
 /*
  * kipc transfers: the user side of moving messages through a channel.
  * KIPC_IOC_SEND and KIPC_IOC_RECV, the batches (KIPC_IOC_SEND_BATCH,
- * KIPC_IOC_RECV_BATCH, also through io_uring) and read(2)/write(2): the
+ * KIPC_IOC_RECV_BATCH, also through io_uring), the packed batches
+ * (KIPC_IOC_SEND_PACKED, KIPC_IOC_RECV_PACKED) and read(2)/write(2): the
  * iovec arrays (in the caller's ABI), the struct kipc_xfer entries, one
  * check of a struct kipc_xfer (kipc_xfer_validate()), and the info
  * written back. A single send or receive is a batch of one: every path
@@ -14,7 +15,9 @@
 
 #include <linux/compat.h>
 #include <linux/fs.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -406,7 +409,7 @@ static long kipc_recv_one(struct kipc_chan *ch, struct file *file, u32 xflags,
 {
 	long ret;
 
-	ret = kipc_chan_recv(ch, file, xflags, deadline_ns, 1, deliver, co);
+	ret = kipc_chan_recv(ch, file, xflags, deadline_ns, 1, deliver, NULL, co);
 	return ret < 0 ? ret : co->len;
 }
 
@@ -644,7 +647,21 @@ static long kipc_recv_batch(struct kipc_chan *ch, struct file *file,
 	ret = kipc_batch_entry(b, 0, false, &x, &up);
 	if (ret)
 		return ret;
-	return kipc_chan_recv(ch, file, b->flags, b->deadline_ns, b->nr, kipc_batch_deliver, &br);
+	return kipc_chan_recv(ch, file, b->flags, b->deadline_ns, b->nr, kipc_batch_deliver,
+			      NULL, &br);
+}
+
+/*
+ * The result of a batch, plain or packed, as its caller gets it: through
+ * io_uring (@ucmd->uring) "would block" is 0 and a signal -EINTR.
+ */
+static long kipc_batch_result(const struct kipc_ucmd *ucmd, long ret)
+{
+	if (ucmd->uring && ret == -EAGAIN)
+		return 0;
+	if (ucmd->uring && ret == -ERESTARTSYS)
+		return -EINTR;
+	return ret;
 }
 
 /*
@@ -666,11 +683,7 @@ static long kipc_batch(struct kipc_ucmd *ucmd, bool send)
 		b->flags |= KIPC_XFER_NONBLOCK;
 	ret = send ? kipc_send_batch(ch, ucmd->file, b, ucmd->compat) :
 		     kipc_recv_batch(ch, ucmd->file, b, ucmd->compat);
-	if (ucmd->uring && ret == -EAGAIN)
-		return 0;
-	if (ucmd->uring && ret == -ERESTARTSYS)
-		return -EINTR;
-	return ret;
+	return kipc_batch_result(ucmd, ret);
 }
 
 /**
@@ -695,4 +708,284 @@ long kipc_send_batch_ioctl(struct kipc_ucmd *ucmd)
 long kipc_recv_batch_ioctl(struct kipc_ucmd *ucmd)
 {
 	return kipc_batch(ucmd, false);
+}
+
+/* ---- packed batches (KIPC_IOC_SEND_PACKED, KIPC_IOC_RECV_PACKED) ------ */
+
+/*
+ * A packed batch's records go through a buffer of the kernel's: the
+ * caller's buffer is copied in (send) or out (receive) with one user copy
+ * per call, so that a record costs a memcpy() in the kernel, not a user
+ * copy with its usercopy hardening checks. A receive starts with this
+ * much and grows its buffer when a record needs more, up to the caller's
+ * @len.
+ */
+#define KIPC_PACKED_STAGE	4096U
+
+static int kipc_packed_check(const struct kipc_packed *p)
+{
+	if (p->flags & ~(KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE))
+		return -EINVAL;
+	if ((p->flags & KIPC_XFER_DEADLINE) ? !p->deadline_ns : p->deadline_ns)
+		return -EINVAL;
+	if (!p->nr || p->nr > KIPC_BATCH_MAX)
+		return -EINVAL;
+	if (!p->len || p->len > KIPC_PACKED_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * KIPC_IOC_SEND_PACKED: copy the caller's records in once, make a message
+ * of each from that copy, and queue them as a send batch does. A record
+ * that could not be copied in (the copy stopped at a fault before its
+ * end) is -EFAULT; those before it are sent.
+ */
+static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
+			     const struct kipc_packed *p)
+{
+	struct kipc_packed_send h;
+	struct kipc_msg *msg;
+	u64 off = 0, copied;
+	LIST_HEAD(list);
+	LIST_HEAD(pool);
+	long ret = 0;
+	char *stage;
+	u32 i;
+
+	stage = kvmalloc(p->len, GFP_KERNEL);
+	if (!stage)
+		return -ENOMEM;
+	copied = p->len - copy_from_user(stage, u64_to_user_ptr(p->buf), p->len);
+	kipc_chan_send_begin(ch, &pool, p->nr);
+	for (i = 0; i < p->nr; i++) {
+		u64 end = off + sizeof(h);
+
+		ret = end > p->len ? -EINVAL : end > copied ? -EFAULT : 0;
+		if (ret)
+			break;
+		memcpy(&h, stage + off, sizeof(h));
+		end += h.len;
+		ret = h.prio > KIPC_PRIO_MAX || end > p->len ? -EINVAL :
+		      end > copied ? -EFAULT : 0;
+		if (ret)
+			break;
+		msg = kipc_chan_msg_from_kernel(ch, file, stage + off + sizeof(h), h.len, &pool);
+		if (IS_ERR(msg)) {
+			ret = PTR_ERR(msg);
+			break;
+		}
+		msg->prio = h.prio;
+		list_add_tail(&msg->link, &list);
+		off += KIPC_PACKED_SEND_SIZE(h.len);
+	}
+	if (i)
+		ret = kipc_chan_send_list(ch, file, &list, p->flags, p->deadline_ns);
+	/* Unsent messages and unused spares go back (or are freed). */
+	kipc_chan_send_end(ch, &list, &pool);
+	kvfree(stage);
+	return ret;
+}
+
+/*
+ * A packed receive being delivered: the records built so far in @stage,
+ * and the identity of the last sender as this receiver sees it (a stream
+ * has few senders, and their translation into the receiver's namespaces
+ * is most of what describing a message costs).
+ */
+struct kipc_packed_recv {
+	char *stage;
+	u32 size;		/* bytes at @stage */
+	u32 used;		/* bytes of records built */
+	u32 room;		/* the caller's @len */
+	void __user *ubuf;	/* the caller's @buf */
+	const struct pid *pid;	/* the last sender, or NULL */
+	kuid_t kuid;
+	kgid_t kgid;
+	u64 start_ns;
+	s32 vpid;		/* ... and how it is seen here */
+	u32 uid;
+	u32 gid;
+	u64 vstart_ns;
+};
+
+/*
+ * @msg's struct kipc_msg_info, as kipc_msg_fill_info() makes it (the
+ * message carries no handles), translating the sender only when it
+ * differs from the last one's. The messages of one call hold their pid
+ * references until it ends, so comparing pid pointers is sound.
+ */
+static void kipc_packed_fill_info(struct kipc_packed_recv *pr, const struct kipc_msg *msg,
+				  struct kipc_msg_info *info)
+{
+	if (msg->pid != pr->pid || !uid_eq(msg->uid, pr->kuid) ||
+	    !gid_eq(msg->gid, pr->kgid) || msg->start_ns != pr->start_ns) {
+		struct user_namespace *ns = current_user_ns();
+
+		pr->pid = msg->pid;
+		pr->kuid = msg->uid;
+		pr->kgid = msg->gid;
+		pr->start_ns = msg->start_ns;
+		pr->vpid = pid_vnr(msg->pid);
+		pr->uid = from_kuid_munged(ns, msg->uid);
+		pr->gid = from_kgid_munged(ns, msg->gid);
+		pr->vstart_ns = timens_add_boottime_ns(msg->start_ns);
+	}
+	info->seq = msg->seq;
+	info->time_ns = msg->time_ns;
+	info->pid = pr->vpid;
+	info->uid = pr->uid;
+	info->gid = pr->gid;
+	info->len = msg->len;
+	info->prio = msg->prio;
+	info->flags = msg->flags;
+	info->pid_start_ns = pr->vstart_ns;
+	info->nr_handles = 0;
+	info->__reserved = 0;
+}
+
+/* Make room for @need more bytes at @pr->stage; the caller's @len has it. */
+static int kipc_packed_grow(struct kipc_packed_recv *pr, u64 need)
+{
+	u32 size = min_t(u64, max_t(u64, 2ULL * pr->size, pr->used + need), pr->room);
+	char *stage;
+
+	stage = kvmalloc(size, GFP_KERNEL);
+	if (!stage)
+		return -ENOMEM;
+	memcpy(stage, pr->stage, pr->used);
+	kvfree(pr->stage);
+	pr->stage = stage;
+	pr->size = size;
+	return 0;
+}
+
+/*
+ * A first message that cannot be taken (its record does not fit, or it
+ * carries handles): its info goes to @buf when the room holds one, so the
+ * receiver learns why. The message stays queued.
+ */
+static long kipc_packed_refuse(struct kipc_packed_recv *pr, const struct kipc_msg *msg)
+{
+	struct kipc_msg_info info;
+
+	if (!pr->used && pr->room >= sizeof(info)) {
+		kipc_msg_fill_info(msg, &info);
+		if (copy_to_user(pr->ubuf, &info, sizeof(info)))
+			return -EFAULT;
+	}
+	return -EMSGSIZE;
+}
+
+/* Build @msg's record at the end of @pr->stage. */
+static long kipc_packed_deliver(struct kipc_msg *msg, void *arg)
+{
+	struct kipc_packed_recv *pr = arg;
+	u64 need = KIPC_PACKED_RECV_SIZE(msg->len);
+	struct kipc_msg_info *info;
+	char *data;
+	long ret;
+
+	if (need > pr->room - pr->used || kipc_msg_nr_handles(msg))
+		return kipc_packed_refuse(pr, msg);
+	if (need > pr->size - pr->used) {
+		ret = kipc_packed_grow(pr, need);
+		if (ret)
+			return ret;
+	}
+	info = (struct kipc_msg_info *)(pr->stage + pr->used);
+	data = (char *)(info + 1);
+	if (msg->flags & KIPC_MSG_REF) {
+		struct kvec kv = { .iov_base = data, .iov_len = msg->len };
+		struct iov_iter to;
+
+		iov_iter_kvec(&to, ITER_DEST, &kv, 1, msg->len);
+		ret = kipc_ref_copy_out(msg, &to);
+		if (ret < 0)
+			return ret;
+	} else {
+		memcpy(data, msg->data, msg->len);
+	}
+	memset(data + msg->len, 0, need - sizeof(*info) - msg->len);
+	kipc_packed_fill_info(pr, msg, info);
+	pr->used += need;
+	return msg->len;
+}
+
+/*
+ * The records go out in one copy, before the messages leave the queue: a
+ * fault puts every one of them back (kipc_chan_recv()).
+ */
+static int kipc_packed_commit(void *arg, u32 n)
+{
+	struct kipc_packed_recv *pr = arg;
+
+	if (copy_to_user(pr->ubuf, pr->stage, pr->used))
+		return -EFAULT;
+	return 0;
+}
+
+static long kipc_recv_packed(struct kipc_chan *ch, struct file *file,
+			     const struct kipc_packed *p)
+{
+	struct kipc_packed_recv pr = {
+		.room = p->len,
+		.ubuf = u64_to_user_ptr(p->buf),
+	};
+	long ret;
+
+	/* A buffer that cannot be user memory fails now, not after a wait. */
+	if (!access_ok(pr.ubuf, p->len))
+		return -EFAULT;
+	pr.size = min(p->len, KIPC_PACKED_STAGE);
+	pr.stage = kvmalloc(pr.size, GFP_KERNEL);
+	if (!pr.stage)
+		return -ENOMEM;
+	ret = kipc_chan_recv(ch, file, p->flags, p->deadline_ns, p->nr, kipc_packed_deliver,
+			     kipc_packed_commit, &pr);
+	kvfree(pr.stage);
+	return ret;
+}
+
+/* KIPC_IOC_SEND_PACKED and KIPC_IOC_RECV_PACKED, as kipc_batch(). */
+static long kipc_packed(struct kipc_ucmd *ucmd, bool send)
+{
+	struct kipc_chan *ch = kipc_chan_from_file(ucmd->file);
+	struct kipc_packed *p = ucmd->cmd;
+	long ret;
+
+	ret = kipc_packed_check(p);
+	if (!ret)
+		ret = kipc_ucmd_access(ucmd);
+	if (ret)
+		return ret;
+	if (ucmd->uring)
+		p->flags |= KIPC_XFER_NONBLOCK;
+	ret = send ? kipc_send_packed(ch, ucmd->file, p) :
+		     kipc_recv_packed(ch, ucmd->file, p);
+	return kipc_batch_result(ucmd, ret);
+}
+
+/**
+ * kipc_send_packed_ioctl() - KIPC_IOC_SEND_PACKED
+ * @ucmd: the call on a channel fd open for sending; @ucmd->cmd is a
+ *	struct kipc_packed
+ *
+ * Return: how many messages were queued, or -errno.
+ */
+long kipc_send_packed_ioctl(struct kipc_ucmd *ucmd)
+{
+	return kipc_packed(ucmd, true);
+}
+
+/**
+ * kipc_recv_packed_ioctl() - KIPC_IOC_RECV_PACKED
+ * @ucmd: the call on a channel fd open for receiving; @ucmd->cmd is a
+ *	struct kipc_packed
+ *
+ * Return: how many messages were received, or -errno.
+ */
+long kipc_recv_packed_ioctl(struct kipc_ucmd *ucmd)
+{
+	return kipc_packed(ucmd, false);
 }

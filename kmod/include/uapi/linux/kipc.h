@@ -152,6 +152,7 @@
 #define KIPC_FEAT_URING_CMD	_BITULL(5)	/* the batches as IORING_OP_URING_CMD */
 #define KIPC_FEAT_LIST		_BITULL(6)	/* KIPC_IOC_LIST */
 #define KIPC_FEAT_HANDLES	_BITULL(7)	/* handles, KIPC_IOC_CHAN_PAIR, KIPC_IOC_REOPEN */
+#define KIPC_FEAT_PACKED	_BITULL(8)	/* KIPC_IOC_SEND_PACKED/RECV_PACKED */
 
 /**
  * struct kipc_version - ABI version and features (KIPC_IOC_VERSION)
@@ -543,6 +544,112 @@ struct kipc_batch {
  * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT EACCES
  */
 #define KIPC_IOC_RECV_BATCH	_IO(KIPC_IOC_MAGIC, 0x26)
+
+/**
+ * DOC: packed batches
+ *
+ * KIPC_IOC_SEND_PACKED and KIPC_IOC_RECV_PACKED move up to @nr messages
+ * in one call, as the batches do, but the messages travel together in one
+ * buffer of records laid end to end: the kernel copies the whole buffer
+ * once each way, where a batch reads a struct kipc_xfer and an iovec and
+ * copies each message on its own. They are for streams of small
+ * messages. Each message is still a message of its own (boundaries,
+ * stamps, sequence numbers, priority), and both ends may mix packed and
+ * unpacked calls freely: how a message was sent does not show.
+ *
+ * A send record is a struct kipc_packed_send header, @len payload bytes,
+ * and padding (any bytes) up to a multiple of KIPC_PACKED_ALIGN; the next
+ * record follows. KIPC_PACKED_SEND_SIZE(len) is the size of one. A
+ * receive record is a struct kipc_msg_info (the ABI 3 size, @len the
+ * payload's length), the payload and zero padding up to a multiple of
+ * KIPC_PACKED_ALIGN: KIPC_PACKED_RECV_SIZE(len). Both are 8-byte aligned
+ * when @buf is.
+ *
+ * @buf holds @len bytes: a send's @nr records, each of which must lie
+ * within @len (its padding need not: EINVAL otherwise), or a receive's
+ * room. @len is at most KIPC_PACKED_MAX (EINVAL above), so that the
+ * kernel's copy of the buffer stays small.
+ *
+ * Blocking and errors are those of the batches: a call blocks, if at all,
+ * only until the first message can move, then moves as many more as it
+ * can without blocking, in order, and returns how many moved (>= 1). An
+ * error on the first message is the call's -errno; an error on a later
+ * one ends the call short and the next call reports it. A send record
+ * with @len above the channel's max_msg_size is EMSGSIZE, one with @prio
+ * above KIPC_PRIO_MAX EINVAL, and one that could not be read EFAULT; the
+ * records before it are sent.
+ *
+ * A receive takes messages in order while their records fit the room
+ * left. A first message whose record does not fit @len is EMSGSIZE and
+ * stays queued, and its struct kipc_msg_info is written at @buf when
+ * @len holds one, so that the receiver learns its length: KIPC_IOC_RECV
+ * or read(2) takes a message of any length. A message with handles is
+ * EMSGSIZE, as for every receive that cannot take handles; a reference
+ * arrives as a copy of its bytes, as with read(2). The records are
+ * written to @buf in one copy after the messages are taken and before
+ * they are gone: EFAULT leaves every one of them queued.
+ *
+ * Through io_uring the packed calls work as the batches do
+ * (IORING_OP_URING_CMD, @cmd_op the ioctl number, the struct
+ * kipc_packed's address in the first 8 bytes of the command area): never
+ * blocking, and completing with 0 when no message could move.
+ */
+#define KIPC_PACKED_MAX		(64U * 1024)	/* most bytes at @buf */
+#define KIPC_PACKED_ALIGN	8U
+
+/**
+ * struct kipc_packed_send - the header of a send record
+ * @len: payload bytes that follow the header
+ * @prio: priority 0..KIPC_PRIO_MAX
+ */
+struct kipc_packed_send {
+	__u32 len;
+	__u32 prio;
+};
+
+/* Bytes of a send and of a receive record with a payload of @len bytes. */
+#define KIPC_PACKED_PAD(len)	\
+	(((__u64)(len) + KIPC_PACKED_ALIGN - 1) & ~(__u64)(KIPC_PACKED_ALIGN - 1))
+#define KIPC_PACKED_SEND_SIZE(len)	\
+	(sizeof(struct kipc_packed_send) + KIPC_PACKED_PAD(len))
+#define KIPC_PACKED_RECV_SIZE(len)	\
+	(sizeof(struct kipc_msg_info) + KIPC_PACKED_PAD(len))
+
+/**
+ * struct kipc_packed - send or receive a buffer of records
+ *	(KIPC_IOC_SEND_PACKED, KIPC_IOC_RECV_PACKED)
+ * @size: sizeof(struct kipc_packed)
+ * @flags: KIPC_XFER_NONBLOCK, KIPC_XFER_DEADLINE
+ * @buf: pointer to the records (send) or to the room for them (receive)
+ * @len: bytes at @buf, at most KIPC_PACKED_MAX
+ * @nr: send: the records at @buf; receive: the most messages to take;
+ *	1..KIPC_BATCH_MAX
+ * @deadline_ns: with KIPC_XFER_DEADLINE, as in struct kipc_xfer
+ *
+ * Return: the number of messages moved.
+ */
+struct kipc_packed {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 buf;
+	__u32 len;
+	__u32 nr;
+	__aligned_u64 deadline_ns;
+};
+
+#define KIPC_PACKED_SIZE_VER0	32
+
+/*
+ * KIPC_IOC_SEND_PACKED, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EDQUOT
+ */
+#define KIPC_IOC_SEND_PACKED	_IO(KIPC_IOC_MAGIC, 0x28)
+
+/*
+ * KIPC_IOC_RECV_PACKED, on a channel fd.
+ * Errors: EINVAL E2BIG EFAULT EBADF EMSGSIZE EAGAIN ETIMEDOUT EPIPE EACCES
+ */
+#define KIPC_IOC_RECV_PACKED	_IO(KIPC_IOC_MAGIC, 0x29)
 
 /**
  * struct kipc_chan_stat - channel state (KIPC_IOC_CHAN_STAT)
