@@ -3,8 +3,9 @@
  * libkipc: batched channel I/O over io_uring (see kipc_ring.h).
  *
  * Thin on purpose: each helper fills one SQE with a plain read or write
- * of one message, so the kernel's io_uring path for files that support
- * IOCB_NOWAIT and poll (channel fds set FMODE_NOWAIT) does the real work.
+ * of one message (or one batch command), so the kernel's io_uring path for
+ * files that support IOCB_NOWAIT and poll (channel fds set FMODE_NOWAIT)
+ * does the real work.
  * The only state is the caller's struct io_uring.
  */
 #include <dirent.h>
@@ -144,24 +145,42 @@ int kipc_ring_prep_recv(struct io_uring *ring, int ch, void *buf, size_t len,
 				 flags, user_data);
 }
 
-int kipc_ring_prep_batch(struct io_uring *ring, int ch, struct kipc_batch *b, int send,
-			 uint64_t user_data)
+/*
+ * One IORING_OP_URING_CMD: ioctl @cmd_op on channel fd @ch, the address of
+ * its argument struct in the first 8 bytes of the command area.
+ */
+static int kipc_ring_prep_cmd(struct io_uring *ring, int ch, uint32_t cmd_op,
+			      const void *argp, uint64_t user_data)
 {
-	uint64_t arg = (uintptr_t)b;
+	uint64_t arg = (uintptr_t)argp;
 	struct io_uring_sqe *sqe;
 	int ret;
 
-	if (!ring || ch < 0 || !b)
+	if (!ring || ch < 0 || !argp)
 		return -EINVAL;
 	ret = kipc_ring_sqe(ring, &sqe);
 	if (ret)
 		return ret;
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, ch, NULL, 0, 0);
 	/* After prep_rw, which clears the union that holds cmd_op. */
-	sqe->cmd_op = send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH;
+	sqe->cmd_op = cmd_op;
 	memcpy(sqe->cmd, &arg, sizeof(arg));
 	io_uring_sqe_set_data64(sqe, user_data);
 	return 0;
+}
+
+int kipc_ring_prep_batch(struct io_uring *ring, int ch, struct kipc_batch *b, int send,
+			 uint64_t user_data)
+{
+	return kipc_ring_prep_cmd(ring, ch, send ? KIPC_IOC_SEND_BATCH : KIPC_IOC_RECV_BATCH,
+				  b, user_data);
+}
+
+int kipc_ring_prep_packed(struct io_uring *ring, int ch, struct kipc_packed *p, int send,
+			  uint64_t user_data)
+{
+	return kipc_ring_prep_cmd(ring, ch, send ? KIPC_IOC_SEND_PACKED : KIPC_IOC_RECV_PACKED,
+				  p, user_data);
 }
 
 int kipc_ring_prep_sendv(struct io_uring *ring, int ch, const struct iovec *iov,

@@ -185,6 +185,57 @@ int kipc_batch_prep(struct kipc_batch *b, struct kipc_xfer *x, const struct iove
 		    unsigned int n, unsigned int flags, int send)
 	KIPC__V3(kipc_batch_prep);
 
+/*
+ * Packed batches (KIPC_FEAT_PACKED; "DOC: packed batches" in
+ * <linux/kipc.h>): up to KIPC_BATCH_MAX messages travel together as
+ * records laid end to end in one buffer of at most KIPC_PACKED_MAX
+ * (64 KiB) bytes, which the kernel copies once each way: for streams of
+ * small messages. Each message stays a message of its own, and the other
+ * end may use any call. Keep the buffers 8-byte aligned (records are then
+ * aligned too).
+ *
+ * kipc_packed_add() - append one send record (header, the @len bytes at
+ * @data, zero padding) at @buf + @used, in a buffer of @size bytes;
+ * flags: KIPC_PRIO(p), p <= KIPC_PRIO_MAX. Returns the new used length,
+ * used + KIPC_PACKED_SEND_SIZE(len); -ENOSPC if the record, padding
+ * included, does not fit in @size or would take the total past
+ * KIPC_PACKED_MAX (nothing written); -EINVAL for bad flags, @used not a
+ * multiple of KIPC_PACKED_ALIGN, or @used > @size. Start with @used 0.
+ *
+ * kipc_send_packed() - send the @nr records in @buf[0..@len) with one
+ * KIPC_IOC_SEND_PACKED, in order. kipc_recv_packed() - receive up to @nr
+ * messages into @buf with one KIPC_IOC_RECV_PACKED (a @len above
+ * KIPC_PACKED_MAX is taken as KIPC_PACKED_MAX); walk them with
+ * kipc_packed_next(). flags: KIPC_NONBLOCK. Both block, if at all, only
+ * for the first message, and return how many moved (>= 1) or -errno (the
+ * first message's error; a later error makes the count short and is
+ * reported by the next call). -EINVAL without a system call for @nr 0 or
+ * above KIPC_BATCH_MAX, @len 0 (or, to send, above KIPC_PACKED_MAX), bad
+ * flags. A first message whose record does not fit is -EMSGSIZE and stays
+ * queued; its struct kipc_msg_info is at @buf when @len holds one.
+ *
+ * kipc_packed_next() - the receive record at @buf + @off, within the @len
+ * bytes of a receive's buffer (the @len it was given): *@info (the message's
+ * struct kipc_msg_info, info->len its length) and *@data (its payload)
+ * point into @buf; either pointer may be NULL. Returns the offset of the
+ * next record (at most @len), -ENOENT when @off >= @len, -EINVAL when
+ * @off is not a multiple of KIPC_PACKED_ALIGN or the record does not lie
+ * within @len. Walk from @off 0 as many times as the receive returned.
+ *
+ * kipc_packed_prep() - fill *@p for a packed send or receive that the
+ * caller submits itself (kipc_ring_prep_packed()); flags: KIPC_NONBLOCK.
+ * Returns 0, or -EINVAL as kipc_send_packed() would (@len above
+ * KIPC_PACKED_MAX too). @p and @buf must stay valid until the completion.
+ */
+int kipc_send_packed(int ch, const void *buf, size_t len, unsigned int nr, unsigned int flags);
+int kipc_recv_packed(int ch, void *buf, size_t len, unsigned int nr, unsigned int flags);
+ssize_t kipc_packed_add(void *buf, size_t size, size_t used, const void *data, size_t len,
+			unsigned int flags);
+ssize_t kipc_packed_next(const void *buf, size_t len, size_t off,
+			 const struct kipc_msg_info **info, const void **data);
+int kipc_packed_prep(struct kipc_packed *p, const void *buf, size_t len, unsigned int nr,
+		     unsigned int flags);
+
 /* --- handles: fds inside messages, channel pairs, sender identity --- */
 
 /* kipc_recv_handles() flags, beside KIPC_NONBLOCK, KIPC_PEEK, KIPC_DISCARD */

@@ -133,6 +133,18 @@ int kipc_ring_prep_batch(struct io_uring *ring, int ch, struct kipc_batch *b, in
 			 uint64_t user_data);
 
 /*
+ * The same for a packed batch (see kipc_packed_prep() and
+ * kipc_send_packed(3)): one IORING_OP_URING_CMD that sends (@send) the
+ * records of @p or receives up to p->nr messages into its buffer. The CQE's
+ * res is how many moved, 0 when none could (it never waits), or -errno.
+ * @p and its buffer must stay valid until the completion. Needs
+ * KIPC_FEAT_PACKED and KIPC_FEAT_URING_CMD.
+ * Return: 0 once queued.
+ */
+int kipc_ring_prep_packed(struct io_uring *ring, int ch, struct kipc_packed *p, int send,
+			  uint64_t user_data);
+
+/*
  * Queue an IORING_OP_ASYNC_CANCEL of the pending request(s) whose
  * user_data is @target (kipc_ring_prep_cancel) or that work on channel fd
  * @ch (kipc_ring_prep_cancel_chan; always every one of them). A cancelled
