@@ -17,7 +17,7 @@
  * pipe and to the floors as the headline), CSV and JSON.
  *
  * Source layout (tools/bench/): runner.c runs one cell in two processes,
- * xport_kipc.c, xport_uring.c, xport_batch.c, xport_std.c and
+ * xport_kipc.c, xport_uring.c, xport_batch.c, xport_packed.c, xport_std.c and
  * xport_handles.c (a message carrying an fd: kipc against SCM_RIGHTS) are
  * the transports, floors.c, scale.c and xport_rpc.c the other measurements,
  * report.c the output, pattern.c the payload.
@@ -40,6 +40,7 @@
 
 const struct xport *const bench_xports[] = {
 	&xp_kipc_chan, &xp_kipc_uring, &xp_kipc_batch, &xp_kipc_uring_batch,
+	&xp_kipc_packed, &xp_kipc_uring_packed,
 	&xp_kipc_ref, &xp_kipc_sem, &xp_kipc_spin,
 	&xp_pipe, &xp_unix_stream, &xp_unix_seqpacket, &xp_posix_mq,
 	&xp_sysv_msg, &xp_eventfd, &xp_tcp, &xp_pvm_readv,
@@ -88,7 +89,8 @@ static void usage(FILE *f)
 "                      any transport moved wrong data or failed\n"
 "  --sizes LIST        message sizes, e.g. 64,4k,1M (default: 8 B and every\n"
 "                      power of 4 from 64 B to 64 MiB)\n"
-"  --transports LIST   transports to run (default all; see --list)\n"
+"  --transports LIST   transports to run (default all; see --list); the kipc-\n"
+"                      prefix may be left out (uring-packed: kipc-uring-packed)\n"
 "  --list              list the transports and exit\n"
 "  --time SEC          measuring time per cell, phase and pass (default 0.25,\n"
 "                      quick 0.1)\n"
@@ -159,8 +161,11 @@ static int select_transports(const char *s)
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (rpc_select(tok))
 			continue;
+		/* "uring-packed" and the like: kipc-uring-packed */
 		for (i = 0; i < bench_nxports; i++)
-			if (!strcmp(tok, bench_xports[i]->name))
+			if (!strcmp(tok, bench_xports[i]->name) ||
+			    (!strncmp(bench_xports[i]->name, "kipc-", 5) &&
+			     !strcmp(tok, bench_xports[i]->name + 5)))
 				break;
 		if (i == bench_nxports) {
 			fprintf(stderr, "kipc-bench: unknown transport '%s' (see --list)\n", tok);
@@ -235,9 +240,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_LIST:
 			for (i = 0; i < bench_nxports; i++)
-				printf("%-16s %s\n", bench_xports[i]->name, bench_xports[i]->label);
+				printf("%-17s %s\n", bench_xports[i]->name, bench_xports[i]->label);
 			for (i = 0; i < RPC_NXPORTS; i++)
-				printf("%-16s %s\n", rpc_xports[i].name, rpc_xports[i].label);
+				printf("%-17s %s\n", rpc_xports[i].name, rpc_xports[i].label);
 			exit(0);
 		case OPT_TIME:
 			opt.budget = strtod(optarg, &end);
@@ -468,7 +473,7 @@ static void phase_progress(int n, int total, int pass, const struct xport *xp, s
 	if (opt.passes > 1)
 		snprintf(line + l, sizeof(line) - l, "pass %d/%d ", pass + 1, opt.passes);
 	l = strlen(line);
-	snprintf(line + l, sizeof(line) - l, "%-16s %-7s %-6s ", xp->name,
+	snprintf(line + l, sizeof(line) - l, "%-17s %-7s %-6s ", xp->name,
 		 fmt_size(size, sz, sizeof(sz)), ph == PH_PINGPONG ? "rtt" : "stream");
 	l = strlen(line);
 	if (r->status != ST_OK)

@@ -185,12 +185,13 @@ extern const struct xport xp_pipe, xp_unix_stream, xp_unix_seqpacket, xp_posix_m
 extern const struct xport xp_kipc_chan_rr;	/* scale test: N channels round robin */
 extern const struct xport xp_kipc_uring;	/* xport_uring.c */
 extern const struct xport xp_kipc_batch, xp_kipc_uring_batch;	/* xport_batch.c */
+extern const struct xport xp_kipc_packed, xp_kipc_uring_packed;	/* xport_packed.c */
 extern const struct xport xp_kipc_fd, xp_unix_scm_fd;	/* xport_handles.c */
 int kchan_open(struct cell *c, uint32_t depth, uint32_t msg_size, int *fd);
 /*
  * The rows that move messages on kipc channels in batches (kipc-uring,
- * kipc-batch, kipc-uring-batch): channels, slots and io_uring helpers
- * (xport_uring.c).
+ * kipc-batch, kipc-uring-batch, kipc-packed, kipc-uring-packed): channels,
+ * slots and io_uring helpers (xport_uring.c).
  */
 struct xp_slots {
 	int ch[2];			/* per lane */

@@ -104,6 +104,8 @@ static const struct ratio_def ratio_defs[] = {
 	{ "kipc-uring/pipe", "kipc-uring", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-batch/pipe", "kipc-batch", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-uring-batch/pipe", "kipc-uring-batch", "pipe", R_GBPS_VS, "bw" },
+	{ "kipc-packed/pipe", "kipc-packed", "pipe", R_GBPS_VS, "bw" },
+	{ "kipc-uring-packed/pipe", "kipc-uring-packed", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-ref/pipe", "kipc-ref", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-sem/pipe", "kipc-sem", "pipe", R_GBPS_VS, "bw" },
 	{ "kipc-spin/pipe", "kipc-spin", "pipe", R_GBPS_VS, "bw" },
@@ -322,7 +324,7 @@ static char *fmt_short_size(size_t s, char *b, size_t n)
 }
 
 #define COLW	8
-#define ROWW	22
+#define ROWW	23
 
 static void matrix_head(FILE *f, const char *title)
 {
@@ -608,10 +610,10 @@ void report_table(FILE *f)
 	fprintf(f, "\nTransports:\n");
 	for (x = 0; x < bench_nxports; x++)
 		if (xp_selected[x])
-			fprintf(f, "  %-16s %s\n", bench_xports[x]->name, bench_xports[x]->label);
+			fprintf(f, "  %-17s %s\n", bench_xports[x]->name, bench_xports[x]->label);
 	for (x = 0; rpc_results.done && x < RPC_NXPORTS; x++)
 		if (rpc_selected[x])
-			fprintf(f, "  %-16s %s\n", rpc_xports[x].name, rpc_xports[x].label);
+			fprintf(f, "  %-17s %s\n", rpc_xports[x].name, rpc_xports[x].label);
 }
 
 /* ---- CSV --------------------------------------------------------------- */
