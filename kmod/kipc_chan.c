@@ -93,7 +93,12 @@
  * @spares: more spare small messages, at most @max_spares, as a stack
  *	linked through kipc_msg.next_spare (see kipc_chan_recycle_list())
  * @nr_spares: messages on @spares
- * @max_spares: min(@max_msgs, KIPC_CHAN_SPARES); immutable
+ * @max_spares: min(2 * @max_msgs, KIPC_CHAN_SPARES): a full queue, and
+ *	as many again in the hands of a batch's sender and receiver; immutable
+ * @send_stage: a KIPC_PACKED_STAGE-byte buffer for a packed send, taken
+ *	and given back with xchg() and cmpxchg() only, or NULL
+ * @recv_stage: a KIPC_PACKED_STAGE-byte buffer for a packed receive, or
+ *	NULL; under @recv_lock
  * @held: channel ends held by this channel's messages, queued or out for
  *	delivery (the cycle rule, kipc_handle.c); raised under
  *	kipc_handles_lock, lowered when such a message is freed
@@ -127,6 +132,8 @@ struct kipc_chan {
 	struct kipc_msg *spares;
 	u32 nr_spares;
 	u32 max_spares;
+	void *send_stage;
+	void *recv_stage;
 	atomic_t held;
 };
 
@@ -1003,6 +1010,51 @@ struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *fi
 	return msg;
 }
 
+/*
+ * The buffers packed batches copy their records through (kipc_xfer.c),
+ * kept by the channel, one for a sender and one for the receiver holding
+ * recv_lock, so that a call does not allocate one: with
+ * CONFIG_INIT_ON_ALLOC_DEFAULT_ON, as in Debian's kernels, every kmalloc()
+ * of 4 KiB also zeroes 4 KiB. Charged to the memcg of the task that made
+ * them; freed with the channel.
+ */
+
+/**
+ * kipc_chan_send_stage_get() - a KIPC_PACKED_STAGE-byte buffer for a send
+ * @ch: the channel
+ *
+ * Return: the channel's buffer if no other sender has it, else a new one;
+ * NULL if out of memory. Give it back with kipc_chan_send_stage_put().
+ */
+void *kipc_chan_send_stage_get(struct kipc_chan *ch)
+{
+	void *buf = READ_ONCE(ch->send_stage) ? xchg(&ch->send_stage, NULL) : NULL;
+
+	return buf ?: kmalloc(KIPC_PACKED_STAGE, GFP_KERNEL_ACCOUNT);
+}
+
+/* Keep @buf as the channel's send buffer, or free it if it has one. */
+void kipc_chan_send_stage_put(struct kipc_chan *ch, void *buf)
+{
+	if (cmpxchg(&ch->send_stage, NULL, buf))
+		kfree(buf);
+}
+
+/**
+ * kipc_chan_recv_stage_locked() - the receivers' KIPC_PACKED_STAGE-byte buffer
+ * @ch: the channel, its recv_lock held (the buffer is the holder's until
+ *	it drops the lock)
+ *
+ * Return: the buffer, or NULL if out of memory.
+ */
+void *kipc_chan_recv_stage_locked(struct kipc_chan *ch)
+{
+	lockdep_assert_held(&ch->recv_lock);
+	if (!ch->recv_stage)
+		ch->recv_stage = kmalloc(KIPC_PACKED_STAGE, GFP_KERNEL_ACCOUNT);
+	return ch->recv_stage;
+}
+
 /**
  * kipc_chan_send_begin() - a send of @nr messages starts
  * @ch: the channel
@@ -1176,6 +1228,8 @@ static void kipc_chan_free(struct kipc_obj *obj)
 		ch->spares = msg->next_spare;
 		kipc_msg_free(msg);
 	}
+	kfree(ch->send_stage);
+	kfree(ch->recv_stage);
 	mutex_destroy(&ch->recv_lock);
 	kfree(ch);
 	atomic_dec(&kipc_nr_chans);
@@ -1246,7 +1300,7 @@ static struct kipc_obj *kipc_chan_create(void *arg)
 		INIT_LIST_HEAD(&ch->queue[p]);
 	ch->max_msgs = a->max_msgs;
 	ch->max_msg_size = a->max_msg_size;
-	ch->max_spares = min_t(u32, a->max_msgs, KIPC_CHAN_SPARES);
+	ch->max_spares = min_t(u32, 2 * a->max_msgs, KIPC_CHAN_SPARES);
 	return &ch->obj;
 }
 

@@ -329,7 +329,9 @@ struct kipc_msg {
 
 /*
  * Received small messages a channel keeps for its next sends (kipc_chan.c):
- * as many as its queue can hold, up to this many, so that a stream that
+ * twice as many as its queue can hold (a full queue, and as many again in
+ * the hands of a batch's sender and receiver), up to this many, so that a
+ * stream that
  * fills the queue and drains it again never allocates (issue 18: with 32,
  * a 64-deep stream spent a sixth of its instructions allocating, charging
  * and freeing the messages above the 32nd). At most 256 x (KIPC_SMALL_MSG
@@ -337,6 +339,17 @@ struct kipc_msg {
  * users who sent them.
  */
 #define KIPC_CHAN_SPARES	256
+
+/*
+ * A packed batch's records go through a buffer of the kernel's: the
+ * caller's buffer is copied in (send) or out (receive) with one user copy
+ * per call, so that a record costs a memcpy() in the kernel, not a user
+ * copy with its usercopy hardening checks. Each channel keeps one buffer
+ * of this size for its senders and one for its receivers
+ * (kipc_chan_send_stage_get(), kipc_chan_recv_stage_locked()); a call that
+ * needs more (the caller's @len is larger) allocates its own.
+ */
+#define KIPC_PACKED_STAGE	4096U
 
 /*
  * What one queued message costs its sender's KIPC_QUOTA_QUEUED account:
@@ -382,6 +395,9 @@ long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 			 struct list_head *list, u32 xflags, u64 deadline_ns);
 void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list,
 			struct list_head *pool);
+void *kipc_chan_send_stage_get(struct kipc_chan *ch);
+void kipc_chan_send_stage_put(struct kipc_chan *ch, void *buf);
+void *kipc_chan_recv_stage_locked(struct kipc_chan *ch);
 struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *file,
 					   const void *data, size_t len, struct list_head *pool);
 long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,

@@ -712,16 +712,6 @@ long kipc_recv_batch_ioctl(struct kipc_ucmd *ucmd)
 
 /* ---- packed batches (KIPC_IOC_SEND_PACKED, KIPC_IOC_RECV_PACKED) ------ */
 
-/*
- * A packed batch's records go through a buffer of the kernel's: the
- * caller's buffer is copied in (send) or out (receive) with one user copy
- * per call, so that a record costs a memcpy() in the kernel, not a user
- * copy with its usercopy hardening checks. A receive starts with this
- * much and grows its buffer when a record needs more, up to the caller's
- * @len.
- */
-#define KIPC_PACKED_STAGE	4096U
-
 static int kipc_packed_check(const struct kipc_packed *p)
 {
 	if (p->flags & ~(KIPC_XFER_NONBLOCK | KIPC_XFER_DEADLINE))
@@ -753,7 +743,10 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 	char *stage;
 	u32 i;
 
-	stage = kvmalloc(p->len, GFP_KERNEL);
+	if (p->len <= KIPC_PACKED_STAGE)
+		stage = kipc_chan_send_stage_get(ch);
+	else
+		stage = kvmalloc(p->len, GFP_KERNEL);
 	if (!stage)
 		return -ENOMEM;
 	copied = p->len - copy_from_user(stage, u64_to_user_ptr(p->buf), p->len);
@@ -783,7 +776,10 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 		ret = kipc_chan_send_list(ch, file, &list, p->flags, p->deadline_ns);
 	/* Unsent messages and unused spares go back (or are freed). */
 	kipc_chan_send_end(ch, &list, &pool);
-	kvfree(stage);
+	if (p->len <= KIPC_PACKED_STAGE)
+		kipc_chan_send_stage_put(ch, stage);
+	else
+		kvfree(stage);
 	return ret;
 }
 
@@ -794,7 +790,9 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
  * is most of what describing a message costs).
  */
 struct kipc_packed_recv {
-	char *stage;
+	struct kipc_chan *ch;
+	char *stage;		/* NULL, the channel's buffer or one of our own */
+	bool own;		/* @stage is ours to free */
 	u32 size;		/* bytes at @stage */
 	u32 used;		/* bytes of records built */
 	u32 room;		/* the caller's @len */
@@ -844,17 +842,30 @@ static void kipc_packed_fill_info(struct kipc_packed_recv *pr, const struct kipc
 	info->__reserved = 0;
 }
 
-/* Make room for @need more bytes at @pr->stage; the caller's @len has it. */
+/*
+ * Make room for @need more bytes at @pr->stage (the caller's @len has
+ * it): the channel's buffer first, then one of our own, twice as large
+ * each time it grows.
+ */
 static int kipc_packed_grow(struct kipc_packed_recv *pr, u64 need)
 {
 	u32 size = min_t(u64, max_t(u64, 2ULL * pr->size, pr->used + need), pr->room);
+	bool own = pr->stage || need > KIPC_PACKED_STAGE;
 	char *stage;
 
-	stage = kvmalloc(size, GFP_KERNEL);
+	if (own) {
+		stage = kvmalloc(size, GFP_KERNEL);
+	} else {
+		stage = kipc_chan_recv_stage_locked(pr->ch);
+		size = KIPC_PACKED_STAGE;
+	}
 	if (!stage)
 		return -ENOMEM;
-	memcpy(stage, pr->stage, pr->used);
-	kvfree(pr->stage);
+	if (pr->used)
+		memcpy(stage, pr->stage, pr->used);
+	if (pr->own)
+		kvfree(pr->stage);
+	pr->own = own;
 	pr->stage = stage;
 	pr->size = size;
 	return 0;
@@ -929,6 +940,7 @@ static long kipc_recv_packed(struct kipc_chan *ch, struct file *file,
 			     const struct kipc_packed *p)
 {
 	struct kipc_packed_recv pr = {
+		.ch = ch,
 		.room = p->len,
 		.ubuf = u64_to_user_ptr(p->buf),
 	};
@@ -937,13 +949,10 @@ static long kipc_recv_packed(struct kipc_chan *ch, struct file *file,
 	/* A buffer that cannot be user memory fails now, not after a wait. */
 	if (!access_ok(pr.ubuf, p->len))
 		return -EFAULT;
-	pr.size = min(p->len, KIPC_PACKED_STAGE);
-	pr.stage = kvmalloc(pr.size, GFP_KERNEL);
-	if (!pr.stage)
-		return -ENOMEM;
 	ret = kipc_chan_recv(ch, file, p->flags, p->deadline_ns, p->nr, kipc_packed_deliver,
 			     kipc_packed_commit, &pr);
-	kvfree(pr.stage);
+	if (pr.own)
+		kvfree(pr.stage);
 	return ret;
 }
 
