@@ -829,20 +829,30 @@ long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
 	return i ? i : ret;
 }
 
-/* Move up to @n spare small messages of @ch to @pool; returns how many. */
-static u32 kipc_chan_take_spares(struct kipc_chan *ch, struct list_head *pool, u32 n)
+/*
+ * Move up to @n spare small messages of @ch to the stack @pool (linked
+ * through kipc_msg.next_spare, as the channel's own). Return: how many.
+ */
+static u32 kipc_chan_take_spares(struct kipc_chan *ch, struct kipc_msg **pool, u32 n)
 {
-	struct kipc_msg *msg;
-	u32 got = 0;
+	struct kipc_msg *last;
+	u32 got = 1;
 
-	if (!READ_ONCE(ch->nr_spares))
+	if (!n || !READ_ONCE(ch->nr_spares))
 		return 0;
 	spin_lock(&ch->spare_lock);
-	while (got < n && (msg = ch->spares)) {
-		ch->spares = msg->next_spare;
-		list_add_tail(&msg->link, pool);
+	last = ch->spares;
+	if (!last) {
+		spin_unlock(&ch->spare_lock);
+		return 0;
+	}
+	while (got < n && last->next_spare) {
+		last = last->next_spare;
 		got++;
 	}
+	*pool = ch->spares;
+	ch->spares = last->next_spare;
+	last->next_spare = NULL;
 	ch->nr_spares -= got;
 	spin_unlock(&ch->spare_lock);
 	return got;
@@ -866,32 +876,14 @@ static struct kipc_msg *kipc_chan_pop_spare(struct kipc_chan *ch)
 }
 
 /*
- * Done with the messages on @list, all taken off @ch (or never queued):
- * keep the small ones as spares while there is room, free the rest. A
- * spare keeps its quota charge, pid and account references for its next
- * sender (kipc_msg_charge()); freeing gives the charge back. @list is
- * left empty. The messages leave @list without list_del(): the whole
- * list goes, and its head is reset at the end.
+ * Push the stack @keep of small messages onto @ch's spares while there is
+ * room; free the rest.
  */
-static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
+static void kipc_chan_keep_spares(struct kipc_chan *ch, struct kipc_msg *keep)
 {
-	struct kipc_msg *msg, *tmp, *keep = NULL;
-	u32 n = 0;
+	struct kipc_msg *msg;
 
-	list_for_each_entry_safe(msg, tmp, list, link) {
-		if (msg->room != KIPC_SMALL_MSG || msg->region || msg->handles) {
-			kipc_msg_free(msg);
-			continue;
-		}
-		msg->len = 0;
-		if (!READ_ONCE(ch->hot_spare) && !cmpxchg(&ch->hot_spare, NULL, msg))
-			continue;
-		msg->next_spare = keep;
-		keep = msg;
-		n++;
-	}
-	INIT_LIST_HEAD(list);
-	if (n && READ_ONCE(ch->nr_spares) < ch->max_spares) {
+	if (keep && READ_ONCE(ch->nr_spares) < ch->max_spares) {
 		spin_lock(&ch->spare_lock);
 		while (keep && ch->nr_spares < ch->max_spares) {
 			msg = keep;
@@ -910,20 +902,47 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 }
 
 /*
+ * Done with the messages on @list, all taken off @ch (or never queued):
+ * keep the small ones as spares while there is room, free the rest. A
+ * spare keeps its quota charge, pid and account references for its next
+ * sender (kipc_msg_charge()); freeing gives the charge back. @list is
+ * left empty. The messages leave @list without list_del(): the whole
+ * list goes, and its head is reset at the end.
+ */
+static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
+{
+	struct kipc_msg *msg, *tmp, *keep = NULL;
+
+	list_for_each_entry_safe(msg, tmp, list, link) {
+		if (msg->room != KIPC_SMALL_MSG || msg->region || msg->handles) {
+			kipc_msg_free(msg);
+			continue;
+		}
+		msg->len = 0;
+		if (!READ_ONCE(ch->hot_spare) && !cmpxchg(&ch->hot_spare, NULL, msg))
+			continue;
+		msg->next_spare = keep;
+		keep = msg;
+	}
+	INIT_LIST_HEAD(list);
+	kipc_chan_keep_spares(ch, keep);
+}
+
+/*
  * A message with room for @len bytes: one from @pool (spares already taken
  * by the caller, may be NULL), a spare of @ch, or a new one.
  */
 static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
-					  struct list_head *pool)
+					  struct kipc_msg **pool)
 {
 	struct kipc_msg *msg;
 
 	if (len > KIPC_SMALL_MSG)
 		return kipc_msg_alloc(len);
 	msg = READ_ONCE(ch->hot_spare) ? xchg(&ch->hot_spare, NULL) : NULL;
-	if (!msg && pool && !list_empty(pool)) {
-		msg = list_first_entry(pool, struct kipc_msg, link);
-		list_del(&msg->link);
+	if (!msg && pool && *pool) {
+		msg = *pool;
+		*pool = msg->next_spare;
 	}
 	if (!msg)
 		msg = kipc_chan_pop_spare(ch);
@@ -942,7 +961,7 @@ static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
  * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT).
  */
 static struct kipc_msg *kipc_chan_msg_new(struct kipc_chan *ch, struct file *file,
-					  size_t len, struct list_head *pool)
+					  size_t len, struct kipc_msg **pool)
 {
 	struct kipc_msg *msg;
 	int ret;
@@ -973,7 +992,7 @@ static struct kipc_msg *kipc_chan_msg_new(struct kipc_chan *ch, struct file *fil
  * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT, -EFAULT).
  */
 struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
-					 struct iov_iter *from, struct list_head *pool)
+					 struct iov_iter *from, struct kipc_msg **pool)
 {
 	size_t len = iov_iter_count(from);
 	struct kipc_msg *msg;
@@ -1000,7 +1019,7 @@ struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file
  * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT).
  */
 struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *file,
-					   const void *data, size_t len, struct list_head *pool)
+					   const void *data, size_t len, struct kipc_msg **pool)
 {
 	struct kipc_msg *msg;
 
@@ -1058,8 +1077,9 @@ void *kipc_chan_recv_stage_locked(struct kipc_chan *ch)
 /**
  * kipc_chan_send_begin() - a send of @nr messages starts
  * @ch: the channel
- * @pool: where the spares for them go, or NULL for none (one message:
- *	kipc_chan_msg_from_iter() finds its spare itself)
+ * @pool: the stack (NULL at first) where the spares for them go, or NULL
+ *	for none (one message: kipc_chan_msg_from_iter() finds its spare
+ *	itself)
  * @nr: how many spares to take at most
  *
  * @ch->nr_sending counts the call until kipc_chan_send_end(), and
@@ -1067,7 +1087,7 @@ void *kipc_chan_recv_stage_locked(struct kipc_chan *ch)
  * spins for the message rather than sleeping while the sender runs on
  * another CPU (kipc_spin()).
  */
-void kipc_chan_send_begin(struct kipc_chan *ch, struct list_head *pool, u32 nr)
+void kipc_chan_send_begin(struct kipc_chan *ch, struct kipc_msg **pool, u32 nr)
 {
 	atomic_inc(&ch->nr_sending);
 	WRITE_ONCE(ch->send_owner, current);
@@ -1081,11 +1101,11 @@ void kipc_chan_send_begin(struct kipc_chan *ch, struct list_head *pool, u32 nr)
  * @list: the messages not queued, kept as spares or freed
  * @pool: the spares not used, or NULL
  */
-void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list, struct list_head *pool)
+void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list, struct kipc_msg **pool)
 {
-	if (pool)
-		list_splice_init(pool, list);
 	kipc_chan_recycle_list(ch, list);
+	if (pool)
+		kipc_chan_keep_spares(ch, *pool);
 	cmpxchg(&ch->send_owner, current, NULL);
 	atomic_dec(&ch->nr_sending);
 }

@@ -364,6 +364,27 @@ static inline u64 kipc_msg_cost(const struct kipc_msg *msg)
 	return KIPC_MSG_OVERHEAD + (u64)msg->room;
 }
 
+/**
+ * kipc_msg_append() - add @msg at the tail of @list
+ * @list: a list of messages only the caller can reach (a send batch being
+ *	built on its stack)
+ * @msg: a message on no list
+ *
+ * list_add_tail() without its CONFIG_DEBUG_LIST pointer checks, which
+ * Debian's kernels build with: they catch a list corrupted by another
+ * path, and no other path can reach this one. Once per message of a
+ * batch (README, Performance).
+ */
+static inline void kipc_msg_append(struct list_head *list, struct kipc_msg *msg)
+{
+	struct list_head *prev = list->prev;
+
+	msg->link.next = list;
+	msg->link.prev = prev;
+	WRITE_ONCE(prev->next, &msg->link);
+	list->prev = &msg->link;
+}
+
 /* kipc_chan.c: messages */
 struct kipc_msg *kipc_msg_alloc(size_t len);
 void kipc_msg_free(struct kipc_msg *msg);
@@ -388,18 +409,18 @@ typedef int (*kipc_commit_fn)(void *arg, u32 n);
 /* kipc_chan.c: channels */
 struct kipc_chan *kipc_chan_from_file(struct file *file);
 u32 kipc_chan_max_msg_size(const struct kipc_chan *ch);
-void kipc_chan_send_begin(struct kipc_chan *ch, struct list_head *pool, u32 nr);
+void kipc_chan_send_begin(struct kipc_chan *ch, struct kipc_msg **pool, u32 nr);
 struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
-					 struct iov_iter *from, struct list_head *pool);
+					 struct iov_iter *from, struct kipc_msg **pool);
 long kipc_chan_send_list(struct kipc_chan *ch, struct file *file,
 			 struct list_head *list, u32 xflags, u64 deadline_ns);
 void kipc_chan_send_end(struct kipc_chan *ch, struct list_head *list,
-			struct list_head *pool);
+			struct kipc_msg **pool);
 void *kipc_chan_send_stage_get(struct kipc_chan *ch);
 void kipc_chan_send_stage_put(struct kipc_chan *ch, void *buf);
 void *kipc_chan_recv_stage_locked(struct kipc_chan *ch);
 struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *file,
-					   const void *data, size_t len, struct list_head *pool);
+					   const void *data, size_t len, struct kipc_msg **pool);
 long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
 		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver,
 		    kipc_commit_fn commit, void *arg);

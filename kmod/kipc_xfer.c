@@ -569,7 +569,7 @@ static long kipc_send_batch(struct kipc_chan *ch, struct file *file,
 	struct kipc_msg *msg;
 	long ret = 0;
 	LIST_HEAD(list);
-	LIST_HEAD(pool);
+	struct kipc_msg *pool = NULL;
 	u32 i;
 
 	kipc_chan_send_begin(ch, &pool, b->nr);
@@ -593,7 +593,7 @@ static long kipc_send_batch(struct kipc_chan *ch, struct file *file,
 			break;
 		}
 		msg->prio = x.prio;
-		list_add_tail(&msg->link, &list);
+		kipc_msg_append(&list, msg);
 	}
 	if (i)
 		ret = kipc_chan_send_list(ch, file, &list, b->flags, b->deadline_ns);
@@ -738,7 +738,7 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 	struct kipc_msg *msg;
 	u64 off = 0, copied;
 	LIST_HEAD(list);
-	LIST_HEAD(pool);
+	struct kipc_msg *pool = NULL;
 	long ret = 0;
 	char *stage;
 	u32 i;
@@ -769,7 +769,7 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 			break;
 		}
 		msg->prio = h.prio;
-		list_add_tail(&msg->link, &list);
+		kipc_msg_append(&list, msg);
 		off += KIPC_PACKED_SEND_SIZE(h.len);
 	}
 	if (i)
