@@ -173,6 +173,24 @@ ABI_FIELD(kipc_list, entry_size, 16);
 ABI_FIELD(kipc_list, max_entries, 20);
 ABI_FIELD(kipc_list, start_id, 24);
 ABI_FIELD(kipc_list, next_id, 32);
+ABI_SIZE(kipc_packed, 32);
+ABI_FIELD(kipc_packed, size, 0);
+ABI_FIELD(kipc_packed, flags, 4);
+ABI_FIELD(kipc_packed, buf, 8);
+ABI_FIELD(kipc_packed, len, 16);
+ABI_FIELD(kipc_packed, nr, 20);
+ABI_FIELD(kipc_packed, deadline_ns, 24);
+ABI_SIZE(kipc_packed_send, 8);
+ABI_FIELD(kipc_packed_send, len, 0);
+ABI_FIELD(kipc_packed_send, prio, 4);
+/* The packed records: an 8-byte header or a 56-byte info, payload, padding to 8. */
+_Static_assert(KIPC_PACKED_ALIGN == 8 && KIPC_PACKED_MAX == 65536, "packed limits");
+_Static_assert(KIPC_PACKED_SEND_SIZE(0) == 8 && KIPC_PACKED_SEND_SIZE(1) == 16 &&
+	       KIPC_PACKED_SEND_SIZE(8) == 16 && KIPC_PACKED_SEND_SIZE(9) == 24,
+	       "KIPC_PACKED_SEND_SIZE");
+_Static_assert(KIPC_PACKED_RECV_SIZE(0) == 56 && KIPC_PACKED_RECV_SIZE(1) == 64 &&
+	       KIPC_PACKED_RECV_SIZE(8) == 64 && KIPC_PACKED_RECV_SIZE(0xffffffffu) ==
+	       56 + 0x100000000ull, "KIPC_PACKED_RECV_SIZE");
 
 /*
  * Each extensible struct is as large as the newest size its header
@@ -196,6 +214,12 @@ ABI_LATEST(kipc_ref_xfer, KIPC_REF_XFER_SIZE_VER1);
 ABI_LATEST(kipc_msg_info, KIPC_MSG_INFO_SIZE_VER1);
 ABI_LATEST(kipc_chan_pair, KIPC_CHAN_PAIR_SIZE_VER0);
 ABI_LATEST(kipc_reopen, KIPC_REOPEN_SIZE_VER0);
+ABI_LATEST(kipc_packed, KIPC_PACKED_SIZE_VER0);
+
+/* The command numbers are ABI too. */
+_Static_assert(KIPC_IOC_SEND_PACKED == _IO(0xBA, 0x28), "KIPC_IOC_SEND_PACKED");
+_Static_assert(KIPC_IOC_RECV_PACKED == _IO(0xBA, 0x29), "KIPC_IOC_RECV_PACKED");
+_Static_assert(KIPC_FEAT_PACKED == 0x100, "KIPC_FEAT_PACKED is bit 8");
 
 
 FIXTURE(abi) {
@@ -236,6 +260,8 @@ TEST_F(abi, version)
 	ASSERT_EQ(0, xioctl(self->ctl, KIPC_IOC_VERSION, &v));
 	ASSERT_EQ(KIPC_ABI_VERSION, v.abi_version);
 	ASSERT_TRUE(v.features & KIPC_FEAT_CHANNELS);
+	/* Packed batches: this module has them (kipc_packed_test needs them). */
+	ASSERT_TRUE(v.features & KIPC_FEAT_PACKED);
 	ASSERT_EQ(KIPC_ABI_VERSION, kipc_version(&feat));
 	ASSERT_EQ(v.features, feat);
 }
@@ -284,6 +310,8 @@ TEST_F(abi, size_contract_every_ioctl)
 	check_size_contract(_metadata, self->ch, KIPC_IOC_CHAN_STAT, KIPC_CHAN_STAT_SIZE_VER0);
 	check_size_contract(_metadata, self->ctl, KIPC_IOC_CHAN_PAIR, KIPC_CHAN_PAIR_SIZE_VER0);
 	check_size_contract(_metadata, self->ch, KIPC_IOC_REOPEN, KIPC_REOPEN_SIZE_VER0);
+	check_size_contract(_metadata, self->ch, KIPC_IOC_SEND_PACKED, KIPC_PACKED_SIZE_VER0);
+	check_size_contract(_metadata, self->ch, KIPC_IOC_RECV_PACKED, KIPC_PACKED_SIZE_VER0);
 }
 
 /*
@@ -301,6 +329,7 @@ TEST_F(abi, size_above_page_e2big)
 	static const unsigned long ch_cmds[] = {
 		KIPC_IOC_SEND, KIPC_IOC_RECV, KIPC_IOC_CHAN_STAT, KIPC_IOC_SEND_REF,
 		KIPC_IOC_RECV_REF, KIPC_IOC_SEND_BATCH, KIPC_IOC_RECV_BATCH,
+		KIPC_IOC_SEND_PACKED, KIPC_IOC_RECV_PACKED,
 	};
 	struct kipc_shm_open so = { .size = sizeof(so), .mode = 0600, .length = 4096 };
 	struct kipc_chan_stat st = { .size = sizeof(st) };
@@ -381,6 +410,8 @@ TEST_F(abi, unknown_ioctl_enotty)
 	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, _IOWR('x', 1, int), &a));
 	/* channel commands are not control commands, and the reverse */
 	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_SEND, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_SEND_PACKED, &a));
+	ASSERT_EQ(-ENOTTY, xioctl(self->ctl, KIPC_IOC_RECV_PACKED, &a));
 	ASSERT_EQ(-ENOTTY, xioctl(self->ch, KIPC_IOC_VERSION, &a));
 	ASSERT_EQ(-ENOTTY, xioctl(self->ch, _IO(KIPC_IOC_MAGIC, 0x3f), &a));
 }

@@ -505,35 +505,12 @@ TEST(slots_out_for_delivery_stay_taken)
 
 /* ---- io_uring ---- */
 
-static int uring_ok(struct __test_metadata *_metadata, struct io_uring *ring)
-{
-	uint64_t features;
-
-	ASSERT_LT(0, kipc_version(&features));
-	if (!(features & KIPC_FEAT_URING_CMD))
-		return 0;
-	ASSERT_EQ(0, kipc_ring_init(ring, 64, 0));
-	return 1;
-}
-
 /* Submit one batch and wait for its CQE; returns its res. */
 static int ring_batch(struct io_uring *ring, int ch, struct kipc_batch *b, int send)
 {
-	struct io_uring_cqe *cqe;
-	int ret;
+	int ret = kipc_ring_prep_batch(ring, ch, b, send, 7);
 
-	ret = kipc_ring_prep_batch(ring, ch, b, send, 7);
-	if (ret)
-		return ret;
-	ret = io_uring_submit_and_wait(ring, 1);
-	if (ret < 0)
-		return ret;
-	ret = io_uring_wait_cqe(ring, &cqe);
-	if (ret)
-		return ret;
-	ret = cqe->user_data == 7 ? cqe->res : -EPROTO;
-	io_uring_cqe_seen(ring, cqe);
-	return ret;
+	return ret ? ret : ring_complete(ring, 7);
 }
 
 TEST(uring_cmd_batches)
@@ -585,7 +562,6 @@ TEST(uring_two_process_run_without_workers)
 	struct kipc_batch b;
 	struct io_uring ring;
 	int ch = chan(128), status, got = 0, workers = 0, i;
-	struct io_uring_cqe *cqe;
 	pid_t pid;
 
 	ASSERT_LE(0, ch);
@@ -607,15 +583,8 @@ TEST(uring_two_process_run_without_workers)
 			n = ring_batch(&ring, ch, &b, 1);
 			if (n < 0)
 				_exit(3);
-			if (!n) {
-				struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-
-				io_uring_prep_poll_add(sqe, ch, POLLOUT);
-				io_uring_submit_and_wait(&ring, 1);
-				if (io_uring_wait_cqe(&ring, &cqe))
-					_exit(4);
-				io_uring_cqe_seen(&ring, cqe);
-			}
+			if (!n && ring_poll(&ring, ch, POLLOUT))
+				_exit(4);
 			sent += n;
 			if (iou_workers(getpid()) > 0)
 				w = 1;
@@ -631,12 +600,7 @@ TEST(uring_two_process_run_without_workers)
 		n = ring_batch(&ring, ch, &b, 0);
 		ASSERT_LE(0, n);
 		if (!n) {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-
-			io_uring_prep_poll_add(sqe, ch, POLLIN);
-			io_uring_submit_and_wait(&ring, 1);
-			ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
-			io_uring_cqe_seen(&ring, cqe);
+			ASSERT_EQ(0, ring_poll(&ring, ch, POLLIN));
 			continue;
 		}
 		for (i = 0; i < n; i++) {

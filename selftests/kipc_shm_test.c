@@ -49,18 +49,6 @@ static int all_zero(const void *p, size_t len)
 	return 0;
 }
 
-/* Run @fn(@arg) in a child; its exit status, or 128 + the signal. */
-static int in_child(int (*fn)(void *), void *arg)
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		_exit(fn(arg));
-	return wait_child(pid);
-}
-
 static int write_first_byte(void *p)
 {
 	*(volatile char *)p = 1;

@@ -2,7 +2,7 @@
 /*
  * Helpers the kipc kselftests share: names, fill patterns, the ioctl size
  * contract, object statistics, time, children, credentials, process
- * states, files, tracefs, module parameters. Every kipc_*_test.c includes
+ * states, io_uring, files, tracefs, module parameters. Every kipc_*_test.c includes
  * it, after kselftest_harness.h; a helper two tests need lives here, once.
  * Static inline, so a test that does not use one pays nothing for it.
  */
@@ -22,8 +22,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <liburing.h>
 
 #include <kipc.h>
+#include <kipc_ring.h>
 #include "kselftest_harness.h"
 
 /* ---- names and contents ------------------------------------------------ */
@@ -192,6 +194,18 @@ static inline int wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Run @fn(@arg) in a child; its exit status, 128 + the signal, or -1. */
+static inline int in_child(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	return wait_child(pid);
+}
+
 /* A signal handler that only interrupts (a blocked call gives EINTR). */
 static inline void noop_handler(int sig)
 {
@@ -242,6 +256,71 @@ static inline int wait_state(pid_t pid, char state, int ms)
 		usleep(1000);
 	}
 	return -1;
+}
+
+/* ---- io_uring ------------------------------------------------------------ */
+
+/*
+ * A ring for kipc's io_uring commands in @ring: 1 if it is set up, 0 if the
+ * test should skip (the module does not report KIPC_FEAT_URING_CMD, or
+ * io_uring is unavailable here: ENOSYS, or EPERM from
+ * kernel.io_uring_disabled, as kipc_uring_test skips). Any other error
+ * fails the test.
+ */
+static inline int uring_ok(struct __test_metadata *_metadata, struct io_uring *ring)
+{
+	uint64_t features = 0;
+	int ret;
+
+	ASSERT_LT(0, kipc_version(&features));
+	if (!(features & KIPC_FEAT_URING_CMD))
+		return 0;
+	ret = kipc_ring_init(ring, 64, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		return 0;
+	ASSERT_EQ(0, ret) TH_LOG("kipc_ring_init: %s", strerror(-ret));
+	return 1;
+}
+
+/*
+ * Submit what is queued on @ring and reap one CQE: its res, -EPROTO if its
+ * user_data is not @user_data, or -errno.
+ */
+static inline int ring_complete(struct io_uring *ring, uint64_t user_data)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_submit_and_wait(ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret)
+		return ret;
+	ret = cqe->user_data == user_data ? cqe->res : -EPROTO;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+/*
+ * Wait on @ring, with a poll SQE, for @events on @fd: 0 once it completes
+ * (whatever its res), or -errno.
+ */
+static inline int ring_poll(struct io_uring *ring, int fd, unsigned int events)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_add(sqe, fd, events);
+	io_uring_submit_and_wait(ring, 1);
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret)
+		return ret;
+	io_uring_cqe_seen(ring, cqe);
+	return 0;
 }
 
 /* ---- files, tracefs, module parameters --------------------------------- */

@@ -7,7 +7,8 @@
  * (ioctl structs with their defects, names, messages, iovec plans,
  * blocking modes); oracle.c the judging of results; ops-ctl.c,
  * ops-chan.c, ops-region.c and ops-batch.c the calls, by kind of fd;
- * ops-handles.c channel pairs, reopen and messages that carry fds.
+ * ops-packed.c the packed batches; ops-handles.c channel pairs, reopen
+ * and messages that carry fds.
  */
 #ifndef KIPC_FUZZ_H
 #define KIPC_FUZZ_H
@@ -383,6 +384,8 @@ void report_stuck(pid_t pid, const char *what);
 /* ops-region.c */
 
 /* ops-batch.c */
+
+/* ops-packed.c */
 
 /* kipc-fuzz.c */
 void run_ops(int n, bool may_fork);

@@ -33,6 +33,12 @@
  *    errno (for a receive, before any wait), a bad later one only makes
  *    the count short; the count is exact on private channels, and a
  *    private batch never says EAGAIN with room or messages to move;
+ *  - packed batches (SEND_PACKED, RECV_PACKED): the same for their
+ *    records (a bad first record is the call's errno, a later one makes
+ *    the count short); every received record lies whole within the room,
+ *    its padding is zero, it carries no handles and holds what was sent;
+ *    a first message that does not fit is EMSGSIZE with its info at the
+ *    buffer (untouched when the room is less than an info);
  *  - reference receives: the fd fast path, range and region id;
  *  - listings (KIPC_IOC_LIST): at most @max_entries entries, in ascending
  *    id order from @start_id, nothing written past them, a @next_id past

@@ -484,7 +484,7 @@ void op_unreadable(void)
 		ex = (struct expect){ .err = EACCES,
 				      .why = "reference to a region the caller may not read" };
 		snap_take(&sn, &ch);
-		switch (below(6)) {
+		switch (below(7)) {
 		case 0:
 			rx = (struct kipc_ref_xfer){ .size = sizeof(rx), .flags = KIPC_XFER_NONBLOCK,
 						     .shm_fd = -1 };
@@ -523,6 +523,22 @@ void op_unreadable(void)
 			r = sys_ret(read(ch.fd, s_data.rw + AREA_LEN, AREA_LEN));
 			judge(OP_READ, K_CHAN, r, &ex);
 			break;
+		case 5: {
+			struct kipc_packed pk = {
+				.size = sizeof(pk),
+				.flags = KIPC_XFER_NONBLOCK,
+				.buf = (uintptr_t)(s_data.rw + AREA_LEN),
+				.len = KIPC_PACKED_MAX,
+				.nr = 1 + (uint32_t)below(3),
+			};
+
+			if (!(features & KIPC_FEAT_PACKED))
+				continue;
+			D("(unreadable) RECV_PACKED fd %d nr %u", ch.fd, pk.nr);
+			r = sys_ret(ioctl(ch.fd, KIPC_IOC_RECV_PACKED, &pk));
+			judge(OP_RECV_PACKED, K_CHAN, r, &ex);
+			break;
+		}
 		default:
 			b.flags = KIPC_XFER_NONBLOCK;
 			b.nr = 1 + (uint32_t)below(3);
