@@ -56,6 +56,10 @@
 #define REGION_LEN	(4 * 4096)
 #define RING_NS		(5 * 1000000000LL)
 #define NR_HANDLES	2	/* fds a handle message carries */
+#define NR_PK		5	/* messages a packed call moves */
+#define NR_PK_BIG	40	/* ... a big one: over 4 KiB of records either way */
+#define PK_MAX_LEN	140	/* the longest of them */
+#define PK_ROOM		(16 * 1024)	/* bytes for a packed call's records */
 
 #define DBG "/sys/kernel/debug/"
 
@@ -97,6 +101,10 @@ struct step {
 	struct kipc_chan_pair cp;
 	int pfds[2];		/* its ends, once made (-1: none) */
 	struct kipc_reopen ro;
+	unsigned int pk_nr;	/* the packed calls' messages, in order */
+	unsigned int pk_lens[NR_PK_BIG];	/* their lengths; message i is fill(i + 1) */
+	__u64 pk[PK_ROOM / 8];	/* their records (8-byte aligned) */
+	struct kipc_packed p;
 	int hfds[NR_HANDLES];	/* handles to send, or received (-1: none) */
 	int sfds[NR_HANDLES];	/* the files sent: a memfd, a region fd */
 	union {
@@ -118,6 +126,10 @@ struct step {
 #define N_MAP		0x40	/* @shm mapped at @map */
 #define N_RING		0x80	/* an io_uring in @ring */
 #define N_HMSG		0x100	/* one message with NR_HANDLES handles queued on @ch */
+#define N_PMSGS		0x200	/* the packed calls' @pk_nr messages queued on @ch */
+#define N_BIG		0x400	/* the packed calls move NR_PK_BIG messages of 100..140
+				 * bytes (more than the channel's 4 KiB staging buffer
+				 * holds, sent or received), not NR_PK small ones */
 
 /*
  * One call to sweep: set up what @needs says, make the call with fault
@@ -306,6 +318,47 @@ static long c_recv_batch(struct step *s)
 	return xioctl(s->ch, KIPC_IOC_RECV_BATCH, &s->b);
 }
 
+/*
+ * @s->p over @s->pk: to send, the records of the step's packed messages;
+ * to receive, room for PK_ROOM bytes of records and at most @pk_nr
+ * messages. 0 or -EIO (no system call: fault injection may be armed).
+ */
+static long prep_packed(struct step *s, int send)
+{
+	char data[PK_MAX_LEN];
+	ssize_t used = 0;
+	unsigned int i;
+
+	memset(s->pk, 0, sizeof(s->pk));
+	for (i = 0; send && i < s->pk_nr; i++) {
+		fill(data, s->pk_lens[i], i + 1);
+		used = kipc_packed_add(s->pk, sizeof(s->pk), used, data, s->pk_lens[i], 0);
+		if (used < 0)
+			return -EIO;
+	}
+	if (kipc_packed_prep(&s->p, s->pk, send ? (size_t)used : sizeof(s->pk), s->pk_nr,
+			     KIPC_NONBLOCK))
+		return -EIO;
+	return 0;
+}
+
+static long c_send_packed(struct step *s)
+{
+	if (prep_packed(s, 1))
+		return -EIO;
+	return xioctl(s->ch, KIPC_IOC_SEND_PACKED, &s->p);
+}
+
+static long c_recv_packed(struct step *s)
+{
+	if (prep_packed(s, 0))
+		return -EIO;
+	return xioctl(s->ch, KIPC_IOC_RECV_PACKED, &s->p);
+}
+
+static long c_send_packed_big(struct step *s) { return c_send_packed(s); }
+static long c_recv_packed_big(struct step *s) { return c_recv_packed(s); }
+
 static long c_send_ref(struct step *s)
 {
 	memset(&s->rx, 0, sizeof(s->rx));
@@ -461,6 +514,23 @@ static long c_ring_recv_batch(struct step *s)
 		return -EIO;
 	return ring_call(s);
 }
+
+static long c_ring_send_packed(struct step *s)
+{
+	if (prep_packed(s, 1) || kipc_ring_prep_packed(&s->ring, s->ch, &s->p, 1, 1))
+		return -EIO;
+	return ring_call(s);
+}
+
+static long c_ring_recv_packed(struct step *s)
+{
+	if (prep_packed(s, 0) || kipc_ring_prep_packed(&s->ring, s->ch, &s->p, 0, 1))
+		return -EIO;
+	return ring_call(s);
+}
+
+static long c_ring_send_packed_big(struct step *s) { return c_ring_send_packed(s); }
+static long c_ring_recv_packed_big(struct step *s) { return c_ring_recv_packed(s); }
 
 /* The completion of the request ring_call() submitted: its res, or -EIO. */
 static long ring_result(struct step *s)
@@ -638,6 +708,70 @@ static void k_received_batch(struct __test_metadata *_metadata, struct step *s, 
 	expect_queued(_metadata, s, NR_BATCH - (ret > 0 ? ret : 0));
 }
 
+/*
+ * The step's packed messages @from..@to - 1 are what is queued on @ch, in
+ * order: take them and check each.
+ */
+static void expect_packed_queued(struct __test_metadata *_metadata, struct step *s,
+				 unsigned int from, unsigned int to)
+{
+	char buf[2 * PK_MAX_LEN];
+	unsigned int i;
+
+	expect_queued(_metadata, s, to - from);
+	for (i = from; i < to; i++) {
+		EXPECT_EQ((ssize_t)s->pk_lens[i],
+			  kipc_recv(s->ch, buf, sizeof(buf), NULL, KIPC_NONBLOCK))
+			TH_LOG("message %u", i);
+		EXPECT_EQ(0, check_fill(buf, s->pk_lens[i], i + 1)) TH_LOG("message %u", i);
+	}
+}
+
+/* @ret messages queued, the first @ret of the step's, in order. */
+static void k_sent_packed(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	if (ret >= 0) {
+		EXPECT_LT(0, ret);
+		EXPECT_GE((long)s->pk_nr, ret);
+	}
+	expect_packed_queued(_metadata, s, 0, ret > 0 && ret <= (long)s->pk_nr ? ret : 0);
+}
+
+/*
+ * @ret records at @pk, the first @ret messages in order (zero padding,
+ * no handles); the rest still queued, in order.
+ */
+static void k_received_packed(struct __test_metadata *_metadata, struct step *s, long ret)
+{
+	const struct kipc_msg_info *info;
+	const unsigned char *data, *end;
+	const void *payload;
+	ssize_t off = 0;
+	long i;
+
+	if (ret >= 0) {
+		EXPECT_LT(0, ret);
+		EXPECT_GE((long)s->pk_nr, ret);
+	}
+	for (i = 0; i < ret && i < (long)s->pk_nr; i++) {
+		off = kipc_packed_next(s->pk, s->p.len, off, &info, &payload);
+		ASSERT_LE(0, off) TH_LOG("record %ld", i);
+		data = payload;
+		EXPECT_EQ(s->pk_lens[i], info->len) TH_LOG("record %ld", i);
+		EXPECT_EQ(0, info->nr_handles);
+		EXPECT_EQ(0, info->flags);
+		EXPECT_EQ(0, info->prio);
+		if (info->len != s->pk_lens[i])
+			continue;
+		EXPECT_EQ(0, check_fill(data, info->len, i + 1)) TH_LOG("record %ld", i);
+		end = (const unsigned char *)s->pk + off;
+		EXPECT_EQ(KIPC_PACKED_PAD(info->len), (__u64)(end - data)) TH_LOG("record %ld", i);
+		for (data += info->len; data < end; data++)
+			EXPECT_EQ(0, *data) TH_LOG("record %ld: padding", i);
+	}
+	expect_packed_queued(_metadata, s, ret > 0 && ret <= (long)s->pk_nr ? ret : 0, s->pk_nr);
+}
+
 static void k_sent_ref(struct __test_metadata *_metadata, struct step *s, long ret)
 {
 	expect_queued(_metadata, s, ret >= 0);
@@ -809,8 +943,12 @@ static int disarm(void)
 	return unspent;
 }
 
+/* The lengths of the NR_PK messages of a packed call: small, varied. */
+static const unsigned int pk_small[NR_PK] = { 1, 8, 100, 13, 64 };
+
 static int setup_step(struct step *s, const struct call *c)
 {
+	unsigned int i;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -860,6 +998,15 @@ static int setup_step(struct step *s, const struct call *c)
 		prep_batch(s, 1);
 		ret = xioctl(s->ch, KIPC_IOC_SEND_BATCH, &s->b);
 		if (ret != NR_BATCH)
+			return ret < 0 ? ret : -EIO;
+	}
+	s->pk_nr = c->needs & N_BIG ? NR_PK_BIG : NR_PK;
+	for (i = 0; i < s->pk_nr; i++)
+		s->pk_lens[i] = c->needs & N_BIG ? 100 + i * 13 % 41 : pk_small[i];
+	for (i = 0; (c->needs & N_PMSGS) && i < s->pk_nr; i++) {
+		fill(s->pk, s->pk_lens[i], i + 1);
+		ret = kipc_send(s->ch, s->pk, s->pk_lens[i], KIPC_NONBLOCK);
+		if (ret != (int)s->pk_lens[i])
 			return ret < 0 ? ret : -EIO;
 	}
 	if (c->needs & N_REF) {
@@ -1065,6 +1212,14 @@ CALL(ring_send, N_CHAN | N_RING, k_sent, .uring = 1);
 CALL(ring_recv, N_CHAN | N_MSG | N_RING, k_received, .uring = 1);
 CALL(ring_send_batch, N_CHAN | N_RING, k_sent_batch, .uring = 1);
 CALL(ring_recv_batch, N_CHAN | N_MSGS | N_RING, k_received_batch, .uring = 1);
+CALL(send_packed, N_CHAN, k_sent_packed);
+CALL(recv_packed, N_CHAN | N_PMSGS, k_received_packed);
+CALL(send_packed_big, N_CHAN | N_BIG, k_sent_packed);
+CALL(recv_packed_big, N_CHAN | N_PMSGS | N_BIG, k_received_packed);
+CALL(ring_send_packed, N_CHAN | N_RING, k_sent_packed, .uring = 1);
+CALL(ring_recv_packed, N_CHAN | N_PMSGS | N_RING, k_received_packed, .uring = 1);
+CALL(ring_send_packed_big, N_CHAN | N_BIG | N_RING, k_sent_packed, .uring = 1);
+CALL(ring_recv_packed_big, N_CHAN | N_PMSGS | N_BIG | N_RING, k_received_packed, .uring = 1);
 CALL(close, N_CHAN | N_MSG, k_closed);
 CALL(chan_pair, 0, k_chan_pair);
 CALL(reopen, N_CHAN, k_reopen);
