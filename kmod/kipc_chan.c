@@ -879,7 +879,7 @@ static struct kipc_msg *kipc_chan_pop_spare(struct kipc_chan *ch)
  * Push the stack @keep of small messages onto @ch's spares while there is
  * room; free the rest.
  */
-static void kipc_chan_keep_spares(struct kipc_chan *ch, struct kipc_msg *keep)
+static __always_inline void kipc_chan_keep_spares(struct kipc_chan *ch, struct kipc_msg *keep)
 {
 	struct kipc_msg *msg;
 
@@ -960,8 +960,8 @@ static struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
  * opener (kipc_msg_charge()), its payload still to be filled in.
  * Return: the message, or ERR_PTR(-EMSGSIZE, -ENOMEM, -EDQUOT).
  */
-static struct kipc_msg *kipc_chan_msg_new(struct kipc_chan *ch, struct file *file,
-					  size_t len, struct kipc_msg **pool)
+static __always_inline struct kipc_msg *
+kipc_chan_msg_new(struct kipc_chan *ch, struct file *file, size_t len, struct kipc_msg **pool)
 {
 	struct kipc_msg *msg;
 	int ret;
