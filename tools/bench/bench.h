@@ -209,6 +209,10 @@ int xp_ring_init(struct cell *c, struct io_uring *ring, unsigned int entries);
 int xp_ring_reap(struct cell *c, struct io_uring *ring, struct kipc_ring_cqe *cqe,
 		 unsigned int max, unsigned int wait_nr);
 int xp_ring_no_workers(struct cell *c);
+/* kipc-batch, kipc-packed and their io_uring rows (util.c) */
+int xp_batch_setup(struct cell *c, struct xp_slots *s, uint64_t need, bool uring);
+int xp_batch_finish(struct cell *c, int ret, bool uring);
+void xp_batch_teardown(struct cell *c, struct xp_slots *s, struct io_uring *ring);
 extern const struct xport *const bench_xports[];
 extern const int bench_nxports;
 extern bool xp_selected[];		/* [index in bench_xports] */
@@ -248,6 +252,74 @@ static inline void cpu_relax(void)
 	__builtin_ia32_pause();
 #endif
 }
+
+/*
+ * ---- the io_uring batch rows (xport_batch.c, xport_packed.c) ----
+ * Only in a file that includes <liburing.h> and <kipc.h> before this one.
+ */
+#ifdef LIB_URING_H
+#include <poll.h>
+
+#define XP_RING_CMD	1	/* user_data: the batch or packed call */
+#define XP_RING_POLL	2	/* user_data: its poll */
+
+/* One completion of this side's ring: its res, or the cell fails. */
+static inline int xp_ring_wait(struct cell *c, struct io_uring *ring, int32_t *res)
+{
+	struct kipc_ring_cqe cqe;
+	int n;
+
+	do
+		n = xp_ring_reap(c, ring, &cqe, 1, 1);
+	while (!n);
+	if (n < 0)
+		return n;
+	*res = cqe.res;
+	return 0;
+}
+
+/*
+ * kipc-uring-batch, kipc-uring-packed: run the batch @b, or else the
+ * packed call @p, on channel @ch as one IORING_OP_URING_CMD; while it
+ * moves nothing, wait for POLLOUT (@send) or POLLIN with an
+ * IORING_OP_POLL_ADD and run it again. Returns how many moved (>= 1), or
+ * fails the cell. Inline, so that each row's call is as it was in its
+ * own file (@b or @p a constant NULL).
+ */
+static inline int xp_ring_cmd(struct cell *c, struct io_uring *ring, int ch,
+			      struct kipc_batch *b, struct kipc_packed *p, bool send)
+{
+	struct io_uring_sqe *sqe;
+	int32_t res;
+	int ret;
+
+	for (;;) {
+		ret = b ? kipc_ring_prep_batch(ring, ch, b, send, XP_RING_CMD) :
+			  kipc_ring_prep_packed(ring, ch, p, send, XP_RING_CMD);
+		if (ret)
+			return xp_fail(c, ret, b ? "kipc_ring_prep_batch" : "kipc_ring_prep_packed");
+		ret = xp_ring_wait(c, ring, &res);
+		if (ret)
+			return ret;
+		if (res)
+			break;
+		sqe = io_uring_get_sqe(ring);
+		if (!sqe)
+			return xp_fail(c, -EBUSY, "io_uring_get_sqe");
+		io_uring_prep_poll_add(sqe, ch, send ? POLLOUT : POLLIN);
+		io_uring_sqe_set_data64(sqe, XP_RING_POLL);
+		ret = xp_ring_wait(c, ring, &res);
+		if (ret)
+			return ret;
+		if (res < 0)
+			return xp_fail(c, res, "IORING_OP_POLL_ADD");
+	}
+	if (res < 0)
+		return b ? xp_fail(c, res, "io_uring %s batch", send ? "send" : "receive") :
+			   xp_fail(c, res, "io_uring packed %s", send ? "send" : "receive");
+	return res;
+}
+#endif /* LIB_URING_H */
 
 /* ---- pattern.c ---- */
 

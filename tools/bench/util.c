@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc-bench helpers: the clock, CPU time, pinning, buffers, full reads
- * and writes, sysctls, error strings and size formatting.
+ * and writes, sysctls, error strings and size formatting, and the setup
+ * and teardown the kipc-batch and kipc-packed rows share.
  *
  * The clock: CLOCK_MONOTONIC, unless reading it is slow (a guest whose
  * clocksource is the emulated HPET pays a system call and an MMIO exit per
@@ -22,6 +23,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <kipc.h>
 
 #include "bench.h"
 
@@ -360,3 +363,55 @@ char *fmt_rate(double v, char *b, size_t n)
 	return b;
 }
 
+
+/*
+ * kipc-batch, kipc-packed and their io_uring rows, setup(): the channels,
+ * then n/a unless the module has every feature in @need (the first one it
+ * lacks, in this order, named), then the ring probe for an io_uring row.
+ */
+int xp_batch_setup(struct cell *c, struct xp_slots *s, uint64_t need, bool uring)
+{
+	static const struct {
+		uint64_t feat;
+		const char *what;
+	} feats[] = {
+		{ KIPC_FEAT_BATCH, "batch ioctls (KIPC_FEAT_BATCH)" },
+		{ KIPC_FEAT_PACKED, "packed batch ioctls (KIPC_FEAT_PACKED)" },
+		{ KIPC_FEAT_URING_CMD, "IORING_OP_URING_CMD batches (KIPC_FEAT_URING_CMD)" },
+	};
+	uint64_t features = 0;
+	size_t i;
+	int ret = xp_slots_setup(c, s);
+
+	if (ret)
+		return ret;
+	ret = kipc_version(&features);
+	if (ret < 0)
+		return xp_fail(c, ret, "kipc_version");
+	for (i = 0; i < sizeof(feats) / sizeof(feats[0]); i++)
+		if ((need & feats[i].feat) && !(features & feats[i].feat))
+			return xp_na(c, "the module has no %s", feats[i].what);
+	return uring ? xp_ring_probe(c) : 0;
+}
+
+/*
+ * The same rows' finish(): @ret is the last flush's; an io_uring row then
+ * fails the cell if this side's ring has an io-wq worker thread.
+ */
+int xp_batch_finish(struct cell *c, int ret, bool uring)
+{
+	if (ret || !uring)
+		return ret;
+	return xp_ring_no_workers(c);
+}
+
+/*
+ * The same rows' teardown(), after their own buffers: the channels and
+ * @ring (NULL if it was not made), then c->priv, which holds them.
+ */
+void xp_batch_teardown(struct cell *c, struct xp_slots *s, struct io_uring *ring)
+{
+	xp_slots_free(s, ring);
+	free(c->priv);
+	c->priv = NULL;
+}

@@ -28,7 +28,9 @@
  *
  * kipc-uring-batch makes each side's ring after the fork and fails the
  * cell if a side ends it with an io-wq worker thread, as kipc-uring does
- * (the ring helpers are in xport_uring.c).
+ * (the ring helpers are in xport_uring.c; the URING_CMD and its poll,
+ * xp_ring_cmd(), in bench.h, and the setup and teardown kipc-packed shares
+ * in util.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,8 +44,6 @@
 #include "bench.h"
 
 #define KB_BATCH	32
-#define KB_CMD		1	/* user_data: the batch */
-#define KB_POLL		2	/* user_data: the poll */
 
 struct kbatch {
 	struct xp_slots s;		/* channels, KB_BATCH slots each way */
@@ -60,25 +60,13 @@ struct kbatch {
 static int kb_setup(struct cell *c)
 {
 	struct kbatch *k = calloc(1, sizeof(*k));
-	uint64_t need, features = 0;
-	int ret;
 
 	if (!k)
 		return xp_fail(c, -ENOMEM, "calloc");
 	k->uring = c->xp == &xp_kipc_uring_batch;
 	c->priv = k;
-	ret = xp_slots_setup(c, &k->s);
-	if (ret)
-		return ret;
-	need = k->uring ? KIPC_FEAT_URING_CMD : KIPC_FEAT_BATCH;
-	ret = kipc_version(&features);
-	if (ret < 0)
-		return xp_fail(c, ret, "kipc_version");
-	if (!(features & need))
-		return xp_na(c, "the module has no %s", k->uring ?
-			     "IORING_OP_URING_CMD batches (KIPC_FEAT_URING_CMD)" :
-			     "batch ioctls (KIPC_FEAT_BATCH)");
-	return k->uring ? xp_ring_probe(c) : 0;
+	return xp_batch_setup(c, &k->s, k->uring ? KIPC_FEAT_URING_CMD : KIPC_FEAT_BATCH,
+			      k->uring);
 }
 
 static int kb_attach(struct cell *c)
@@ -102,21 +90,6 @@ static int kb_attach(struct cell *c)
 	return ret;
 }
 
-/* One completion of this side's ring: its res, or the cell fails. */
-static int kb_ring_wait(struct cell *c, struct kbatch *k, int32_t *res)
-{
-	struct kipc_ring_cqe cqe;
-	int n;
-
-	do
-		n = xp_ring_reap(c, &k->ring, &cqe, 1, 1);
-	while (!n);
-	if (n < 0)
-		return n;
-	*res = cqe.res;
-	return 0;
-}
-
 /*
  * kipc-uring-batch: run @n messages at @m as one IORING_OP_URING_CMD;
  * while it moves nothing, wait for POLLOUT (send) or POLLIN and run it
@@ -125,38 +98,14 @@ static int kb_ring_wait(struct cell *c, struct kbatch *k, int32_t *res)
 static int kb_ring_batch(struct cell *c, struct kbatch *k, int ch, struct iovec *m,
 			 unsigned int n, bool send)
 {
-	struct io_uring_sqe *sqe;
-	int32_t res;
-	int ret;
+	int res, i = kipc_batch_prep(&k->b, k->x, m, n, 0, send);
 
-	ret = kipc_batch_prep(&k->b, k->x, m, n, 0, send);
-	if (ret)
-		return xp_fail(c, ret, "kipc_batch_prep");
-	for (;;) {
-		ret = kipc_ring_prep_batch(&k->ring, ch, &k->b, send, KB_CMD);
-		if (ret)
-			return xp_fail(c, ret, "kipc_ring_prep_batch");
-		ret = kb_ring_wait(c, k, &res);
-		if (ret)
-			return ret;
-		if (res)
-			break;
-		sqe = io_uring_get_sqe(&k->ring);
-		if (!sqe)
-			return xp_fail(c, -EBUSY, "io_uring_get_sqe");
-		io_uring_prep_poll_add(sqe, ch, send ? POLLOUT : POLLIN);
-		io_uring_sqe_set_data64(sqe, KB_POLL);
-		ret = kb_ring_wait(c, k, &res);
-		if (ret)
-			return ret;
-		if (res < 0)
-			return xp_fail(c, res, "IORING_OP_POLL_ADD");
-	}
-	if (res < 0)
-		return xp_fail(c, res, "io_uring %s batch", send ? "send" : "receive");
-	if (!send)	/* where the ioctl puts the lengths */
-		for (ret = 0; ret < res; ret++)
-			m[ret].iov_len = k->x[ret].info.len;
+	if (i)
+		return xp_fail(c, i, "kipc_batch_prep");
+	res = xp_ring_cmd(c, &k->ring, ch, &k->b, NULL, send);
+	if (!send)	/* where the ioctl puts the lengths (none if res < 0) */
+		for (i = 0; i < res; i++)
+			m[i].iov_len = k->x[i].info.len;
 	return res;
 }
 
@@ -239,22 +188,16 @@ static int kb_recv(struct cell *c, size_t len, const void **data)
 static int kb_finish(struct cell *c)
 {
 	struct kbatch *k = c->priv;
-	int ret = k->held ? kb_flush(c, k) : 0;
 
-	if (ret || !k->uring)
-		return ret;
-	return xp_ring_no_workers(c);
+	return xp_batch_finish(c, k->held ? kb_flush(c, k) : 0, k->uring);
 }
 
 static void kb_teardown(struct cell *c)
 {
 	struct kbatch *k = c->priv;
 
-	if (!k)
-		return;
-	xp_slots_free(&k->s, k->ring_up ? &k->ring : NULL);
-	free(k);
-	c->priv = NULL;
+	if (k)
+		xp_batch_teardown(c, &k->s, k->ring_up ? &k->ring : NULL);
 }
 
 const struct xport xp_kipc_batch = {

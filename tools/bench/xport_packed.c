@@ -42,7 +42,9 @@
  *
  * kipc-uring-packed makes each side's ring after the fork and fails the
  * cell if a side ends it with an io-wq worker thread, as kipc-uring and
- * kipc-uring-batch do (the ring helpers are in xport_uring.c).
+ * kipc-uring-batch do (the ring helpers are in xport_uring.c; the
+ * URING_CMD and its poll, xp_ring_cmd(), in bench.h, and the setup and
+ * teardown kipc-batch shares in util.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -56,8 +58,6 @@
 #include "bench.h"
 
 #define KP_BATCH	32
-#define KP_CMD		1	/* user_data: the packed call */
-#define KP_POLL		2	/* user_data: the poll */
 
 struct kpacked {
 	struct xp_slots s;		/* the channels (xp_slots_setup()); no slots */
@@ -88,30 +88,18 @@ static bool kp_fits(size_t size)
 
 static int kp_setup(struct cell *c)
 {
-	struct kpacked *k = calloc(1, sizeof(*k));
-	uint64_t need, features = 0;
-	int ret;
+	struct kpacked *k;
 
+	if (!kp_fits(c->size))	/* before c->priv: teardown() has nothing to undo */
+		return xp_na(c, "a %zu B record passes KIPC_PACKED_MAX (%u B), the most one call moves",
+			     (size_t)KIPC_PACKED_RECV_SIZE(c->size), KIPC_PACKED_MAX);
+	k = calloc(1, sizeof(*k));
 	if (!k)
 		return xp_fail(c, -ENOMEM, "calloc");
 	k->uring = c->xp == &xp_kipc_uring_packed;
 	c->priv = k;
-	k->s.ch[0] = k->s.ch[1] = -1;
-	if (!kp_fits(c->size))
-		return xp_na(c, "a %zu B record passes KIPC_PACKED_MAX (%u B), the most one call moves",
-			     (size_t)KIPC_PACKED_RECV_SIZE(c->size), KIPC_PACKED_MAX);
-	ret = xp_slots_setup(c, &k->s);
-	if (ret)
-		return ret;
-	need = KIPC_FEAT_PACKED | (k->uring ? KIPC_FEAT_URING_CMD : 0);
-	ret = kipc_version(&features);
-	if (ret < 0)
-		return xp_fail(c, ret, "kipc_version");
-	if ((features & need) != need)
-		return xp_na(c, "the module has no %s", !(features & KIPC_FEAT_PACKED) ?
-			     "packed batch ioctls (KIPC_FEAT_PACKED)" :
-			     "IORING_OP_URING_CMD batches (KIPC_FEAT_URING_CMD)");
-	return k->uring ? xp_ring_probe(c) : 0;
+	return xp_batch_setup(c, &k->s, KIPC_FEAT_PACKED | (k->uring ? KIPC_FEAT_URING_CMD : 0),
+			      k->uring);
 }
 
 static int kp_attach(struct cell *c)
@@ -144,21 +132,6 @@ static int kp_attach(struct cell *c)
 	return ret;
 }
 
-/* One completion of this side's ring: its res, or the cell fails. */
-static int kp_ring_wait(struct cell *c, struct kpacked *k, int32_t *res)
-{
-	struct kipc_ring_cqe cqe;
-	int n;
-
-	do
-		n = xp_ring_reap(c, &k->ring, &cqe, 1, 1);
-	while (!n);
-	if (n < 0)
-		return n;
-	*res = cqe.res;
-	return 0;
-}
-
 /*
  * kipc-uring-packed: run the @nr records in @buf[0..@len) as one
  * IORING_OP_URING_CMD; while it moves nothing, wait for POLLOUT (send) or
@@ -167,39 +140,15 @@ static int kp_ring_wait(struct cell *c, struct kpacked *k, int32_t *res)
 static int kp_ring_call(struct cell *c, struct kpacked *k, int ch, void *buf, size_t len,
 			unsigned int nr, bool send)
 {
-	struct io_uring_sqe *sqe;
-	int32_t res;
-	int ret;
+	int ret = kipc_packed_prep(&k->p, buf, len, nr, 0);
 
-	ret = kipc_packed_prep(&k->p, buf, len, nr, 0);
 	if (ret)
 		return xp_fail(c, ret, "kipc_packed_prep");
-	for (;;) {
-		ret = kipc_ring_prep_packed(&k->ring, ch, &k->p, send, KP_CMD);
-		if (ret)
-			return xp_fail(c, ret, "kipc_ring_prep_packed");
-		ret = kp_ring_wait(c, k, &res);
-		if (ret)
-			return ret;
-		if (res)
-			break;
-		sqe = io_uring_get_sqe(&k->ring);
-		if (!sqe)
-			return xp_fail(c, -EBUSY, "io_uring_get_sqe");
-		io_uring_prep_poll_add(sqe, ch, send ? POLLOUT : POLLIN);
-		io_uring_sqe_set_data64(sqe, KP_POLL);
-		ret = kp_ring_wait(c, k, &res);
-		if (ret)
-			return ret;
-		if (res < 0)
-			return xp_fail(c, res, "IORING_OP_POLL_ADD");
-	}
-	if (res < 0)
-		return xp_fail(c, res, "io_uring packed %s", send ? "send" : "receive");
-	if ((unsigned int)res > nr)
+	ret = xp_ring_cmd(c, &k->ring, ch, NULL, &k->p, send);
+	if (ret > (int)nr)	/* nr <= KP_BATCH; a failure (< 0) passes on */
 		return xp_fail(c, -EPROTO, "io_uring packed %s: %d messages, asked for %u",
-			       send ? "send" : "receive", res, nr);
-	return res;
+			       send ? "send" : "receive", ret, nr);
+	return ret;
 }
 
 /*
@@ -295,11 +244,8 @@ static int kp_recv(struct cell *c, size_t len, const void **data)
 static int kp_finish(struct cell *c)
 {
 	struct kpacked *k = c->priv;
-	int ret = k->held ? kp_flush(c, k) : 0;
 
-	if (ret || !k->uring)
-		return ret;
-	return xp_ring_no_workers(c);
+	return xp_batch_finish(c, k->held ? kp_flush(c, k) : 0, k->uring);
 }
 
 static void kp_teardown(struct cell *c)
@@ -308,36 +254,30 @@ static void kp_teardown(struct cell *c)
 
 	if (!k)
 		return;
-	xp_slots_free(&k->s, k->ring_up ? &k->ring : NULL);
 	buf_free(k->slot, k->slot_len);
 	buf_free(k->tx, k->tx_size);
 	buf_free(k->rx, k->rx_size);
-	free(k);
-	c->priv = NULL;
+	xp_batch_teardown(c, &k->s, k->ring_up ? &k->ring : NULL);
 }
 
-const struct xport xp_kipc_packed = {
-	.name = "kipc-packed",
-	.label = "kipc channel: kipc_send_packed/kipc_recv_packed, 32 records per buffer and call",
-	.flags = XP_KIPC,
-	.setup = kp_setup,
-	.attach = kp_attach,
-	.tx_buf = kp_tx_buf,
-	.send = kp_send,
-	.recv = kp_recv,
-	.finish = kp_finish,
-	.teardown = kp_teardown,
-};
+/* The two rows differ only in name and label (kp_setup() tells them apart). */
+#define KP_XPORT(row, text) {			\
+	.name = row,				\
+	.label = text,				\
+	.flags = XP_KIPC,			\
+	.setup = kp_setup,			\
+	.attach = kp_attach,			\
+	.tx_buf = kp_tx_buf,			\
+	.send = kp_send,			\
+	.recv = kp_recv,			\
+	.finish = kp_finish,			\
+	.teardown = kp_teardown,		\
+}
 
-const struct xport xp_kipc_uring_packed = {
-	.name = "kipc-uring-packed",
-	.label = "kipc channel: 32-record packed buffers as io_uring URING_CMDs, POLL_ADD to wait",
-	.flags = XP_KIPC,
-	.setup = kp_setup,
-	.attach = kp_attach,
-	.tx_buf = kp_tx_buf,
-	.send = kp_send,
-	.recv = kp_recv,
-	.finish = kp_finish,
-	.teardown = kp_teardown,
-};
+const struct xport xp_kipc_packed =
+	KP_XPORT("kipc-packed",
+		 "kipc channel: kipc_send_packed/kipc_recv_packed, 32 records per buffer and call");
+
+const struct xport xp_kipc_uring_packed =
+	KP_XPORT("kipc-uring-packed",
+		 "kipc channel: 32-record packed buffers as io_uring URING_CMDs, POLL_ADD to wait");
