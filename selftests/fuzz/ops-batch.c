@@ -142,6 +142,13 @@ static void batch_build(struct kipc_batch *b, const struct slot *t, bool send, e
 		bp.nr = bp.bi + 1;
 	} else if (chance(50)) {
 		base = below(64);	/* entries need no alignment */
+		/*
+		 * ... but all of them must lie in s_ent: 64 entries of a
+		 * page each fill it, and one past its end reads the guard
+		 * page (EFAULT), which no good entry may.
+		 */
+		if (base > s_ent.len - (size_t)bp.nr * bp.stride)
+			base = s_ent.len - (size_t)bp.nr * bp.stride;
 	}
 	bp.fe = bp.nr;
 	for (j = 0; j < bp.nr; j++) {
