@@ -116,6 +116,9 @@ static void usage(FILE *f)
 "  --clock MODE        auto (default: the TSC when reading CLOCK_MONOTONIC is\n"
 "                      slow, as in a guest on an emulated HPET), tsc or mono\n"
 "  --no-pin            do not pin the two processes to two CPUs\n"
+"  --marks             mark each side's measured part for the cost mode's QEMU\n"
+"                      plugin (x86-64; run-bench --mode cost sets it), and\n"
+"                      write marks rows to the CSV\n"
 "  --csv FILE          write the results as CSV ('-': stdout, between the lines\n"
 "                      KIPC_BENCH_CSV_BEGIN and KIPC_BENCH_CSV_END)\n"
 "  --json FILE         write the results as JSON ('-': stdout, between\n"
@@ -182,7 +185,7 @@ enum {
 	OPT_SIZES = 256, OPT_TRANSPORTS, OPT_TIME, OPT_NO_FLOORS, OPT_NO_SCALE,
 	OPT_SCALE_CHANS, OPT_OPEN_CHANS, OPT_PIPE_SIZE, OPT_RAISE, OPT_CLOCK,
 	OPT_NO_PIN, OPT_CSV, OPT_JSON, OPT_LIST, OPT_QUICK, OPT_CHECK, OPT_PASSES,
-	OPT_CORRUPT, OPT_NO_RPC, OPT_RPC_TWO_CPUS,
+	OPT_CORRUPT, OPT_NO_RPC, OPT_RPC_TWO_CPUS, OPT_MARKS,
 };
 
 static const struct option longopts[] = {
@@ -203,6 +206,7 @@ static const struct option longopts[] = {
 	{ "raise-limits", no_argument, NULL, OPT_RAISE },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
+	{ "marks", no_argument, NULL, OPT_MARKS },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "corrupt-test", required_argument, NULL, OPT_CORRUPT },
@@ -288,6 +292,7 @@ static int parse_args(int argc, char **argv)
 			}
 			break;
 		case OPT_RAISE: opt.raise_limits = true; break;
+		case OPT_MARKS: opt.marks = true; break;
 		case OPT_CLOCK:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "tsc") && strcmp(optarg, "mono")) {
 				fprintf(stderr, "kipc-bench: --clock: auto, tsc or mono\n");

@@ -101,6 +101,7 @@ struct cell {
 	unsigned int nchans;
 	enum bench_phase phase;
 	int side;
+	unsigned int mark;	/* --marks: this cell's measuring window */
 	pid_t peer;
 	void *priv;
 	bool na;
@@ -141,6 +142,7 @@ struct phase_result {
 	 * (the side slept: a wake-up was needed) and involuntary. */
 	double a_vcsw, a_icsw, b_vcsw, b_icsw;
 	int passes;		/* passes run; the best is kept */
+	unsigned int mark;	/* --marks: the window's number (0: none) */
 };
 
 struct cell_result {
@@ -160,6 +162,7 @@ struct bench_opts {
 	bool rpc;		/* the RPC section */
 	bool rpc_two_cpus;	/* RPC client and server on cpu_a and cpu_b */
 	bool raise_limits;
+	bool marks;		/* --marks: cost-mode markers for kipc-icount */
 	double budget;		/* seconds per phase and pass */
 	int passes;		/* interleaved passes; the best one counts */
 	size_t sizes[BENCH_MAX_SIZES];

@@ -663,6 +663,12 @@ static void csv_cpu_split(FILE *f, const struct phase_result *r)
 	csv_num(f, r->b_sys_ns, 1e-3);
 }
 
+/* A marks row's numbers for phase @r (see report_csv()). */
+static void csv_marks(FILE *f, const struct phase_result *r)
+{
+	fprintf(f, ",%u,%llu", r->mark, (unsigned long long)r->count);
+}
+
 /* A switches row's numbers for phase @r (see report_csv()). */
 static void csv_switches(FILE *f, const struct phase_result *r)
 {
@@ -747,6 +753,11 @@ int report_csv(FILE *f)
 	 * involuntary ones (preempted):
 	 * switches,NAME,SIZE,PHASE,A_VOLUNTARY,A_INVOLUNTARY,B_VOLUNTARY,B_INVOLUNTARY */
 	csv_phase_rows(f, "switches", csv_switches);
+	/* --marks: the window each phase's measured part was marked with, for
+	 * the cost mode's instruction split (scripts/bench-split), and the
+	 * messages / round trips in it: marks,NAME,SIZE,PHASE,WINDOW,COUNT */
+	if (opt.marks)
+		csv_phase_rows(f, "marks", csv_marks);
 	if (floors.done) {
 		for (i = 0; i < opt.nsizes; i++) {
 			static const char *const names[] = { "memcpy", "memread", "memwrite" };

@@ -46,19 +46,51 @@ struct usage {
 	double cpu, sys, vcsw, icsw;
 };
 
-static void usage_mark(struct usage *u)
+/*
+ * --marks: tell the cost mode's QEMU plugin (tools/qemu-plugin/kipc-icount.c)
+ * that this side's measured part of window @c->mark begins or ends. The
+ * marker is a one-byte load, movzbl 0x4b495043(%rdi), %eax, from a buffer
+ * of ours aligned to 64 KiB, at the offset (window << 2) | (side << 1) |
+ * end: the plugin knows the instruction by its bytes and reads the mark
+ * from the address it loads. Without the plugin it is just a load.
+ */
+static unsigned char mark_area[65536] __attribute__((aligned(65536)));
+
+static void bench_mark(const struct cell *c, bool end)
 {
+#if defined(__x86_64__)
+	uintptr_t at = (uintptr_t)mark_area + ((c->mark & 0x3fffu) << 2) +
+		       ((c->side == SIDE_B) << 1) + end - 0x4b495043u;
+	unsigned int v;
+
+	if (!opt.marks)
+		return;
+	asm volatile(".byte 0x0f, 0xb6, 0x87, 0x43, 0x50, 0x49, 0x4b"
+		     : "=a"(v) : "D"(at) : "memory");
+	(void)v;
+#else
+	(void)c;
+	(void)end;
+#endif
+}
+
+static void usage_mark(const struct cell *c, struct usage *u)
+{
+	bench_mark(c, false);
 	u->cpu = cpu_secs();
 	u->sys = sys_secs();
 	ctx_switches(&u->vcsw, &u->icsw);
 }
 
 /* @u, marked earlier, becomes what was used since. */
-static void usage_since(struct usage *u)
+static void usage_since(const struct cell *c, struct usage *u)
 {
 	struct usage now;
 
-	usage_mark(&now);
+	now.cpu = cpu_secs();
+	now.sys = sys_secs();
+	ctx_switches(&now.vcsw, &now.icsw);
+	bench_mark(c, true);
 	u->cpu = now.cpu - u->cpu;
 	u->sys = now.sys - u->sys;
 	u->vcsw = now.vcsw - u->vcsw;
@@ -182,7 +214,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 		return xp_fail(c, -ENOMEM, "malloc");
 	for (seq = 1;; seq++) {
 		if (seq == ctl->warm + 1) {
-			usage_mark(&u0);
+			usage_mark(c, &u0);
 			tstart = tprev = now_ns();
 		}
 		ret = xp->tx_buf(c, &buf);
@@ -233,7 +265,7 @@ static int side_a_pingpong(struct cell *c, struct ctl *ctl)
 		ctl->p99 = (double)samples[(n * 99 + 99) / 100 - 1];
 		ctl->mean = (double)sum / (double)n;
 		ctl->secs = (double)(tprev - tstart) / 1e9;
-		usage_since(&u0);
+		usage_since(c, &u0);
 		ctl->use = u0;
 	}
 	free(samples);
@@ -253,7 +285,7 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 
 	for (seq = 1;; seq++) {
 		if (seq == ctl->warm + 1) {
-			usage_mark(&u0);
+			usage_mark(c, &u0);
 			tstart = now_ns();
 		}
 		ret = xp->tx_buf(c, &buf);
@@ -272,7 +304,7 @@ static int side_a_stream(struct cell *c, struct ctl *ctl)
 		if (is_last)
 			break;
 	}
-	usage_since(&u0);
+	usage_since(c, &u0);
 	ctl->use = u0;
 	return 0;
 }
@@ -311,7 +343,7 @@ static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, struc
 	void *buf;
 	int ret;
 
-	usage_mark(use);
+	usage_mark(c, use);
 	for (seq = 1;; seq++) {
 		ret = xp->recv(c, c->size, &data);
 		if (ret)
@@ -331,12 +363,12 @@ static int side_b_pingpong(struct cell *c, struct ctl *ctl, uint64_t *bad, struc
 		if (ret)
 			return ret;
 		if (seq == ctl->warm) {
-			usage_mark(use);
+			usage_mark(c, use);
 		}
 		if (is_last)
 			break;
 	}
-	usage_since(use);
+	usage_since(c, use);
 	return 0;
 }
 
@@ -348,7 +380,7 @@ static int side_b_stream(struct cell *c, struct ctl *ctl, struct phase_result *r
 	const void *data;
 	int ret;
 
-	usage_mark(use);
+	usage_mark(c, use);
 	for (seq = 1;; seq++) {
 		ret = xp->recv(c, c->size, &data);
 		if (ret)
@@ -361,13 +393,13 @@ static int side_b_stream(struct cell *c, struct ctl *ctl, struct phase_result *r
 		}
 		if (seq == ctl->warm) {
 			t0 = now_ns();
-			usage_mark(use);
+			usage_mark(c, use);
 		}
 		if (atomic_load(&ctl->last) == seq)
 			break;
 	}
 	t1 = now_ns();
-	usage_since(use);
+	usage_since(c, use);
 	res->count = seq - ctl->warm;
 	res->secs = (double)(t1 - t0) / 1e9;
 	return 0;
@@ -403,6 +435,7 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 		.xp = xp, .size = size, .nchans = nchans ? nchans : 1, .phase = phase,
 		.window = window_for(size), .side = SIDE_B,
 	};
+	static unsigned int windows;
 	uint64_t bad = 0;
 	struct usage use = { 0 };
 	struct ctl *ctl;
@@ -410,6 +443,7 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
+	c.mark = ++windows;
 	/* One message in flight each way: one slot per lane is enough. */
 	if (phase == PH_PINGPONG)
 		c.window = 1;
@@ -473,6 +507,7 @@ int run_phase(const struct xport *xp, size_t size, unsigned int nchans,
 	} else {
 		res->status = ST_OK;
 		res->bad = bad + ctl->bad;
+		res->mark = opt.marks ? c.mark : 0;
 		if (phase == PH_PINGPONG) {
 			res->count = ctl->count;
 			res->secs = ctl->secs;
