@@ -424,6 +424,12 @@ struct kipc_msg *kipc_chan_msg_from_kernel(struct kipc_chan *ch, struct file *fi
 long kipc_chan_recv(struct kipc_chan *ch, struct file *file, u32 xflags,
 		    u64 deadline_ns, u32 nr, kipc_deliver_fn deliver,
 		    kipc_commit_fn commit, void *arg);
+long kipc_chan_send_iter(struct kipc_chan *ch, struct file *file, struct iov_iter *from,
+			 u32 prio, u32 xflags, u64 deadline_ns);
+struct kipc_msg *kipc_chan_take_one(struct kipc_chan *ch, struct file *file, u32 xflags,
+				    u64 deadline_ns);
+void kipc_chan_take_done(struct kipc_chan *ch, struct kipc_msg *msg, bool delivered,
+			 u32 xflags);
 __poll_t kipc_chan_poll(struct file *file, struct poll_table_struct *wait);
 int kipc_chan_release(struct inode *inode, struct file *file);
 long kipc_chan_open_ioctl(struct kipc_ucmd *ucmd);

@@ -370,8 +370,9 @@ static long kipc_deliver_discard(struct kipc_msg *msg, void *arg)
 }
 
 /*
- * Send the message @from holds: a batch of one, with no spares taken up
- * front (kipc_chan_msg_from_iter() finds one itself).
+ * Send the message @from holds: without handles, kipc_chan_send_iter();
+ * with them, a batch of one, with no spares taken up front
+ * (kipc_chan_msg_from_iter() finds one itself).
  * Return: its length once queued, or -errno.
  */
 static long kipc_send_iter(struct kipc_chan *ch, struct file *file, struct iov_iter *from,
@@ -381,6 +382,8 @@ static long kipc_send_iter(struct kipc_chan *ch, struct file *file, struct iov_i
 	LIST_HEAD(list);
 	long ret, len;
 
+	if (!nfds)
+		return kipc_chan_send_iter(ch, file, from, prio, xflags, deadline_ns);
 	kipc_chan_send_begin(ch, NULL, 1);
 	msg = kipc_chan_msg_from_iter(ch, file, from, NULL);
 	ret = IS_ERR(msg) ? PTR_ERR(msg) : 0;
@@ -403,13 +406,25 @@ static long kipc_send_iter(struct kipc_chan *ch, struct file *file, struct iov_i
 	return ret;
 }
 
-/* Receive one message into @co: a batch of one. Return: its length or -errno. */
+/*
+ * Receive one message into @co: kipc_chan_take_one(), or a batch of one
+ * to peek. Return: its length or -errno.
+ */
 static long kipc_recv_one(struct kipc_chan *ch, struct file *file, u32 xflags,
 			  u64 deadline_ns, kipc_deliver_fn deliver, struct kipc_copy_out *co)
 {
+	struct kipc_msg *msg;
 	long ret;
 
-	ret = kipc_chan_recv(ch, file, xflags, deadline_ns, 1, deliver, NULL, co);
+	if (xflags & KIPC_XFER_PEEK) {
+		ret = kipc_chan_recv(ch, file, xflags, deadline_ns, 1, deliver, NULL, co);
+		return ret < 0 ? ret : co->len;
+	}
+	msg = kipc_chan_take_one(ch, file, xflags, deadline_ns);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	ret = deliver(msg, co);
+	kipc_chan_take_done(ch, msg, ret >= 0, xflags);
 	return ret < 0 ? ret : co->len;
 }
 

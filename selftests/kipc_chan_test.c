@@ -327,6 +327,60 @@ TEST_F(chan, nonblocking_full_and_empty)
 	close(ch);
 }
 
+/*
+ * A receive that fails (a fault, a buffer too small) puts the message back
+ * where it was, and gives back its slot: the queue's order, its counters
+ * and its room are as before, on read(2) and on KIPC_IOC_RECV alike.
+ */
+TEST_F(chan, failed_recv_keeps_slot_and_order)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 3 };
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kipc_chan_stat st;
+	char name[64], buf[8];
+	int ch, i;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	make_name(name, sizeof(name), "slot");
+	ch = kipc_chan_open(name, O_RDWR | O_CREAT, 0600, &attr);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(1, kipc_send(ch, "a", 1, KIPC_PRIO(1)));
+	ASSERT_EQ(2, kipc_send(ch, "bb", 2, 0));
+	ASSERT_EQ(3, kipc_send(ch, "ccc", 3, KIPC_PRIO(1)));
+	ASSERT_EQ(-EAGAIN, kipc_send(ch, "d", 1, KIPC_NONBLOCK));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(-1, read(ch, bad, sizeof(buf)));
+		ASSERT_EQ(EFAULT, errno);
+		ASSERT_EQ(-EFAULT, kipc_recv(ch, bad, sizeof(buf), NULL, KIPC_NONBLOCK));
+		ASSERT_EQ(-1, read(ch, buf, 0));
+		ASSERT_EQ(EMSGSIZE, errno);
+	}
+	st = chan_stat(ch);
+	ASSERT_EQ(3, st.nr_msgs);
+	ASSERT_EQ(6, st.bytes_queued);
+	ASSERT_EQ(0, st.received);
+	/* Still full: the failed receives kept no slot and freed none. */
+	ASSERT_EQ(-EAGAIN, kipc_send(ch, "d", 1, KIPC_NONBLOCK));
+	/* The head is still the first message of the highest priority. */
+	ASSERT_EQ(1, read(ch, buf, sizeof(buf)));
+	ASSERT_EQ('a', buf[0]);
+	ASSERT_EQ(1, kipc_send(ch, "d", 1, KIPC_NONBLOCK));
+	ASSERT_EQ(-EAGAIN, kipc_send(ch, "e", 1, KIPC_NONBLOCK));
+	ASSERT_EQ(3, read(ch, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "ccc", 3));
+	ASSERT_EQ(2, read(ch, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "bb", 2));
+	ASSERT_EQ(1, read(ch, buf, sizeof(buf)));
+	ASSERT_EQ('d', buf[0]);
+	st = chan_stat(ch);
+	ASSERT_EQ(0, st.nr_msgs);
+	ASSERT_EQ(0, st.bytes_queued);
+	ASSERT_EQ(4, st.received);
+	kipc_chan_unlink(name);
+	close(ch);
+	munmap(bad, 4096);
+}
+
 TEST_F(chan, timeouts)
 {
 	struct kipc_chan_attr attr = { .max_msgs = 1 };
