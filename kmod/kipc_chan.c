@@ -368,8 +368,8 @@ static bool kipc_chan_receiver_busy(struct kipc_chan *ch)
  * a send or receive takes, and in a stream they would happen for every
  * message. Returns @cond(@ch).
  */
-static bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
-		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch)
+static __always_inline bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
+				      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch)
 {
 	unsigned int spin_ns = READ_ONCE(kipc_spin_ns);
 	u64 end;
@@ -394,9 +394,10 @@ static bool kipc_spin(bool (*cond)(struct kipc_chan *ch),
  * U64_MAX for "forever", is no deadline: it cannot be reached, and its
  * distance does not fit a ktime_t.
  */
-static long kipc_wait(wait_queue_head_t *wq, bool (*cond)(struct kipc_chan *ch),
-		      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch,
-		      u64 deadline_ns)
+static __always_inline long kipc_wait(wait_queue_head_t *wq,
+				      bool (*cond)(struct kipc_chan *ch),
+				      bool (*busy)(struct kipc_chan *ch), struct kipc_chan *ch,
+				      u64 deadline_ns)
 {
 	u64 now_ns;
 	s64 left = 0;
@@ -714,23 +715,27 @@ static __always_inline long kipc_chan_lock_nonempty(struct kipc_chan *ch, struct
 			if (!mutex_trylock(&ch->recv_lock))
 				return !READ_ONCE(ch->nr_msgs) && kipc_chan_no_senders(ch) ?
 				       -EPIPE : -EAGAIN;
-		} else if (mutex_lock_interruptible(&ch->recv_lock)) {
-			return -ERESTARTSYS;
+		} else {
+			/* Wait for a message before taking recv_lock, not with it. */
+			if (!kipc_chan_can_recv(ch)) {
+				ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv,
+						kipc_chan_sender_busy, ch, deadline_ns);
+				if (ret)
+					return ret;
+			}
+			if (mutex_lock_interruptible(&ch->recv_lock))
+				return -ERESTARTSYS;
 		}
 		WRITE_ONCE(ch->recv_owner, current);
 		if (READ_ONCE(ch->nr_msgs))
 			return 0;
+		/* Another receiver took it, or no sender is left. */
 		ret = kipc_chan_no_senders(ch) ? -EPIPE : 0;
 		kipc_chan_recv_unlock(ch);
 		if (ret)
 			return ret;
-
 		if (kipc_nonblock(file, xflags))
 			return -EAGAIN;
-		ret = kipc_wait(&ch->recv_wait, kipc_chan_can_recv, kipc_chan_sender_busy,
-				ch, deadline_ns);
-		if (ret)
-			return ret;
 	}
 }
 

@@ -303,17 +303,17 @@ struct kipc_copy_out {
  * only KIPC_IOC_RECV of an ABI 3 struct with room for all of them. A
  * peek takes none and needs no room.
  */
-static bool kipc_can_take_handles(const struct kipc_copy_out *co, u32 nh)
+static __always_inline bool kipc_can_take_handles(const struct kipc_copy_out *co, u32 nh)
 {
 	if (!nh || (co->x && (co->x->flags & KIPC_XFER_PEEK)))
 		return true;
 	return co->hout && co->x->nfds >= nh;
 }
 
-static long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
+static __always_inline long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 {
 	struct kipc_copy_out *co = arg;
-	u32 nh = kipc_msg_nr_handles(msg);
+	u32 nh = msg->handles ? kipc_msg_nr_handles(msg) : 0;
 	bool took = false;
 	long ret;
 
@@ -443,7 +443,8 @@ ssize_t kipc_chan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		xflags |= KIPC_XFER_NONBLOCK;
-	return kipc_recv_one(kipc_chan_from_file(file), file, xflags, 0, kipc_deliver_copy, &co);
+	/* A channel's own read_iter: its private_data is the channel. */
+	return kipc_recv_one(file->private_data, file, xflags, 0, kipc_deliver_copy, &co);
 }
 
 /**
@@ -460,7 +461,8 @@ ssize_t kipc_chan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		xflags |= KIPC_XFER_NONBLOCK;
-	return kipc_send_iter(kipc_chan_from_file(file), file, from, 0, xflags, 0, NULL, 0);
+	/* A channel's own write_iter: its private_data is the channel. */
+	return kipc_send_iter(file->private_data, file, from, 0, xflags, 0, NULL, 0);
 }
 
 /**
