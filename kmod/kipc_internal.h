@@ -24,7 +24,10 @@
  *   kipc_chan.recv_lock (mutex, kipc_chan.c)
  *	serialises one channel's receivers. A receiver holds it from taking
  *	the head message(s) off the queue, across delivering them (the copy
- *	out to userspace, which may fault and sleep), to its end. Only
+ *	out to userspace, which may fault and sleep), to its end: in
+ *	kipc_chan_recv(), or from kipc_chan_take_one() to
+ *	kipc_chan_take_done() for a single message. A blocking receiver
+ *	waits for a message before it takes it. Only
  *	receivers dequeue, so a message whose delivery fails goes back to
  *	the head of its list before another receiver can look: nothing is
  *	lost and order is kept. It nests outside mmap_lock; nothing that
