@@ -41,8 +41,9 @@
  *	counter updates. Nothing sleeps or copies under it, so senders never
  *	wait for a receiver's copy out.
  *   kipc_chan.spare_lock (spinlock, kipc_chan.c)
- *	protects one channel's stack of spare small messages; a leaf lock,
- *	taken alone by senders and receivers, around pushes and pops only.
+ *	protects one channel's stack of spare small messages and its list of
+ *	pages they are cut from; a leaf lock, taken alone by senders and
+ *	receivers, around pushes, pops and the addition of a page only.
  *   Regions have no lock: their length, id, owner, mode and shmem file
  *	are immutable after creation and their counters atomic. Their mmap
  *	(->mmap, or on 7.3 ->mmap_prepare and vm_ops->mapped) and
@@ -75,11 +76,13 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <uapi/linux/kipc.h>
 
@@ -306,6 +309,9 @@ void kipc_user_uncharge_obj(struct kipc_user *user);
  *	keeps its charge until it is reused by another account or freed.
  * @start_ns: the sender's start_boottime (thread-group leader)
  * @handles: the handles it carries, or NULL (kipc_handle.c)
+ * @home: for a small message cut from a channel's pages, that channel
+ *	(kipc_chan.c: it goes back to its spares, never to the allocator);
+ *	NULL for a message from kvmalloc()
  * @data: inline payload (absent for references)
  */
 struct kipc_msg {
@@ -327,21 +333,31 @@ struct kipc_msg {
 	struct kipc_user *user;
 	u64 start_ns;
 	struct kipc_handles *handles;
+	struct kipc_chan *home;
 	char data[];
 };
 
 /*
- * Received small messages a channel keeps for its next sends (kipc_chan.c):
- * twice as many as its queue can hold (a full queue, and as many again in
- * the hands of a batch's sender and receiver), up to this many, so that a
- * stream that
- * fills the queue and drains it again never allocates (issue 18: with 32,
- * a 64-deep stream spent a sixth of its instructions allocating, charging
- * and freeing the messages above the 32nd). At most 256 x (KIPC_SMALL_MSG
- * + KIPC_MSG_OVERHEAD) = 96 KiB per channel, charged to the quota of the
- * users who sent them.
+ * Small messages a channel cuts from pages of its own and keeps for its
+ * next sends once received (kipc_chan.c): twice as many as its queue can
+ * hold (a full queue, and as many again in the hands of a batch's sender
+ * and receiver), up to this many, rounded up to whole pages, so that a
+ * stream that fills the queue and drains it again never allocates (issue
+ * 18: with 32, a 64-deep stream spent a sixth of its instructions
+ * allocating, charging and freeing the messages above the 32nd). At most
+ * 256 slots of KIPC_SMALL_SLOT bytes = 64 KiB of pages per channel, each
+ * page charged to the memcg of the sender that needed it, kept until the
+ * channel is freed; each message in them, queued or spare, is charged
+ * kipc_msg_cost() to the quota of its last sender.
  */
 #define KIPC_CHAN_SPARES	256
+
+/*
+ * What a small message takes in its channel's pages: its struct kipc_msg
+ * and room for KIPC_SMALL_MSG payload bytes (kipc_chan.c), rounded up so
+ * that no slot crosses a page.
+ */
+#define KIPC_SMALL_SLOT		256
 
 /*
  * A packed batch's records go through a buffer of the kernel's: the
@@ -386,6 +402,25 @@ static inline void kipc_msg_append(struct list_head *list, struct kipc_msg *msg)
 	msg->link.prev = prev;
 	WRITE_ONCE(prev->next, &msg->link);
 	list->prev = &msg->link;
+}
+
+/**
+ * kipc_msg_copy_to_iter() - copy an inline message's payload to @to
+ * @msg: the message
+ * @to: where it goes
+ *
+ * A message in its channel's pages is copied as pipes copy their buffers,
+ * page and offset (copy_page_to_iter()); one from kvmalloc() with
+ * copy_to_iter() and its hardened-usercopy check of the slab object.
+ *
+ * Return: whether all of @msg->len bytes were copied.
+ */
+static __always_inline bool kipc_msg_copy_to_iter(const struct kipc_msg *msg, struct iov_iter *to)
+{
+	if (msg->home)
+		return copy_page_to_iter(virt_to_page(msg->data), offset_in_page(msg->data),
+					 msg->len, to) == msg->len;
+	return copy_to_iter(msg->data, msg->len, to) == msg->len;
 }
 
 /* kipc_chan.c: messages */

@@ -321,7 +321,7 @@ static __always_inline long kipc_deliver_copy(struct kipc_msg *msg, void *arg)
 		ret = -EMSGSIZE;
 	else if (msg->flags & KIPC_MSG_REF)
 		ret = kipc_ref_copy_out(msg, co->to);
-	else if (copy_to_iter(msg->data, msg->len, co->to) != msg->len)
+	else if (!kipc_msg_copy_to_iter(msg, co->to))
 		ret = -EFAULT;
 	else
 		ret = msg->len;

@@ -832,6 +832,12 @@ TEST_F(chan, read_write_readv_writev)
 	ASSERT_EQ(3, info.seq);
 	ASSERT_EQ(-1, lseek(self->ch, 0, SEEK_SET));
 	ASSERT_EQ(ESPIPE, errno);
+	/* A stream of messages: no position to read or write at. */
+	ASSERT_EQ(-1, pwrite(self->ch, "one", 3, 0));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(-1, pread(self->ch, buf, sizeof(buf), 0));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(0, chan_stat(self->ch).nr_msgs);
 }
 
 TEST_F(chan, poll_and_epoll)
@@ -1015,6 +1021,51 @@ TEST_F(chan, efault_loses_nothing)
 	ASSERT_EQ(4, kipc_recv(self->ch, buf, sizeof(buf), NULL, 0));
 	ASSERT_EQ(0, memcmp(buf, "kept", 4));
 	munmap(ro, 4096);
+}
+
+/*
+ * Messages of up to 128 bytes come from the channel's own pages until it
+ * has twice its depth of them (at most 256), then from the allocator.
+ * Fill a 600-deep channel with messages of every small size, each its
+ * own bytes and sent in two pieces, twice over, draining it in between:
+ * every message comes back whole, in order, from either kind of buffer.
+ */
+TEST_F(chan, small_messages_past_the_pool_intact)
+{
+	struct kipc_chan_attr attr = { .max_msgs = 600, .max_msg_size = 128 };
+	char name[64], out[256], in[256];
+	int ch, round, i, j;
+
+	make_name(name, sizeof(name), "pool");
+	ch = kipc_chan_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	ASSERT_LE(0, ch) TH_LOG("open: %s", strerror(-ch));
+	kipc_chan_unlink(name);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 600; i++) {
+			size_t len = (i + round) % 129;
+			struct iovec iov[2] = {
+				{ out, len / 3 }, { out + len / 3, len - len / 3 },
+			};
+
+			for (j = 0; j < (int)len; j++)
+				out[j] = (char)(i * 7 + j + round);
+			ASSERT_EQ((long)len, kipc_sendv(ch, iov, 2, KIPC_NONBLOCK))
+				TH_LOG("round %d, message %d", round, i);
+		}
+		ASSERT_EQ(-EAGAIN, kipc_send(ch, "x", 1, KIPC_NONBLOCK));
+		for (i = 0; i < 600; i++) {
+			size_t len = (i + round) % 129;
+			struct kipc_msg_info info;
+
+			ASSERT_EQ((long)len, kipc_recv(ch, in, sizeof(in), &info, KIPC_NONBLOCK))
+				TH_LOG("round %d, message %d", round, i);
+			for (j = 0; j < (int)len; j++)
+				ASSERT_EQ((char)(i * 7 + j + round), in[j])
+					TH_LOG("round %d, message %d, byte %d", round, i, j);
+		}
+		ASSERT_EQ(-EAGAIN, kipc_recv(ch, in, sizeof(in), NULL, KIPC_NONBLOCK));
+	}
+	close(ch);
 }
 
 /* Peers gone: EPIPE and POLLHUP once no peer can come back. */
