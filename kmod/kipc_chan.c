@@ -75,15 +75,14 @@
  * @received: messages dequeued by receivers since creation, not discarded
  * @discarded: messages dropped by KIPC_XFER_DISCARD since creation
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
- * @nr_sending: tasks between the start of a send and its queuing (atomic;
- *	a receiver that finds the queue empty spins while it is not zero)
  * @recv_owner: the receiver holding @recv_lock, or NULL: written by it
  *	under @recv_lock, read under RCU by senders deciding whether to spin
  *	(kipc_spin())
  * @send_owner: the last sender to enter kipc_chan_send_begin(), until it
- *	leaves kipc_chan_send_end(), or NULL: written with WRITE_ONCE() and
- *	cmpxchg() (each sender clears only itself), read under RCU by
- *	receivers deciding whether to spin
+ *	leaves kipc_chan_send_end(), or NULL: written with WRITE_ONCE() only
+ *	(each sender clears it if it still finds itself there; a race can
+ *	clear another's, which only costs that one a receiver's spin), read
+ *	under RCU by receivers deciding whether to spin
  * @nr_out: messages taken off the queue by a receive that has not finished
  *	delivering them (atomic; raised under @lock). They still hold their
  *	slots, so a failed delivery can put them back without the queue
@@ -131,7 +130,6 @@ struct kipc_chan {
 	u64 received;
 	u64 discarded;
 	atomic_t nr_waiters;
-	atomic_t nr_sending;
 	struct task_struct *recv_owner;
 	struct task_struct *send_owner;
 	atomic_t nr_out;
@@ -418,7 +416,7 @@ static bool kipc_owner_running(struct task_struct **owner)
 /* A send is under way on another CPU: a message may be queued any moment. */
 static bool kipc_chan_sender_busy(struct kipc_chan *ch)
 {
-	return atomic_read(&ch->nr_sending) && kipc_owner_running(&ch->send_owner);
+	return kipc_owner_running(&ch->send_owner);
 }
 
 /* A receive is delivering the head message on another CPU: a slot frees soon. */
@@ -1023,15 +1021,17 @@ static __always_inline void kipc_chan_keep_spares(struct kipc_chan *ch, struct k
 }
 
 /*
- * The hot spares: whoever takes the stack with xchg() owns it, and gives
- * what is left back with cmpxchg() onto an empty slot. A sender keeps the
- * message on top; a receiver puts its own on top. Nobody follows links of
- * a stack it does not own and nobody swaps one stack for another, so
- * there is no ABA problem and no lock: a stream costs an xchg() and a
- * cmpxchg() per message on each side where the spinlocked stack cost two
- * lock rounds (issue 18: in a stream the sides run in bursts, and one hot
- * spare served one message in 25). A stack that finds the slot taken (a
- * receiver gave one back meanwhile) goes onto @spares.
+ * The hot spares, a stack without a lock. A sender takes all of it with
+ * xchg(), keeps the message on top and gives the rest back with cmpxchg()
+ * onto an empty slot; a rest that finds the slot taken (a receiver pushed
+ * meanwhile) goes onto @spares. A receiver pushes its message with
+ * cmpxchg() (kipc_chan_hot_push()). Only a sender that owns the whole
+ * stack follows its links, and a push only checks that the top it linked
+ * to is still the top, so there is no ABA problem: a stream costs two
+ * atomics per message for the sender and one for the receiver, where the
+ * spinlocked stack cost a lock round on each side and some 30 instructions
+ * more (issue 18: in a stream the sides run in bursts, and one hot spare
+ * served one message in 25).
  */
 static __always_inline struct kipc_msg *kipc_chan_hot_take(struct kipc_chan *ch)
 {
@@ -1042,6 +1042,15 @@ static __always_inline void kipc_chan_hot_give(struct kipc_chan *ch, struct kipc
 {
 	if (stack && cmpxchg(&ch->hot_spare, NULL, stack))
 		kipc_chan_keep_spares(ch, stack);
+}
+
+static __always_inline void kipc_chan_hot_push(struct kipc_chan *ch, struct kipc_msg *msg)
+{
+	struct kipc_msg *top = READ_ONCE(ch->hot_spare);
+
+	do {
+		msg->next_spare = top;
+	} while (!try_cmpxchg(&ch->hot_spare, &top, msg));
 }
 
 /*
@@ -1085,10 +1094,8 @@ static void kipc_chan_recycle_list(struct kipc_chan *ch, struct list_head *list)
 /* kipc_chan_recycle_list() for @msg, on no list: onto the hot spares. */
 static __always_inline void kipc_chan_recycle_one(struct kipc_chan *ch, struct kipc_msg *msg)
 {
-	if (!kipc_chan_keepable(ch, msg))
-		return;
-	msg->next_spare = kipc_chan_hot_take(ch);
-	kipc_chan_hot_give(ch, msg);
+	if (kipc_chan_keepable(ch, msg))
+		kipc_chan_hot_push(ch, msg);
 }
 
 /**
@@ -1148,6 +1155,8 @@ struct kipc_msg *kipc_chan_take_one(struct kipc_chan *ch, struct file *file, u32
 void kipc_chan_take_done(struct kipc_chan *ch, struct kipc_msg *msg, bool delivered,
 			 u32 xflags)
 {
+	bool wake;
+
 	if (!delivered) {
 		spin_lock(&ch->lock);
 		kipc_chan_requeue_locked(ch, msg);
@@ -1157,10 +1166,18 @@ void kipc_chan_take_done(struct kipc_chan *ch, struct kipc_msg *msg, bool delive
 		kipc_chan_recv_unlock(ch);
 		return;
 	}
-	/* The slot is free now; wq_has_sleeper() orders this before its test. */
-	atomic_dec(&ch->nr_out);
+	atomic_dec(&ch->nr_out);	/* the slot is free now */
+	/*
+	 * Order the free slot before the test for sleepers, as the barrier of
+	 * wq_has_sleeper() would (it pairs with the one in the sleeper's
+	 * set_current_state()); after an atomic it costs nothing on x86
+	 * (issue 18: one locked instruction less per message).
+	 */
+	smp_mb__after_atomic();
+	/* Ordered by the barrier above: wq_has_sleeper() without its own. */
+	wake = waitqueue_active(&ch->send_wait);
 	kipc_chan_recv_unlock(ch);
-	if (wq_has_sleeper(&ch->send_wait))
+	if (wake)
 		wake_up_poll(&ch->send_wait, EPOLLOUT | EPOLLWRNORM);
 	trace_kipc_recv(ch->obj.id, msg->seq, msg->len, msg->prio, msg->flags);
 	if (msg->region)
@@ -1187,17 +1204,21 @@ static noinline struct kipc_msg *kipc_chan_grow(struct kipc_chan *ch)
 	if (!page)
 		return NULL;
 	base = page_address(page);
+	/*
+	 * Scanned for the references its messages hold, never reported; this
+	 * allocates kmemleak's record, so not under the lock.
+	 */
+	kmemleak_alloc(base, PAGE_SIZE, 0, GFP_KERNEL);
 	spin_lock(&ch->spare_lock);
 	if (ch->nr_pages * KIPC_SLOTS_PER_PAGE >= ch->max_spares) {
 		/* Another sender grew them meanwhile. */
 		spin_unlock(&ch->spare_lock);
+		kmemleak_free(base);
 		__free_page(page);
 		return kipc_msg_alloc(KIPC_SMALL_MSG);
 	}
 	ch->pages[ch->nr_pages] = page;
 	WRITE_ONCE(ch->nr_pages, ch->nr_pages + 1);
-	/* Scanned for the references its messages hold, never reported. */
-	kmemleak_alloc(base, PAGE_SIZE, 0, GFP_KERNEL);
 	for (i = KIPC_SLOTS_PER_PAGE - 1; i > 0; i--) {
 		msg = kipc_msg_init((void *)(base + i * KIPC_SMALL_SLOT), KIPC_SMALL_MSG, ch);
 		msg->next_spare = ch->spares;
@@ -1386,14 +1407,20 @@ void *kipc_chan_recv_stage_locked(struct kipc_chan *ch)
 /* kipc_chan_send_begin() and kipc_chan_send_end() without spares. */
 static __always_inline void kipc_chan_sending(struct kipc_chan *ch)
 {
-	atomic_inc(&ch->nr_sending);
 	WRITE_ONCE(ch->send_owner, current);
 }
 
+/*
+ * Plain loads and stores, no atomic (issue 18: under TCG an atomic costs
+ * many plain instructions): the slot only steers spinning, and a task
+ * never leaves its own pointer behind, so kipc_owner_running() never
+ * finds one that has exited (a racing sender may clear another's pointer,
+ * never store a stale one).
+ */
 static __always_inline void kipc_chan_sent(struct kipc_chan *ch)
 {
-	cmpxchg(&ch->send_owner, current, NULL);
-	atomic_dec(&ch->nr_sending);
+	if (READ_ONCE(ch->send_owner) == current)
+		WRITE_ONCE(ch->send_owner, NULL);
 }
 
 /**
@@ -1404,8 +1431,8 @@ static __always_inline void kipc_chan_sent(struct kipc_chan *ch)
  *	itself)
  * @nr: how many spares to take at most
  *
- * @ch->nr_sending counts the call until kipc_chan_send_end(), and
- * @ch->send_owner names it, so that a receiver finding the queue empty
+ * @ch->send_owner names the call until kipc_chan_send_end(), so that a
+ * receiver finding the queue empty
  * spins for the message rather than sleeping while the sender runs on
  * another CPU (kipc_spin()).
  */

@@ -36,7 +36,14 @@
  * begin and end marks; window=N: only window N's), split by the side of
  * the running task (0 sender, 1 receiver, 2 anything else), and writes
  * them to FILE at exit:
- *	ADDR N0 N1 N2
+ *	ADDR N0 N1 N2 KIND
+ * KIND says what the instruction is, for what it may cost TCG beyond a
+ * plain one (insn_kind()): l a locked read-modify-write (a lock prefix,
+ * or xchg with memory), r a string instruction with a rep prefix (counted
+ * once per iteration: TCG runs each iteration as one execution), s one
+ * that serialises or leaves the translated code for a helper (cpuid,
+ * rdtsc, rdtscp, rdmsr, wrmsr, swapgs, syscall, sysret, iret, a move to a
+ * control register, invlpg, the fences, pause), . anything else.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -63,6 +70,7 @@ struct block {
 	uint64_t count[3];
 	size_t n;
 	uint64_t *vaddr;
+	char *kind;
 };
 
 static uint64_t n_user, n_kernel;	/* added to inline by every block */
@@ -163,25 +171,81 @@ static bool is_mark(const uint8_t *p, size_t len)
 	return len == sizeof(m) && !memcmp(p, m, sizeof(m));
 }
 
+/* The KIND of the x86-64 instruction @p (see the top of this file). */
+static char insn_kind(const uint8_t *p, size_t len)
+{
+	bool lock = false, rep = false;
+	size_t i = 0;
+	uint8_t op, op2;
+
+	for (; i < len; i++) {		/* legacy prefixes */
+		uint8_t b = p[i];
+
+		if (b == 0xf0)
+			lock = true;
+		else if (b == 0xf2 || b == 0xf3)
+			rep = true;
+		else if (b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 && b != 0x64 &&
+			 b != 0x65 && b != 0x66 && b != 0x67)
+			break;
+	}
+	if (i < len && (p[i] & 0xf0) == 0x40)	/* REX */
+		i++;
+	if (i >= len)
+		return '.';
+	op = p[i];
+	if (lock)
+		return 'l';
+	if ((op == 0x86 || op == 0x87) && i + 1 < len && (p[i + 1] >> 6) != 3)
+		return 'l';
+	if (rep && ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) ||
+		    (op >= 0x6c && op <= 0x6f)))
+		return 'r';
+	if (op == 0x90 && rep)
+		return 's';	/* pause */
+	if (op == 0xcf)
+		return 's';	/* iret */
+	if (op != 0x0f || i + 1 >= len)
+		return '.';
+	op2 = p[i + 1];
+	if (op2 == 0xa2 || op2 == 0x31 || op2 == 0x30 || op2 == 0x32 || op2 == 0x05 ||
+	    op2 == 0x07 || op2 == 0x22)
+		return 's';	/* cpuid rdtsc wrmsr rdmsr syscall sysret mov-to-cr */
+	if (op2 == 0x01 && i + 2 < len &&
+	    (p[i + 2] == 0xf8 || p[i + 2] == 0xf9 || ((p[i + 2] >> 3) & 7) == 7))
+		return 's';	/* swapgs rdtscp invlpg */
+	if (op2 == 0xae && i + 2 < len && (p[i + 2] == 0xe8 || p[i + 2] == 0xf0 ||
+					   p[i + 2] == 0xf8))
+		return 's';	/* lfence mfence sfence */
+	return '.';
+}
+
 static void add_block(struct qemu_plugin_tb *tb, size_t n)
 {
 	struct block *b = calloc(1, sizeof(*b));
 	size_t i;
 
-	if (!b || !(b->vaddr = calloc(n, sizeof(*b->vaddr)))) {
+	if (!b || !(b->vaddr = calloc(n, sizeof(*b->vaddr))) || !(b->kind = calloc(n, 1))) {
+		if (b)
+			free(b->vaddr);
 		free(b);
 		nr_lost++;
 		return;
 	}
 	b->n = n;
-	for (i = 0; i < n; i++)
-		b->vaddr[i] = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i));
+	for (i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+
+		b->vaddr[i] = qemu_plugin_insn_vaddr(insn);
+		b->kind[i] = insn_kind(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
+	}
 	if (nr_blocks == cap_blocks) {
 		size_t cap = cap_blocks ? 2 * cap_blocks : 65536;
 		struct block **nb = realloc(blocks, cap * sizeof(*nb));
 
 		if (!nb) {
 			free(b->vaddr);
+			free(b->kind);
 			free(b);
 			nr_lost++;
 			return;
@@ -233,7 +297,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Per address: the sums over every block that holds it. */
 static void write_profile(void)
 {
-	uint64_t (*rows)[4];
+	uint64_t (*rows)[5];
 	size_t nr = 0, i, j, k;
 
 	for (i = 0; i < nr_blocks; i++)
@@ -254,6 +318,7 @@ static void write_profile(void)
 			rows[k][1] = b->count[0];
 			rows[k][2] = b->count[1];
 			rows[k][3] = b->count[2];
+			rows[k][4] = (uint64_t)(unsigned char)b->kind[j];
 		}
 	}
 	qsort(rows, nr, sizeof(*rows), cmp_u64);
@@ -265,8 +330,8 @@ static void write_profile(void)
 			s[1] += rows[j][2];
 			s[2] += rows[j][3];
 		}
-		fprintf(prof, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			rows[i][0], s[0], s[1], s[2]);
+		fprintf(prof, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %c\n",
+			rows[i][0], s[0], s[1], s[2], (char)rows[i][4]);
 	}
 	free(rows);
 }
