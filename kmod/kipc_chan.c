@@ -88,8 +88,9 @@
  *	slots, so a failed delivery can put them back without the queue
  *	going over @max_msgs.
  * @hot_spare: the hot spares, a stack of spare small messages like
- *	@spares, taken whole and given back with xchg() and cmpxchg() only:
- *	the fast path of one-message sends and receives (kipc_chan_hot_take())
+ *	@spares without a lock, taken whole with xchg() and pushed onto with
+ *	cmpxchg(): the fast path of one-message sends and receives (see
+ *	kipc_chan_hot_take())
  * @spare_lock: protects @spares and @nr_spares (see the overview)
  * @spares: more spare small messages, as a stack linked through
  *	kipc_msg.next_spare (see kipc_chan_recycle_list()); all of them cut
@@ -211,6 +212,7 @@ u32 kipc_chan_max_msg_size(const struct kipc_chan *ch)
 
 static struct kipc_msg *kipc_msg_init(struct kipc_msg *msg, size_t len,
 				      struct kipc_chan *home);
+static void kipc_chan_keep_spares(struct kipc_chan *ch, struct kipc_msg *keep);
 
 /**
  * kipc_msg_alloc() - allocate a message with room for @len payload bytes
@@ -283,11 +285,8 @@ void kipc_msg_free(struct kipc_msg *msg)
 		kvfree(msg);
 		return;
 	}
-	spin_lock(&ch->spare_lock);
-	msg->next_spare = ch->spares;
-	ch->spares = msg;
-	ch->nr_spares++;
-	spin_unlock(&ch->spare_lock);
+	msg->next_spare = NULL;
+	kipc_chan_keep_spares(ch, msg);
 }
 
 /**
@@ -1003,7 +1002,7 @@ static struct kipc_msg *kipc_chan_pop_spare(struct kipc_chan *ch)
 }
 
 /* Push the stack @keep of small messages of @ch's pages onto its spares. */
-static __always_inline void kipc_chan_keep_spares(struct kipc_chan *ch, struct kipc_msg *keep)
+static void kipc_chan_keep_spares(struct kipc_chan *ch, struct kipc_msg *keep)
 {
 	struct kipc_msg *msg;
 
@@ -1191,6 +1190,11 @@ void kipc_chan_take_done(struct kipc_chan *ch, struct kipc_msg *msg, bool delive
  * of its own, whose other slots become spares, while its pages hold fewer
  * than @max_spares messages; else from kvmalloc(). Return: it, or NULL.
  */
+static bool kipc_chan_pages_full(const struct kipc_chan *ch)
+{
+	return READ_ONCE(ch->nr_pages) * KIPC_SLOTS_PER_PAGE >= ch->max_spares;
+}
+
 static noinline struct kipc_msg *kipc_chan_grow(struct kipc_chan *ch)
 {
 	struct kipc_msg *msg;
@@ -1198,7 +1202,7 @@ static noinline struct kipc_msg *kipc_chan_grow(struct kipc_chan *ch)
 	char *base;
 	int i;
 
-	if (READ_ONCE(ch->nr_pages) * KIPC_SLOTS_PER_PAGE >= ch->max_spares)
+	if (kipc_chan_pages_full(ch))
 		return kipc_msg_alloc(KIPC_SMALL_MSG);
 	page = alloc_page(GFP_KERNEL_ACCOUNT);
 	if (!page)
@@ -1210,7 +1214,7 @@ static noinline struct kipc_msg *kipc_chan_grow(struct kipc_chan *ch)
 	 */
 	kmemleak_alloc(base, PAGE_SIZE, 0, GFP_KERNEL);
 	spin_lock(&ch->spare_lock);
-	if (ch->nr_pages * KIPC_SLOTS_PER_PAGE >= ch->max_spares) {
+	if (kipc_chan_pages_full(ch)) {
 		/* Another sender grew them meanwhile. */
 		spin_unlock(&ch->spare_lock);
 		kmemleak_free(base);
@@ -1432,9 +1436,8 @@ static __always_inline void kipc_chan_sent(struct kipc_chan *ch)
  * @nr: how many spares to take at most
  *
  * @ch->send_owner names the call until kipc_chan_send_end(), so that a
- * receiver finding the queue empty
- * spins for the message rather than sleeping while the sender runs on
- * another CPU (kipc_spin()).
+ * receiver finding the queue empty spins for the message rather than
+ * sleeping while the sender runs on another CPU (kipc_spin()).
  */
 void kipc_chan_send_begin(struct kipc_chan *ch, struct kipc_msg **pool, u32 nr)
 {
