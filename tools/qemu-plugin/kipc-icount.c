@@ -44,6 +44,24 @@
  * that serialises or leaves the translated code for a helper (cpuid,
  * rdtsc, rdtscp, rdmsr, wrmsr, swapgs, syscall, sysret, iret, a move to a
  * control register, invlpg, the fences, pause), . anything else.
+ *
+ * lines=FILE (with profile=): also models what two CPUs, one running the
+ * sender and one the receiver, would move between their caches: every
+ * load and store of the two sides inside the window goes through a
+ * two-cache MESI-like state per 64-byte line of guest physical memory
+ * (unbounded caches, so only coherence misses count; other tasks' accesses
+ * are not modelled). A side's access to a line the other side has written
+ * and still holds is a transfer (M, a dirty line moved); a store to a line
+ * the other side holds clean is an upgrade (U, the other's copy
+ * invalidated). Both are cross-CPU traffic that the instruction count
+ * does not see and a multi-CPU run (and real hardware) pays for. Per guest
+ * instruction that caused any:
+ *	ADDR M0 M1 U0 U1
+ * (0 the sender's, 1 the receiver's). One CPU interleaves the two sides
+ * by context switches, so a line both touch every message (a lock, a
+ * counter) moves once per switch here, not once per message: the stream
+ * phase's figure is a floor for such lines, the round trip's (one switch
+ * per message) their ceiling.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -71,6 +89,7 @@ struct block {
 	size_t n;
 	uint64_t *vaddr;
 	char *kind;
+	uint64_t (*lines)[4];	/* lines=: per instruction M0 M1 U0 U1 */
 };
 
 static uint64_t n_user, n_kernel;	/* added to inline by every block */
@@ -86,6 +105,18 @@ static unsigned int prof_window;	/* 0: every window */
 static bool window_open;
 static struct block **blocks;
 static size_t nr_blocks, cap_blocks;
+
+/*
+ * lines=: one byte of state per 64-byte line of guest physical memory, in
+ * chunks of 1 MiB allocated when first touched: which side's cache holds
+ * it (bit 0 the sender's, bit 1 the receiver's) and whether the one that
+ * holds it has written it (LINE_DIRTY).
+ */
+#define LINE_DIRTY	4
+#define CHUNK_SHIFT	20
+#define NR_CHUNKS	(1U << 20)	/* 1 TiB of guest physical addresses */
+static FILE *linesf;
+static uint8_t **chunks;
 
 static struct task *task_get(uint64_t key)
 {
@@ -153,6 +184,76 @@ static void on_block(unsigned int vcpu, void *udata)
 
 	if (window_open)
 		b->count[cur->side]++;
+}
+
+static uint8_t *line_state(uint64_t pa)
+{
+	uint64_t c = pa >> CHUNK_SHIFT;
+
+	if (c >= NR_CHUNKS)
+		return NULL;
+	if (!chunks[c])
+		chunks[c] = calloc(1, 1U << (CHUNK_SHIFT - 6));
+	if (!chunks[c])
+		return NULL;
+	return &chunks[c][(pa >> 6) & ((1U << (CHUNK_SHIFT - 6)) - 1)];
+}
+
+/*
+ * One access of the current side to the line at @pa (see lines= above).
+ * A read-modify-write (a locked instruction, or an add to memory) calls
+ * back for its load and then its store; a CPU fetches the line for both
+ * at once, so the store of the instruction whose load just fetched the
+ * line from the other side (@ctr and the line the same) is not counted
+ * again as an upgrade.
+ */
+static void line_access(uint64_t pa, bool store, uint64_t *ctr)
+{
+	static const uint64_t *last_ctr;
+	static uint64_t last_line;
+	uint8_t *st = line_state(pa);
+	uint8_t me = (uint8_t)(1U << cur->side), other = (uint8_t)(3U & ~me);
+	bool rmw = store && ctr == last_ctr && pa >> 6 == last_line;
+
+	last_ctr = NULL;
+	if (!st) {
+		nr_lost++;
+		return;
+	}
+	if (*st & other) {
+		if (*st & LINE_DIRTY) {
+			ctr[cur->side]++;		/* M: the other's dirty line */
+			if (!store) {
+				last_ctr = ctr;
+				last_line = pa >> 6;
+			}
+		} else if (store && !rmw) {
+			ctr[2 + cur->side]++;		/* U: the other's clean copy */
+		}
+	}
+	if (store)
+		*st = me | LINE_DIRTY;
+	else if (*st & other && *st & LINE_DIRTY)
+		*st = me | other;			/* both hold it clean now */
+	else
+		*st |= me;
+}
+
+static void on_access(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata)
+{
+	struct qemu_plugin_hwaddr *hw;
+	uint64_t pa, size;
+
+	if (!window_open || cur->side > 1)
+		return;
+	hw = qemu_plugin_get_hwaddr(info, vaddr);
+	if (!hw || qemu_plugin_hwaddr_is_io(hw))
+		return;
+	pa = qemu_plugin_hwaddr_phys_addr(hw);
+	size = 1ULL << qemu_plugin_mem_size_shift(info);
+	line_access(pa, qemu_plugin_mem_is_store(info), udata);
+	if ((pa & 63) + size > 64)
+		line_access(pa + size - 1, qemu_plugin_mem_is_store(info), udata);
 }
 
 /* @p, after @prev, is the stack switch of __switch_to_asm (above). */
@@ -225,9 +326,12 @@ static void add_block(struct qemu_plugin_tb *tb, size_t n)
 	struct block *b = calloc(1, sizeof(*b));
 	size_t i;
 
-	if (!b || !(b->vaddr = calloc(n, sizeof(*b->vaddr))) || !(b->kind = calloc(n, 1))) {
-		if (b)
+	if (!b || !(b->vaddr = calloc(n, sizeof(*b->vaddr))) || !(b->kind = calloc(n, 1)) ||
+	    (linesf && !(b->lines = calloc(n, sizeof(*b->lines))))) {
+		if (b) {
 			free(b->vaddr);
+			free(b->kind);
+		}
 		free(b);
 		nr_lost++;
 		return;
@@ -238,6 +342,9 @@ static void add_block(struct qemu_plugin_tb *tb, size_t n)
 
 		b->vaddr[i] = qemu_plugin_insn_vaddr(insn);
 		b->kind[i] = insn_kind(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
+		if (linesf)
+			qemu_plugin_register_vcpu_mem_cb(insn, on_access, QEMU_PLUGIN_CB_NO_REGS,
+							 QEMU_PLUGIN_MEM_RW, b->lines[i]);
 	}
 	if (nr_blocks == cap_blocks) {
 		size_t cap = cap_blocks ? 2 * cap_blocks : 65536;
@@ -246,6 +353,7 @@ static void add_block(struct qemu_plugin_tb *tb, size_t n)
 		if (!nb) {
 			free(b->vaddr);
 			free(b->kind);
+			free(b->lines);
 			free(b);
 			nr_lost++;
 			return;
@@ -336,6 +444,44 @@ static void write_profile(void)
 	free(rows);
 }
 
+/* lines=: per address, the sums over every block that holds it. */
+static void write_lines(void)
+{
+	uint64_t (*rows)[5];
+	size_t nr = 0, i, j, k, m;
+
+	for (i = 0; i < nr_blocks; i++)
+		nr += blocks[i]->n;
+	rows = calloc(nr ? nr : 1, sizeof(*rows));
+	if (!rows) {
+		fprintf(linesf, "# out of memory\n");
+		return;
+	}
+	for (i = 0, k = 0; i < nr_blocks; i++) {
+		for (j = 0; j < blocks[i]->n; j++) {
+			const uint64_t *l = blocks[i]->lines[j];
+
+			if (!(l[0] | l[1] | l[2] | l[3]))
+				continue;
+			rows[k][0] = blocks[i]->vaddr[j];
+			memcpy(&rows[k][1], l, 4 * sizeof(*l));
+			k++;
+		}
+	}
+	nr = k;
+	qsort(rows, nr, sizeof(*rows), cmp_u64);
+	for (i = 0; i < nr; i = j) {
+		uint64_t s[4] = { 0 };
+
+		for (j = i; j < nr && rows[j][0] == rows[i][0]; j++)
+			for (m = 0; m < 4; m++)
+				s[m] += rows[j][1 + m];
+		fprintf(linesf, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			rows[i][0], s[0], s[1], s[2], s[3]);
+	}
+	free(rows);
+}
+
 static void plugin_exit(qemu_plugin_id_t id, void *p)
 {
 	account();
@@ -348,6 +494,10 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
 	if (prof) {
 		write_profile();
 		fclose(prof);
+	}
+	if (linesf) {
+		write_lines();
+		fclose(linesf);
 	}
 }
 
@@ -378,10 +528,21 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 				perror(a + 8);
 				return -1;
 			}
+		} else if (!strncmp(a, "lines=", 6)) {
+			linesf = fopen(a + 6, "w");
+			chunks = calloc(NR_CHUNKS, sizeof(*chunks));
+			if (!linesf || !chunks) {
+				perror(a + 6);
+				return -1;
+			}
 		} else {
-			fprintf(stderr, "kipc-icount: unknown argument '%s' (out=FILE profile=FILE window=N)\n", a);
+			fprintf(stderr, "kipc-icount: unknown argument '%s' (out=FILE profile=FILE window=N lines=FILE)\n", a);
 			return -1;
 		}
+	}
+	if (linesf && !prof) {
+		fprintf(stderr, "kipc-icount: lines= needs profile=\n");
+		return -1;
 	}
 	cur = task_get(1);	/* whatever runs before the first switch */
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
