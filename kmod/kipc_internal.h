@@ -315,12 +315,12 @@ void kipc_user_uncharge_obj(struct kipc_user *user);
  * @data: inline payload (absent for references)
  *
  * The layout is for two CPUs, a sender's and a receiver's: every field
- * both write or read for every message is in the first 64 bytes, those
- * that stay as they are from one message to the next (the account, the
- * sender's start time, what references carry) in the next 64, and the
- * payload starts a cache line of its own. A small message then moves two
- * cache lines between the CPUs for up to 64 payload bytes, and the second
- * 64 bytes stay clean in both (issue 18: scripts/cost-profile --lines).
+ * that each message writes is in the first 64 bytes; those that stay as
+ * they are from one message to the next (the account, the sender's start
+ * time, what references carry), read but not written, in the next 64;
+ * and the payload starts a cache line of its own. A small message then
+ * moves two cache lines between the CPUs for up to 64 payload bytes, and
+ * the second 64 bytes stay clean in both (issue 18: cost-profile --lines).
  */
 struct kipc_msg {
 	union {
