@@ -108,9 +108,10 @@ static size_t nr_blocks, cap_blocks;
 
 /*
  * lines=: one byte of state per 64-byte line of guest physical memory, in
- * chunks of 1 MiB allocated when first touched: which side's cache holds
- * it (bit 0 the sender's, bit 1 the receiver's) and whether the one that
- * holds it has written it (LINE_DIRTY).
+ * chunks (16 KiB for each MiB of guest memory) allocated when first
+ * touched: which side's cache holds it (bit 0 the sender's, bit 1 the
+ * receiver's) and whether the one that holds it has written it
+ * (LINE_DIRTY).
  */
 #define LINE_DIRTY	4
 #define CHUNK_SHIFT	20
