@@ -403,7 +403,32 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Per address: the sums over every block that holds it. */
+/*
+ * Sort @nr rows of ADDR and four columns by address and write one line per
+ * address with the columns summed over its rows (an address is in every
+ * translated block that holds it): with @kind, three counts and the KIND
+ * character of column 4 (profile=), else four counts (lines=).
+ */
+static void write_rows(FILE *f, uint64_t (*rows)[5], size_t nr, bool kind)
+{
+	size_t i, j, m;
+
+	qsort(rows, nr, sizeof(*rows), cmp_u64);
+	for (i = 0; i < nr; i = j) {
+		uint64_t s[4] = { 0 };
+
+		for (j = i; j < nr && rows[j][0] == rows[i][0]; j++)
+			for (m = 0; m < 4; m++)
+				s[m] += rows[j][1 + m];
+		fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64, rows[i][0], s[0], s[1], s[2]);
+		if (kind)
+			fprintf(f, " %c\n", (char)rows[i][4]);
+		else
+			fprintf(f, " %" PRIu64 "\n", s[3]);
+	}
+}
+
+/* Per address, the sums over every block that holds it. */
 static void write_profile(void)
 {
 	uint64_t (*rows)[5];
@@ -430,18 +455,7 @@ static void write_profile(void)
 			rows[k][4] = (uint64_t)(unsigned char)b->kind[j];
 		}
 	}
-	qsort(rows, nr, sizeof(*rows), cmp_u64);
-	for (i = 0; i < nr; i = j) {
-		uint64_t s[3] = { 0 };
-
-		for (j = i; j < nr && rows[j][0] == rows[i][0]; j++) {
-			s[0] += rows[j][1];
-			s[1] += rows[j][2];
-			s[2] += rows[j][3];
-		}
-		fprintf(prof, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %c\n",
-			rows[i][0], s[0], s[1], s[2], (char)rows[i][4]);
-	}
+	write_rows(prof, rows, nr, true);
 	free(rows);
 }
 
@@ -449,7 +463,7 @@ static void write_profile(void)
 static void write_lines(void)
 {
 	uint64_t (*rows)[5];
-	size_t nr = 0, i, j, k, m;
+	size_t nr = 0, i, j, k;
 
 	for (i = 0; i < nr_blocks; i++)
 		nr += blocks[i]->n;
@@ -469,17 +483,7 @@ static void write_lines(void)
 			k++;
 		}
 	}
-	nr = k;
-	qsort(rows, nr, sizeof(*rows), cmp_u64);
-	for (i = 0; i < nr; i = j) {
-		uint64_t s[4] = { 0 };
-
-		for (j = i; j < nr && rows[j][0] == rows[i][0]; j++)
-			for (m = 0; m < 4; m++)
-				s[m] += rows[j][1 + m];
-		fprintf(linesf, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			rows[i][0], s[0], s[1], s[2], s[3]);
-	}
+	write_rows(linesf, rows, k, false);
 	free(rows);
 }
 
