@@ -61,19 +61,22 @@
  * @obj: name table part; obj.linked tells whether new peers can appear
  * @recv_lock: held by a receiver from choosing the head message until it
  *	is delivered (see the locking overview in kipc_internal.h)
- * @lock: protects @queue, @prio_map, @nr_msgs, @bytes, @seq, @sent,
+ * @lock: protects @queue, @prio_map, @nr_msgs, @bytes, @seq,
  *	@received, @discarded, and the counts @nr_senders, @nr_receivers
- *	and @nr_files; the fields after @discarded say how they are used.
+ *	and @nr_files (@received and @discarded, which only receivers
+ *	write, are in their line); the other fields say how they are used.
  *	The layout groups the fields by who writes them how often: the
  *	limits and counts written at open and close share no cache line
- *	with what is written per message; @recv_lock, which only receivers
- *	write, and the wait queues, written when a side sleeps or wakes the
- *	other, have lines of their own; then one line for @lock and what it
- *	protects that every message writes (with @queue[0], the priority
- *	most messages have), and one for what every message writes without
- *	the lock: a message writes two lines that both sides write (issue
- *	18: it wrote six, and a sender's check of @max_msg_size fetched the
- *	line of @recv_lock)
+ *	with what is written per message; what only receivers write
+ *	(@recv_lock, @recv_owner, their counts) and the wait queues,
+ *	written when a side sleeps or wakes the other, have lines of their
+ *	own; then one line for @lock and what it protects that every
+ *	message writes, with @nr_out, @send_owner (which a waiting receiver
+ *	reads with @nr_msgs) and @queue[0], the priority most messages
+ *	have, and one for the hand-off of spare messages from receivers to
+ *	senders: a message writes two lines of the channel that both sides
+ *	write (issue 18: it wrote six; then the owners and @nr_out, which a
+ *	side writes twice per message, shared the hand-off's line)
  * @recv_wait: receivers and POLLIN pollers wait here for a message
  * @send_wait: senders and POLLOUT pollers wait here for room
  * @queue: one FIFO list of struct kipc_msg per priority
@@ -85,8 +88,8 @@
  * @nr_receivers: open files with FMODE_READ (READ_ONCE() outside the lock)
  * @nr_files: open files (READ_ONCE() outside the lock)
  * @bytes: inline payload bytes queued
- * @seq: last sequence number given
- * @sent: messages queued since creation
+ * @seq: last sequence number given, also the count of messages queued
+ *	since creation (KIPC_IOC_CHAN_STAT's sent)
  * @received: messages dequeued by receivers since creation, not discarded
  * @discarded: messages dropped by KIPC_XFER_DISCARD since creation
  * @nr_waiters: tasks asleep in a send or receive (atomic, for the listing)
@@ -108,8 +111,8 @@
  *	receives (see kipc_chan_hot_put())
  * @hot_spare: the hot spares, a stack of spare small messages like
  *	@spares without a lock, taken whole with xchg() and pushed onto with
- *	cmpxchg(): where a receiver's message goes when @hot is full or the
- *	stack is not empty (see kipc_chan_hot_take())
+ *	cmpxchg(): where a receiver's message goes when @hot[0] is full and
+ *	@hot[1] is full or the stack is not empty (see kipc_chan_hot_put())
  * @spare_lock: protects @spares and @nr_spares (see the overview)
  * @spares: more spare small messages, as a stack linked through
  *	kipc_msg.next_spare (see kipc_chan_recycle_list()); all of them cut
@@ -141,25 +144,25 @@ struct kipc_chan {
 	u32 nr_files;
 	/* Written by receivers only, while senders read the above. */
 	struct mutex recv_lock ____cacheline_aligned;	/* see kipc_internal.h */
+	struct task_struct *recv_owner;
+	void *recv_stage;
+	u64 received;
+	u64 discarded;
 	/* Written when a side sleeps or wakes the other. */
 	wait_queue_head_t recv_wait ____cacheline_aligned;
 	wait_queue_head_t send_wait;
+	atomic_t nr_waiters;
 	/* Written under @lock by both sides for every message, with @queue[0]. */
 	spinlock_t lock ____cacheline_aligned;	/* see kipc_internal.h */
 	u32 nr_msgs;
+	atomic_t nr_out;
 	unsigned long prio_map;
 	u64 bytes;
 	u64 seq;
-	u64 sent;
-	u64 received;
-	struct list_head queue[KIPC_PRIO_MAX + 1];
-	u64 discarded;
-	/* Written without a lock by both sides for every message. */
-	atomic_t nr_waiters ____cacheline_aligned;
-	atomic_t nr_out;
-	struct task_struct *recv_owner;
 	struct task_struct *send_owner;
-	struct kipc_msg *hot[KIPC_HOT_SLOTS];
+	struct list_head queue[KIPC_PRIO_MAX + 1];
+	/* Written without a lock by both sides for every message: the hand-off. */
+	struct kipc_msg *hot[KIPC_HOT_SLOTS] ____cacheline_aligned;
 	struct kipc_msg *hot_spare;
 	/* The spares' slow path, and the rest. */
 	spinlock_t spare_lock ____cacheline_aligned;	/* see kipc_internal.h */
@@ -168,7 +171,6 @@ struct kipc_chan {
 	u32 nr_pages;
 	struct page *pages[KIPC_CHAN_SPARES * KIPC_SMALL_SLOT / PAGE_SIZE ?: 1];
 	void *send_stage;
-	void *recv_stage;
 	atomic_t held;
 };
 
@@ -546,7 +548,6 @@ static __always_inline void kipc_chan_queued_locked(struct kipc_chan *ch, struct
 {
 	__set_bit(msg->prio, &ch->prio_map);
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
-	ch->sent++;
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
 	kipc_queued_add(msg, 1);
@@ -663,7 +664,7 @@ static __always_inline void kipc_msg_stamp(struct kipc_msg *msg, const struct cr
  */
 static bool kipc_test_drop_wakeup(const struct kipc_chan *ch)
 {
-	return READ_ONCE(ch->sent) >= KIPC_TEST_DROP_WAKEUP;
+	return READ_ONCE(ch->seq) >= KIPC_TEST_DROP_WAKEUP;
 }
 #else
 static bool kipc_test_drop_wakeup(const struct kipc_chan *ch)
@@ -1087,27 +1088,39 @@ static __always_inline void kipc_chan_hot_push(struct kipc_chan *ch, struct kipc
  * one line transfer per message less (issue 18: with the layouts of
  * struct kipc_msg and struct kipc_chan, a 64 B stream on 7.3 went from
  * 8.0 to 5.9 lines per message between the CPUs, pipe 3.9). A slot
- * holds one message, so there is no ABA problem. A receiver that finds
- * the hot spares in use or the slots full pushes onto the hot spares,
- * which a sender tries first: bursts (one side running many messages
- * ahead, as on one CPU) go through the stack at the cost of one load
- * more.
+ * holds one message, so there is no ABA problem.
+ *
+ * Both sides start with the atomic on @hot[0], not with a load: a load
+ * of a line the other CPU has written fetches it shared, and the atomic
+ * after it must then take it over, two transfers where the atomic alone
+ * makes one (issue 18). Only when @hot[0] is taken (full for a receiver,
+ * empty for a sender) do they look further, at the line they now hold:
+ * a receiver puts into @hot[1], or pushes onto the hot spares when they
+ * are in use or both slots are full; a sender takes the hot spares, else
+ * @hot[1]. Bursts (one side running many messages ahead, as on one CPU)
+ * go through the stack.
  */
-static __always_inline bool kipc_chan_hot_put(struct kipc_chan *ch, struct kipc_msg *msg)
+static __always_inline void kipc_chan_hot_put(struct kipc_chan *ch, struct kipc_msg *msg)
 {
-	return (!READ_ONCE(ch->hot[0]) && !cmpxchg(&ch->hot[0], NULL, msg)) ||
-	       (!READ_ONCE(ch->hot[1]) && !cmpxchg(&ch->hot[1], NULL, msg));
+	if (!cmpxchg(&ch->hot[0], NULL, msg))
+		return;
+	if (READ_ONCE(ch->hot_spare) || READ_ONCE(ch->hot[1]) ||
+	    cmpxchg(&ch->hot[1], NULL, msg))
+		kipc_chan_hot_push(ch, msg);
 }
 
 static __always_inline struct kipc_msg *kipc_chan_hot_get(struct kipc_chan *ch)
 {
-	struct kipc_msg *msg = NULL;
+	struct kipc_msg *msg = xchg(&ch->hot[0], NULL);
 
-	if (READ_ONCE(ch->hot[0]))
-		msg = xchg(&ch->hot[0], NULL);
-	if (!msg && READ_ONCE(ch->hot[1]))
-		msg = xchg(&ch->hot[1], NULL);
-	return msg;
+	if (msg)
+		return msg;
+	msg = kipc_chan_hot_take(ch);
+	if (msg) {
+		kipc_chan_hot_give(ch, msg->next_spare);
+		return msg;
+	}
+	return READ_ONCE(ch->hot[1]) ? xchg(&ch->hot[1], NULL) : NULL;
 }
 
 /*
@@ -1152,8 +1165,7 @@ static __always_inline void kipc_chan_recycle_one(struct kipc_chan *ch, struct k
 {
 	if (!kipc_chan_keepable(ch, msg))
 		return;
-	if (READ_ONCE(ch->hot_spare) || !kipc_chan_hot_put(ch, msg))
-		kipc_chan_hot_push(ch, msg);
+	kipc_chan_hot_put(ch, msg);
 }
 
 /**
@@ -1190,9 +1202,14 @@ struct kipc_msg *kipc_chan_take_one(struct kipc_chan *ch, struct file *file, u32
 		kipc_chan_recv_unlock(ch);
 		return ERR_PTR(-EAGAIN);
 	}
-	/* Unchecked unlinking, as in kipc_chan_take_locked() */
+	/*
+	 * Unchecked unlinking, as in kipc_chan_take_locked(). @msg->link is
+	 * left as it was: the message is on no list now, and what comes next
+	 * links it afresh (kipc_chan_requeue_locked()) or not at all (the hot
+	 * slots); a receiver that only reads the message's first line leaves
+	 * it clean, for its next sender to take back without a fetch (issue 18).
+	 */
 	__list_del(msg->link.prev, msg->link.next);
-	INIT_LIST_HEAD(&msg->link);
 	kipc_chan_unqueued_locked(ch, msg);
 	kipc_chan_count_locked(ch, xflags, 1);
 	atomic_inc(&ch->nr_out);
@@ -1303,11 +1320,7 @@ static __always_inline struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, 
 
 	if (len > KIPC_SMALL_MSG)
 		return kipc_msg_alloc(len);
-	msg = kipc_chan_hot_take(ch);
-	if (msg)
-		kipc_chan_hot_give(ch, msg->next_spare);
-	else
-		msg = kipc_chan_hot_get(ch);
+	msg = kipc_chan_hot_get(ch);
 	if (!msg && pool && *pool) {
 		msg = *pool;
 		*pool = msg->next_spare;
@@ -1589,7 +1602,7 @@ long kipc_chan_stat_ioctl(struct kipc_ucmd *ucmd)
 	st->nr_senders = ch->nr_senders;
 	st->nr_receivers = ch->nr_receivers;
 	st->bytes_queued = ch->bytes;
-	st->sent = ch->sent;
+	st->sent = ch->seq;
 	st->received = ch->received;
 	st->discarded = ch->discarded;
 	spin_unlock(&ch->lock);
@@ -1746,7 +1759,7 @@ static void kipc_chan_fill(struct kipc_obj *obj, struct kipc_obj_stats *st)
 	e->nr_msgs = READ_ONCE(ch->nr_msgs);
 	e->max_msgs = ch->max_msgs;
 	e->bytes = READ_ONCE(ch->bytes);
-	e->sent = READ_ONCE(ch->sent);
+	e->sent = READ_ONCE(ch->seq);
 	e->received = READ_ONCE(ch->received);
 	st->nr_peers = READ_ONCE(ch->nr_senders) + READ_ONCE(ch->nr_receivers);
 }

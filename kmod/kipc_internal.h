@@ -289,7 +289,8 @@ void kipc_user_uncharge_obj(struct kipc_user *user);
 /**
  * struct kipc_msg - one queued message
  * @link: in the channel's per-priority list (under kipc_chan.lock), or in
- *	a list of messages a call holds
+ *	a list of messages a call holds; stale (not reinitialised) on a
+ *	message that kipc_chan_take_one() took, which is on no list
  * @next_spare: instead of @link, on its channel's stack of spares (under
  *	kipc_chan.spare_lock): a spare is on no list, and a stack needs no
  *	list_head checks (CONFIG_DEBUG_LIST, on in Debian's kernels)
