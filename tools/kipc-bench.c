@@ -58,6 +58,7 @@ struct bench_opts opt = {
 	.pipe_size = MIB,
 	.cpu_a = -1,
 	.cpu_b = -1,
+	.phase = -1,
 };
 
 /* Exit codes */
@@ -94,6 +95,8 @@ static void usage(FILE *f)
 "  --list              list the transports and exit\n"
 "  --time SEC          measuring time per cell, phase and pass (default 0.25,\n"
 "                      quick 0.1)\n"
+"  --phase P           rtt or stream: run only that phase of each cell (the\n"
+"                      other is n/a), e.g. to profile one from the host\n"
 "  --passes N          interleaved passes over all cells; the best pass of each\n"
 "                      cell counts (default 4, quick 2; cells that take over\n"
 "                      2x --time run once). Filters out a busy host's stalls\n"
@@ -185,7 +188,7 @@ enum {
 	OPT_SIZES = 256, OPT_TRANSPORTS, OPT_TIME, OPT_NO_FLOORS, OPT_NO_SCALE,
 	OPT_SCALE_CHANS, OPT_OPEN_CHANS, OPT_PIPE_SIZE, OPT_RAISE, OPT_CLOCK,
 	OPT_NO_PIN, OPT_CSV, OPT_JSON, OPT_LIST, OPT_QUICK, OPT_CHECK, OPT_PASSES,
-	OPT_CORRUPT, OPT_NO_RPC, OPT_RPC_TWO_CPUS, OPT_MARKS,
+	OPT_CORRUPT, OPT_NO_RPC, OPT_RPC_TWO_CPUS, OPT_MARKS, OPT_PHASE,
 };
 
 static const struct option longopts[] = {
@@ -207,6 +210,7 @@ static const struct option longopts[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "marks", no_argument, NULL, OPT_MARKS },
+	{ "phase", required_argument, NULL, OPT_PHASE },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "corrupt-test", required_argument, NULL, OPT_CORRUPT },
@@ -293,6 +297,16 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_RAISE: opt.raise_limits = true; break;
 		case OPT_MARKS: opt.marks = true; break;
+		case OPT_PHASE:
+			if (!strcmp(optarg, "rtt")) {
+				opt.phase = PH_PINGPONG;
+			} else if (!strcmp(optarg, "stream")) {
+				opt.phase = PH_STREAM;
+			} else {
+				fprintf(stderr, "kipc-bench: --phase wants rtt or stream\n");
+				return -1;
+			}
+			break;
 		case OPT_CLOCK:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "tsc") && strcmp(optarg, "mono")) {
 				fprintf(stderr, "kipc-bench: --clock: auto, tsc or mono\n");
@@ -536,6 +550,12 @@ static void run_transports(void)
 					unsigned int window;
 
 					n++;
+					if (opt.phase >= 0 && ph != opt.phase) {
+						best->status = ST_NA;
+						snprintf(best->why, sizeof(best->why),
+							 "not measured (--phase)");
+						continue;
+					}
 					if (pass && !repeat_pass(best))
 						continue;
 					run_phase(xp, opt.sizes[i], 1, ph, &r, &window);

@@ -163,6 +163,7 @@ struct bench_opts {
 	bool rpc_two_cpus;	/* RPC client and server on cpu_a and cpu_b */
 	bool raise_limits;
 	bool marks;		/* --marks: cost-mode markers for kipc-icount */
+	int phase;		/* --phase: -1 both, else the one enum bench_phase to run */
 	double budget;		/* seconds per phase and pass */
 	int passes;		/* interleaved passes; the best one counts */
 	size_t sizes[BENCH_MAX_SIZES];

@@ -43,7 +43,11 @@
  * once per iteration: TCG runs each iteration as one execution), s one
  * that serialises or leaves the translated code for a helper (cpuid,
  * rdtsc, rdtscp, rdmsr, wrmsr, swapgs, syscall, sysret, iret, a move to a
- * control register, invlpg, the fences, pause), . anything else.
+ * control register, invlpg, the fences, pause), b an indirect branch (a
+ * return, or a call or jump through a register or memory, as in a
+ * retpoline: TCG cannot chain its target, so each one looks the next
+ * translated block up, in a per-vCPU cache of recent targets or, on a
+ * miss, a hash table), . anything else.
  *
  * lines=FILE (with profile=): also models what two CPUs, one running the
  * sender and one the receiver, would move between their caches: every
@@ -307,6 +311,10 @@ static char insn_kind(const uint8_t *p, size_t len)
 		return 's';	/* pause */
 	if (op == 0xcf)
 		return 's';	/* iret */
+	if (op == 0xc3 || op == 0xc2)
+		return 'b';	/* ret */
+	if (op == 0xff && i + 1 < len && ((p[i + 1] >> 3) & 7) >= 2 && ((p[i + 1] >> 3) & 7) <= 5)
+		return 'b';	/* call, jmp: indirect, near or far */
 	if (op != 0x0f || i + 1 >= len)
 		return '.';
 	op2 = p[i + 1];
