@@ -152,7 +152,10 @@ struct kipc_chan {
 	wait_queue_head_t recv_wait ____cacheline_aligned;
 	wait_queue_head_t send_wait;
 	atomic_t nr_waiters;
-	/* Written under @lock by both sides for every message, with @queue[0]. */
+	/*
+	 * Written by both sides for every message: under @lock, and @nr_out
+	 * and @send_owner beside it without the lock; with @queue[0].
+	 */
 	spinlock_t lock ____cacheline_aligned;	/* see kipc_internal.h */
 	u32 nr_msgs;
 	atomic_t nr_out;
