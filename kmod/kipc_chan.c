@@ -53,9 +53,6 @@
 #include "kipc_internal.h"
 #include "kipc_trace.h"
 
-/* Hot slots per channel (kipc_chan_hot_put() and _get() name each one). */
-#define KIPC_HOT_SLOTS		2
-
 /**
  * struct kipc_chan - a message channel
  * @obj: name table part; obj.linked tells whether new peers can appear
@@ -72,11 +69,12 @@
  *	written when a side sleeps or wakes the other, have lines of their
  *	own; then one line for @lock and what it protects that every
  *	message writes, with @nr_out, @send_owner (which a waiting receiver
- *	reads with @nr_msgs) and @queue[0], the priority most messages
- *	have, and one for the hand-off of spare messages from receivers to
- *	senders: a message writes two lines of the channel that both sides
- *	write (issue 18: it wrote six; then the owners and @nr_out, which a
- *	side writes twice per message, shared the hand-off's line)
+ *	reads with @nr_msgs), @hot, the hand-off of one spare message from
+ *	a receiver to a sender, and @queue[0], the priority most messages
+ *	have: a message writes one line of the channel that both sides
+ *	write (issue 18: it wrote six, then two, the second the hand-off's);
+ *	@hot_alt and @hot_spare, which take the hand-off when @hot is
+ *	taken, have one more
  * @recv_wait: receivers and POLLIN pollers wait here for a message
  * @send_wait: senders and POLLOUT pollers wait here for room
  * @queue: one FIFO list of struct kipc_msg per priority
@@ -105,14 +103,15 @@
  *	delivering them (atomic; raised under @lock). They still hold their
  *	slots, so a failed delivery can put them back without the queue
  *	going over @max_msgs.
- * @hot: the hot slots, two spare small messages (or NULL) that a
- *	receiver fills with cmpxchg() and a sender empties with xchg(),
- *	neither writing the message: the fast path of one-message sends and
- *	receives (see kipc_chan_hot_put())
+ * @hot: the hot slot, a spare small message (or NULL) that a receiver
+ *	fills with cmpxchg() and a sender empties with xchg(), neither
+ *	writing the message nor taking @lock: the fast path of one-message
+ *	sends and receives (see kipc_chan_hot_put())
+ * @hot_alt: the second hot slot, used the same way when @hot is taken
  * @hot_spare: the hot spares, a stack of spare small messages like
  *	@spares without a lock, taken whole with xchg() and pushed onto with
- *	cmpxchg(): where a receiver's message goes when @hot[0] is full and
- *	@hot[1] is full or the stack is not empty (see kipc_chan_hot_put())
+ *	cmpxchg(): where a receiver's message goes when @hot is full and
+ *	@hot_alt is full or the stack is not empty (see kipc_chan_hot_put())
  * @spare_lock: protects @spares and @nr_spares (see the overview)
  * @spares: more spare small messages, as a stack linked through
  *	kipc_msg.next_spare (see kipc_chan_recycle_list()); all of them cut
@@ -153,19 +152,20 @@ struct kipc_chan {
 	wait_queue_head_t send_wait;
 	atomic_t nr_waiters;
 	/*
-	 * Written by both sides for every message: under @lock, and @nr_out
-	 * and @send_owner beside it without the lock; with @queue[0].
+	 * Written by both sides for every message: under @lock, and @nr_out,
+	 * @send_owner and @hot beside it without the lock; with @queue[0].
 	 */
 	spinlock_t lock ____cacheline_aligned;	/* see kipc_internal.h */
 	u32 nr_msgs;
 	atomic_t nr_out;
-	unsigned long prio_map;
+	u32 prio_map;
 	u64 bytes;
 	u64 seq;
 	struct task_struct *send_owner;
+	struct kipc_msg *hot;
 	struct list_head queue[KIPC_PRIO_MAX + 1];
-	/* Written without a lock by both sides for every message: the hand-off. */
-	struct kipc_msg *hot[KIPC_HOT_SLOTS] ____cacheline_aligned;
+	/* The hand-off's overflow: written when @hot is taken. */
+	struct kipc_msg *hot_alt ____cacheline_aligned;
 	struct kipc_msg *hot_spare;
 	/* The spares' slow path, and the rest. */
 	spinlock_t spare_lock ____cacheline_aligned;	/* see kipc_internal.h */
@@ -549,7 +549,7 @@ static __always_inline void kipc_queued_add(const struct kipc_msg *msg, int sign
  */
 static __always_inline void kipc_chan_queued_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 {
-	__set_bit(msg->prio, &ch->prio_map);
+	ch->prio_map |= BIT(msg->prio);
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
@@ -601,7 +601,7 @@ static __always_inline void kipc_chan_unqueued_locked(struct kipc_chan *ch,
 {
 	lockdep_assert_held(&ch->lock);
 	if (list_empty(&ch->queue[msg->prio]))
-		__clear_bit(msg->prio, &ch->prio_map);
+		ch->prio_map &= ~BIT(msg->prio);
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs - 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes - msg->len);
@@ -632,7 +632,7 @@ static void kipc_chan_requeue_locked(struct kipc_chan *ch, struct kipc_msg *msg)
 {
 	lockdep_assert_held(&ch->lock);
 	list_add(&msg->link, &ch->queue[msg->prio]);
-	__set_bit(msg->prio, &ch->prio_map);
+	ch->prio_map |= BIT(msg->prio);
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	if (!(msg->flags & KIPC_MSG_REF))
 		WRITE_ONCE(ch->bytes, ch->bytes + msg->len);
@@ -1093,28 +1093,30 @@ static __always_inline void kipc_chan_hot_push(struct kipc_chan *ch, struct kipc
  * 8.0 to 5.9 lines per message between the CPUs, pipe 3.9). A slot
  * holds one message, so there is no ABA problem.
  *
- * Both sides start with the atomic on @hot[0], not with a load: a load
- * of a line the other CPU has written fetches it shared, and the atomic
+ * Both sides start with the atomic on @hot, not with a load: a load of
+ * a line the other CPU has written fetches it shared, and the atomic
  * after it must then take it over, two transfers where the atomic alone
- * makes one (issue 18). Only when @hot[0] is taken (full for a receiver,
- * empty for a sender) do they look further, at the line they now hold:
- * a receiver puts into @hot[1], or pushes onto the hot spares when they
- * are in use or both slots are full; a sender takes the hot spares, else
- * @hot[1]. Bursts (one side running many messages ahead, as on one CPU)
- * go through the stack.
+ * makes one (issue 18). @hot lies in @lock's line, which each side takes
+ * for the message anyway: a sender just before it queues, a receiver just
+ * after it dequeues. Only when @hot is taken (full for a receiver, empty
+ * for a sender) do they look further, at the line of @hot_alt and the hot
+ * spares: a receiver puts into @hot_alt, or pushes onto the hot spares
+ * when they are in use or both slots are full; a sender takes the hot
+ * spares, else @hot_alt. Bursts (one side running many messages ahead,
+ * as on one CPU) go through the stack.
  */
 static __always_inline void kipc_chan_hot_put(struct kipc_chan *ch, struct kipc_msg *msg)
 {
-	if (!cmpxchg(&ch->hot[0], NULL, msg))
+	if (!cmpxchg(&ch->hot, NULL, msg))
 		return;
-	if (READ_ONCE(ch->hot_spare) || READ_ONCE(ch->hot[1]) ||
-	    cmpxchg(&ch->hot[1], NULL, msg))
+	if (READ_ONCE(ch->hot_spare) || READ_ONCE(ch->hot_alt) ||
+	    cmpxchg(&ch->hot_alt, NULL, msg))
 		kipc_chan_hot_push(ch, msg);
 }
 
 static __always_inline struct kipc_msg *kipc_chan_hot_get(struct kipc_chan *ch)
 {
-	struct kipc_msg *msg = xchg(&ch->hot[0], NULL);
+	struct kipc_msg *msg = xchg(&ch->hot, NULL);
 
 	if (msg)
 		return msg;
@@ -1123,7 +1125,7 @@ static __always_inline struct kipc_msg *kipc_chan_hot_get(struct kipc_chan *ch)
 		kipc_chan_hot_give(ch, msg->next_spare);
 		return msg;
 	}
-	return READ_ONCE(ch->hot[1]) ? xchg(&ch->hot[1], NULL) : NULL;
+	return READ_ONCE(ch->hot_alt) ? xchg(&ch->hot_alt, NULL) : NULL;
 }
 
 /*
@@ -1692,6 +1694,16 @@ int kipc_chan_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* At the channel's end: give the hot slot @slot's message to the spares. */
+static void kipc_chan_keep_hot(struct kipc_chan *ch, struct kipc_msg **slot)
+{
+	if (*slot) {
+		(*slot)->next_spare = NULL;
+		kipc_chan_keep_spares(ch, *slot);
+		*slot = NULL;
+	}
+}
+
 static void kipc_chan_free(struct kipc_obj *obj)
 {
 	struct kipc_chan *ch = to_chan(obj);
@@ -1715,13 +1727,8 @@ static void kipc_chan_free(struct kipc_obj *obj)
 	spin_unlock(&ch->lock);
 	kipc_chan_keep_spares(ch, ch->hot_spare);
 	ch->hot_spare = NULL;
-	for (p = 0; p < KIPC_HOT_SLOTS; p++) {
-		if (ch->hot[p]) {
-			ch->hot[p]->next_spare = NULL;
-			kipc_chan_keep_spares(ch, ch->hot[p]);
-			ch->hot[p] = NULL;
-		}
-	}
+	kipc_chan_keep_hot(ch, &ch->hot);
+	kipc_chan_keep_hot(ch, &ch->hot_alt);
 	/* Those of the channel's pages go back onto its spares... */
 	list_for_each_entry_safe(msg, tmp, &dead, link)
 		kipc_msg_free(msg);
