@@ -589,8 +589,6 @@ static long kipc_send_batch(struct kipc_chan *ch, struct file *file,
 	struct kipc_msg *pool = NULL;
 	u32 i;
 
-	if (kipc_chan_send_would_block(ch, file, b->flags))
-		return -EAGAIN;
 	kipc_chan_send_begin(ch, &pool, b->nr);
 	/* Copy every message in first; an entry that fails ends the batch. */
 	for (i = 0; i < b->nr; i++) {
@@ -762,8 +760,6 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 	char *stage;
 	u32 i;
 
-	if (kipc_chan_send_would_block(ch, file, p->flags))
-		return -EAGAIN;
 	if (p->len <= KIPC_PACKED_STAGE)
 		stage = kipc_chan_send_stage_get(ch);
 	else

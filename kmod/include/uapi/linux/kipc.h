@@ -497,10 +497,7 @@ struct kipc_xfer {
  * batch there, short, and that entry (and the rest) moved nothing: the
  * next call reports it. A receive entry whose buffer is too small ends
  * the batch the same way, with the message left queued (the first entry
- * gets -EMSGSIZE and its @info, as KIPC_IOC_RECV does). A non-blocking
- * send batch that finds the queue full, with no receiver in the middle of
- * a receive (which would free room), fails with EAGAIN before it reads
- * @xfers: which of its entries are bad is then the next call's to say.
+ * gets -EMSGSIZE and its @info, as KIPC_IOC_RECV does).
  *
  * Through io_uring (IORING_OP_URING_CMD with @cmd_op the ioctl number and
  * the address of the struct kipc_batch in the first 8 bytes of the SQE's
@@ -580,9 +577,7 @@ struct kipc_batch {
  * one ends the call short and the next call reports it. A send record
  * with @len above the channel's max_msg_size is EMSGSIZE, one with @prio
  * above KIPC_PRIO_MAX EINVAL, and one that could not be read EFAULT; the
- * records before it are sent. A non-blocking send that finds the queue
- * full, with no receiver in the middle of a receive, fails with EAGAIN
- * before it reads @buf, as a send batch does.
+ * records before it are sent.
  *
  * A receive takes messages in order while their records fit the room
  * left. A first message whose record does not fit @len is EMSGSIZE and
