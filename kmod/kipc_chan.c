@@ -1316,11 +1316,7 @@ static noinline struct kipc_msg *kipc_chan_grow(struct kipc_chan *ch)
 
 /*
  * A message with room for @len bytes: one from @pool (spares already taken
- * by the caller, may be NULL), else from the hot slots or the spares of
- * @ch, or a new one. A batch takes its spares in one lock round and uses
- * them first: the hot slot lies in @ch->lock's line, and an xchg() on it
- * for each message of a batch would take that line from the receiver
- * again and again (issue 18).
+ * by the caller, may be NULL), a spare of @ch, or a new one.
  */
 static __always_inline struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, size_t len,
 							  struct kipc_msg **pool)
@@ -1329,11 +1325,10 @@ static __always_inline struct kipc_msg *kipc_chan_msg_get(struct kipc_chan *ch, 
 
 	if (len > KIPC_SMALL_MSG)
 		return kipc_msg_alloc(len);
-	if (pool && *pool) {
+	msg = kipc_chan_hot_get(ch);
+	if (!msg && pool && *pool) {
 		msg = *pool;
 		*pool = msg->next_spare;
-	} else {
-		msg = kipc_chan_hot_get(ch);
 	}
 	if (!msg)
 		msg = kipc_chan_pop_spare(ch);
