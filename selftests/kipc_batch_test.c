@@ -278,6 +278,47 @@ TEST(full_queue_gives_a_short_count_then_eagain)
 	close(ch);
 }
 
+/*
+ * A bad first entry is the call's error whatever the queue holds: a
+ * non-blocking send into a full queue still reads and checks its first
+ * entry before it says EAGAIN (the module stops there, issue 18).
+ */
+TEST(full_queue_bad_first_entry_is_its_error)
+{
+	char out[4][MSG], big[4096 + 1];
+	struct kipc_xfer x[4];
+	struct iovec m[4];
+	struct kipc_batch b;
+	int ch = chan(2);
+
+	ASSERT_LE(0, ch);
+	make_msgs(m, out, 4, 0);
+	EXPECT_EQ(2, kipc_send_batch(ch, m, 4, KIPC_NONBLOCK));
+	ASSERT_EQ(0, kipc_batch_prep(&b, x, m, 4, 0, 1));
+	b.flags = KIPC_XFER_NONBLOCK;
+	EXPECT_EQ(-EAGAIN, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	/* Later entries bad: the first is good, the queue full. */
+	x[1].prio = KIPC_PRIO_MAX + 1;
+	x[2].size = 0;
+	EXPECT_EQ(-EAGAIN, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	/* The first entry bad: its own error, never EAGAIN. */
+	x[0].prio = KIPC_PRIO_MAX + 1;
+	EXPECT_EQ(-EINVAL, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	x[0].prio = 0;
+	x[0].size = sizeof(x[0]) - 8;
+	EXPECT_EQ(-EINVAL, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	x[0].size = sizeof(x[0]);
+	m[0].iov_base = unmapped_page();
+	EXPECT_EQ(-EFAULT, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	m[0].iov_base = big;
+	m[0].iov_len = sizeof(big);	/* above max_msg_size */
+	EXPECT_EQ(-EMSGSIZE, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	b.xfers = (uintptr_t)unmapped_page();
+	EXPECT_EQ(-EFAULT, raw(ch, KIPC_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(2, chan_stat(ch).nr_msgs);
+	close(ch);
+}
+
 TEST(more_than_one_chunk)
 {
 	enum { M = 150 };
@@ -532,8 +573,11 @@ TEST(uring_cmd_batches)
 	make_msgs(mo, out, N, 3);
 	ASSERT_EQ(0, kipc_batch_prep(&bo, xo, mo, N, 0, 1));
 	EXPECT_EQ(20, ring_batch(&ring, ch, &bo, 1));	/* depth 20 */
-	/* Full: 0, not -EAGAIN. */
+	/* Full: 0, not -EAGAIN; a bad first entry still says what is wrong. */
 	EXPECT_EQ(0, ring_batch(&ring, ch, &bo, 1));
+	bo.xfers = (uintptr_t)unmapped_page();
+	EXPECT_EQ(-EFAULT, ring_batch(&ring, ch, &bo, 1));
+	bo.xfers = (uintptr_t)xo;
 	ASSERT_EQ(20, ring_batch(&ring, ch, &bi, 0));
 	for (i = 0; i < 20; i++) {
 		EXPECT_EQ(MSG, xi[i].info.len);

@@ -747,6 +747,48 @@ TEST(full_queue_short_count_then_eagain)
 	close(ch);
 }
 
+/*
+ * A bad first record is the call's error whatever the queue holds: a
+ * non-blocking send into a full queue still copies and checks its first
+ * record before it says EAGAIN (the module stops there, issue 18).
+ */
+TEST(full_queue_bad_first_record_is_its_error)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *map;
+	size_t slen;
+	int ch;
+
+	ch = packed_chan(_metadata, 2, 100);
+	slen = put_rec(SBUF, put_rec(SBUF, 0, 12, 0, 1), 12, 0, 2);
+	EXPECT_EQ(2, kipc_send_packed(ch, SBUF, slen, 2, KIPC_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, kipc_send_packed(ch, SBUF, slen, 2, KIPC_NONBLOCK));
+	/* Later records bad: the first is good, the queue full. */
+	slen = put_rec(SBUF, put_rec(SBUF, 0, 12, 0, 3), 101, KIPC_PRIO_MAX + 1, 4);
+	EXPECT_EQ(-EAGAIN, kipc_send_packed(ch, SBUF, slen, 2, KIPC_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, kipc_send_packed(ch, SBUF, slen - 8, 2, KIPC_NONBLOCK));
+	/* The first record bad: its own error, never EAGAIN. */
+	slen = put_rec(SBUF, 0, 12, KIPC_PRIO_MAX + 1, 5);
+	EXPECT_EQ(-EINVAL, kipc_send_packed(ch, SBUF, slen, 1, KIPC_NONBLOCK));
+	slen = put_rec(SBUF, 0, 101, 0, 6);
+	EXPECT_EQ(-EMSGSIZE, kipc_send_packed(ch, SBUF, slen, 1, KIPC_NONBLOCK));
+	slen = put_rec(SBUF, 0, 12, 0, 7);
+	EXPECT_EQ(-EINVAL, kipc_send_packed(ch, SBUF, 8 + 11, 1, KIPC_NONBLOCK));
+	EXPECT_EQ(-EINVAL, kipc_send_packed(ch, SBUF, 4, 1, KIPC_NONBLOCK));
+	EXPECT_EQ(-EFAULT, kipc_send_packed(ch, unmapped_page(), 64, 1, KIPC_NONBLOCK));
+	/* A first record whose payload runs onto an unmapped page. */
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + pg, pg));
+	put_rec(map + pg - 16, 0, 8, 0, 8);
+	EXPECT_EQ(-EAGAIN, kipc_send_packed(ch, map + pg - 16, 16, 1, KIPC_NONBLOCK));
+	memcpy(map + pg - 8, &(struct kipc_packed_send){ .len = 8 }, 8);
+	EXPECT_EQ(-EFAULT, kipc_send_packed(ch, map + pg - 8, 16, 1, KIPC_NONBLOCK));
+	munmap(map, pg);
+	EXPECT_EQ(2, chan_stat(ch).nr_msgs);
+	close(ch);
+}
+
 TEST(deadlines)
 {
 	size_t slen;
@@ -1215,8 +1257,11 @@ TEST(uring_packed_send_and_receive)
 		slen = put_rec(SBUF, slen, 5 * i, i % 3, 170 + i);
 	ASSERT_EQ(0, kipc_packed_prep(&ps, SBUF, slen, 8, 0));
 	EXPECT_EQ(6, ring_packed(&ring, ch, &ps, 1));	/* depth 6 */
-	/* Full: 0, not -EAGAIN. */
+	/* Full: 0, not -EAGAIN; a bad first record still says what is wrong. */
 	EXPECT_EQ(0, ring_packed(&ring, ch, &ps, 1));
+	memcpy(SBUF, &(struct kipc_packed_send){ .prio = KIPC_PRIO_MAX + 1 }, 8);
+	EXPECT_EQ(-EINVAL, ring_packed(&ring, ch, &ps, 1));
+	put_rec(SBUF, 0, 0, 0, 170);
 	EXPECT_EQ(6, chan_stat(ch).nr_msgs);
 	ASSERT_EQ(0, kipc_packed_prep(&pr, RBUF, 4096, 16, 0));
 	memset(RBUF, 0xee, 4096);

@@ -497,7 +497,10 @@ struct kipc_xfer {
  * batch there, short, and that entry (and the rest) moved nothing: the
  * next call reports it. A receive entry whose buffer is too small ends
  * the batch the same way, with the message left queued (the first entry
- * gets -EMSGSIZE and its @info, as KIPC_IOC_RECV does).
+ * gets -EMSGSIZE and its @info, as KIPC_IOC_RECV does). An error of the
+ * first entry comes before EAGAIN whatever the queue holds: a non-blocking
+ * send into a full queue reads its first entry, then fails without
+ * reading the rest (the next call reports a bad one).
  *
  * Through io_uring (IORING_OP_URING_CMD with @cmd_op the ioctl number and
  * the address of the struct kipc_batch in the first 8 bytes of the SQE's
@@ -577,7 +580,8 @@ struct kipc_batch {
  * one ends the call short and the next call reports it. A send record
  * with @len above the channel's max_msg_size is EMSGSIZE, one with @prio
  * above KIPC_PRIO_MAX EINVAL, and one that could not be read EFAULT; the
- * records before it are sent.
+ * records before it are sent. A non-blocking send into a full queue
+ * copies in only its first record, whose errors come before EAGAIN.
  *
  * A receive takes messages in order while their records fit the room
  * left. A first message whose record does not fit @len is EMSGSIZE and
