@@ -523,35 +523,6 @@ static bool kipc_nonblock(struct file *file, u32 xflags)
 	return (file->f_flags & O_NONBLOCK) || (xflags & KIPC_XFER_NONBLOCK);
 }
 
-/**
- * kipc_chan_send_would_block() - whether a non-blocking send could only fail
- * @ch: the channel
- * @file: the sender's file (O_NONBLOCK)
- * @xflags: the call's KIPC_XFER_* flags
- *
- * A batch, plain or packed, prepares all its messages before it takes
- * @ch->lock to queue them. A non-blocking one that finds the queue full
- * gives them all back: a sender that polls for room does that each time
- * it finds none (issue 18: a third of the io_uring packed sends of a 64 B
- * stream, each copying and preparing 32 messages). A batch asks here once
- * its first message is prepared, so that the errors of its first entry
- * still come before EAGAIN, whatever the queue holds, and stops there.
- *
- * While a receiver is running a receive, room is on its way: the send goes
- * on, and finds the room when it takes the lock (refusing it then too had
- * the sender sleep and be woken twice as often in time mode, which cost
- * far more than the preparing saves).
- *
- * Return: true if the send is non-blocking, the queue is full, no receiver
- * is running a receive, and a receiver may still come (without one, the
- * send goes on to -EPIPE).
- */
-bool kipc_chan_send_would_block(struct kipc_chan *ch, struct file *file, u32 xflags)
-{
-	return kipc_nonblock(file, xflags) && !kipc_chan_can_send(ch) &&
-	       !kipc_chan_receiver_busy(ch);
-}
-
 /*
  * The module-wide totals KIPC_IOC_STAT reports: @msg (+1) or (-1) in
  * kipc_queued.msgs, and its inline bytes in kipc_queued.bytes, this CPU's

@@ -457,7 +457,6 @@ typedef int (*kipc_commit_fn)(void *arg, u32 n);
 /* kipc_chan.c: channels */
 struct kipc_chan *kipc_chan_from_file(struct file *file);
 u32 kipc_chan_max_msg_size(const struct kipc_chan *ch);
-bool kipc_chan_send_would_block(struct kipc_chan *ch, struct file *file, u32 xflags);
 void kipc_chan_send_begin(struct kipc_chan *ch, struct kipc_msg **pool, u32 nr);
 struct kipc_msg *kipc_chan_msg_from_iter(struct kipc_chan *ch, struct file *file,
 					 struct iov_iter *from, struct kipc_msg **pool);

@@ -587,12 +587,9 @@ static long kipc_send_batch(struct kipc_chan *ch, struct file *file,
 	long ret = 0;
 	LIST_HEAD(list);
 	struct kipc_msg *pool = NULL;
-	bool full;
 	u32 i;
 
-	/* Non-blocking into a full queue: the first entry's errors, then EAGAIN. */
-	full = kipc_chan_send_would_block(ch, file, b->flags);
-	kipc_chan_send_begin(ch, &pool, full ? 1 : b->nr);
+	kipc_chan_send_begin(ch, &pool, b->nr);
 	/* Copy every message in first; an entry that fails ends the batch. */
 	for (i = 0; i < b->nr; i++) {
 		struct iovec iovstack[UIO_FASTIOV], *iov = iovstack;
@@ -614,14 +611,9 @@ static long kipc_send_batch(struct kipc_chan *ch, struct file *file,
 		}
 		msg->prio = x.prio;
 		kipc_msg_append(&list, msg);
-		if (full && !i && kipc_chan_send_would_block(ch, file, b->flags)) {
-			ret = -EAGAIN;
-			goto out;
-		}
 	}
 	if (i)
 		ret = kipc_chan_send_list(ch, file, &list, b->flags, b->deadline_ns);
-out:
 	/* Unsent messages and unused spares go back (or are freed). */
 	kipc_chan_send_end(ch, &list, &pool);
 	return ret;
@@ -751,26 +743,10 @@ static int kipc_packed_check(const struct kipc_packed *p)
 }
 
 /*
- * Copy @p's records into @stage from byte @copied up to byte @want (at
- * most @p->len). Return: the bytes of @stage copied in; a copy that stops
- * at a fault stops short.
- */
-static u64 kipc_packed_pull(const struct kipc_packed *p, char *stage, u64 copied, u64 want)
-{
-	want = min_t(u64, want, p->len);
-	if (want <= copied)
-		return copied;
-	return want - copy_from_user(stage + copied, u64_to_user_ptr(p->buf + copied),
-				     want - copied);
-}
-
-/*
  * KIPC_IOC_SEND_PACKED: copy the caller's records in once, make a message
  * of each from that copy, and queue them as a send batch does. A record
  * that could not be copied in (the copy stopped at a fault before its
- * end) is -EFAULT; those before it are sent. A non-blocking send into a
- * full queue copies and prepares only its first record, whose errors
- * come before EAGAIN (kipc_chan_send_would_block()).
+ * end) is -EFAULT; those before it are sent.
  */
 static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 			     const struct kipc_packed *p)
@@ -782,7 +758,6 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 	struct kipc_msg *pool = NULL;
 	long ret = 0;
 	char *stage;
-	bool full;
 	u32 i;
 
 	if (p->len <= KIPC_PACKED_STAGE)
@@ -791,17 +766,8 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 		stage = kvmalloc(p->len, GFP_KERNEL);
 	if (!stage)
 		return -ENOMEM;
-	full = kipc_chan_send_would_block(ch, file, p->flags);
-	if (full) {
-		copied = kipc_packed_pull(p, stage, 0, sizeof(h));
-		if (copied == sizeof(h)) {
-			memcpy(&h, stage, sizeof(h));
-			copied = kipc_packed_pull(p, stage, copied, sizeof(h) + (u64)h.len);
-		}
-	} else {
-		copied = kipc_packed_pull(p, stage, 0, p->len);
-	}
-	kipc_chan_send_begin(ch, &pool, full ? 1 : p->nr);
+	copied = p->len - copy_from_user(stage, u64_to_user_ptr(p->buf), p->len);
+	kipc_chan_send_begin(ch, &pool, p->nr);
 	for (i = 0; i < p->nr; i++) {
 		u64 end = off + sizeof(h);
 
@@ -822,17 +788,9 @@ static long kipc_send_packed(struct kipc_chan *ch, struct file *file,
 		msg->prio = h.prio;
 		kipc_msg_append(&list, msg);
 		off += KIPC_PACKED_SEND_SIZE(h.len);
-		if (full && !i) {
-			if (kipc_chan_send_would_block(ch, file, p->flags)) {
-				ret = -EAGAIN;
-				goto out;
-			}
-			copied = kipc_packed_pull(p, stage, copied, p->len);
-		}
 	}
 	if (i)
 		ret = kipc_chan_send_list(ch, file, &list, p->flags, p->deadline_ns);
-out:
 	/* Unsent messages and unused spares go back (or are freed). */
 	kipc_chan_send_end(ch, &list, &pool);
 	if (p->len <= KIPC_PACKED_STAGE)

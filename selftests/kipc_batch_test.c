@@ -279,9 +279,9 @@ TEST(full_queue_gives_a_short_count_then_eagain)
 }
 
 /*
- * A bad first entry is the call's error whatever the queue holds: a
- * non-blocking send into a full queue still reads and checks its first
- * entry before it says EAGAIN (the module stops there, issue 18).
+ * A bad first entry is the call's error whatever the queue holds: a full
+ * queue's EAGAIN never hides it (issue 18: a module that refused a
+ * non-blocking send into a full queue before it read anything did).
  */
 TEST(full_queue_bad_first_entry_is_its_error)
 {

@@ -498,9 +498,8 @@ struct kipc_xfer {
  * next call reports it. A receive entry whose buffer is too small ends
  * the batch the same way, with the message left queued (the first entry
  * gets -EMSGSIZE and its @info, as KIPC_IOC_RECV does). An error of the
- * first entry comes before EAGAIN whatever the queue holds: a non-blocking
- * send into a full queue reads its first entry, then fails without
- * reading the rest (the next call reports a bad one).
+ * first entry is the call's whatever the queue holds: a full queue's
+ * EAGAIN never hides it.
  *
  * Through io_uring (IORING_OP_URING_CMD with @cmd_op the ioctl number and
  * the address of the struct kipc_batch in the first 8 bytes of the SQE's
@@ -580,8 +579,8 @@ struct kipc_batch {
  * one ends the call short and the next call reports it. A send record
  * with @len above the channel's max_msg_size is EMSGSIZE, one with @prio
  * above KIPC_PRIO_MAX EINVAL, and one that could not be read EFAULT; the
- * records before it are sent. A non-blocking send into a full queue
- * copies in only its first record, whose errors come before EAGAIN.
+ * records before it are sent. A bad first record's error comes before a
+ * full queue's EAGAIN.
  *
  * A receive takes messages in order while their records fit the room
  * left. A first message whose record does not fit @len is EMSGSIZE and
